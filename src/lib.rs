@@ -1,0 +1,2 @@
+//! iamproof: a formal permission verifier for AWS.
+pub mod policy;

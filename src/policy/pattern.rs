@@ -1,0 +1,213 @@
+//! Glob patterns as IAM uses them: `*` matches any run of characters, `?` exactly one.
+//!
+//! Patterns are token lists rather than strings so that characters produced by the escape
+//! variables `${*}`, `${?}` and `${$}` stay literal. ARN matching splits both sides into the six
+//! colon-delimited segments and matches each on its own, as AWS documents for `Resource` and the
+//! `Arn*` condition operators.
+
+/// One element of a glob pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GlobToken {
+    /// A character that must appear as it is.
+    Literal(char),
+    /// `?`: exactly one character.
+    AnyChar,
+    /// `*`: any run of characters, possibly empty.
+    AnyRun,
+}
+
+/// A compiled glob pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Glob {
+    tokens: Vec<GlobToken>,
+}
+
+impl Glob {
+    /// A pattern in which `*` and `?` are wildcards and every other character is literal.
+    pub fn parse(text: &str) -> Glob {
+        Glob {
+            tokens: text
+                .chars()
+                .map(|c| match c {
+                    '*' => GlobToken::AnyRun,
+                    '?' => GlobToken::AnyChar,
+                    other => GlobToken::Literal(other),
+                })
+                .collect(),
+        }
+    }
+
+    /// A pattern that matches exactly `text`, wildcard characters included.
+    pub fn literal(text: &str) -> Glob {
+        Glob {
+            tokens: text.chars().map(GlobToken::Literal).collect(),
+        }
+    }
+
+    pub fn from_tokens(tokens: Vec<GlobToken>) -> Glob {
+        Glob { tokens }
+    }
+
+    pub fn tokens(&self) -> &[GlobToken] {
+        &self.tokens
+    }
+
+    /// True when the pattern is exactly `*`.
+    pub fn is_match_all(&self) -> bool {
+        self.tokens == [GlobToken::AnyRun]
+    }
+
+    /// True when the pattern has no wildcard tokens.
+    pub fn is_literal(&self) -> bool {
+        self.tokens
+            .iter()
+            .all(|t| matches!(t, GlobToken::Literal(_)))
+    }
+
+    /// Matches the whole of `text`, case-sensitively.
+    pub fn matches(&self, text: &str) -> bool {
+        let chars: Vec<char> = text.chars().collect();
+        match_tokens(&self.tokens, &chars, false)
+    }
+
+    /// Matches the whole of `text`, ignoring ASCII and Unicode case.
+    pub fn matches_ignore_case(&self, text: &str) -> bool {
+        let chars: Vec<char> = text.chars().collect();
+        match_tokens(&self.tokens, &chars, true)
+    }
+
+    /// Matches an ARN segment by segment: the first five colons delimit partition, service,
+    /// region, account and resource; the resource segment may itself contain colons. A pattern
+    /// that is `*` alone matches anything; a pattern or a value without six segments is compared
+    /// as one whole string.
+    pub fn matches_arn(&self, arn: &str) -> bool {
+        if self.is_match_all() {
+            return true;
+        }
+        let pattern_segments = split_tokens_into_arn_segments(&self.tokens);
+        let value_segments: Vec<&str> = arn.splitn(6, ':').collect();
+        if pattern_segments.len() != 6 || value_segments.len() != 6 {
+            return self.matches(arn);
+        }
+        pattern_segments
+            .iter()
+            .zip(value_segments)
+            .all(|(pattern, value)| {
+                let chars: Vec<char> = value.chars().collect();
+                match_tokens(pattern, &chars, false)
+            })
+    }
+
+    /// The pattern written back as IAM text (literal wildcard characters are not escaped).
+    pub fn to_text(&self) -> String {
+        self.tokens
+            .iter()
+            .map(|t| match t {
+                GlobToken::Literal(c) => *c,
+                GlobToken::AnyChar => '?',
+                GlobToken::AnyRun => '*',
+            })
+            .collect()
+    }
+}
+
+fn split_tokens_into_arn_segments(tokens: &[GlobToken]) -> Vec<&[GlobToken]> {
+    let mut segments = Vec::with_capacity(6);
+    let mut start = 0;
+    for (index, token) in tokens.iter().enumerate() {
+        if segments.len() == 5 {
+            break;
+        }
+        if *token == GlobToken::Literal(':') {
+            segments.push(&tokens[start..index]);
+            start = index + 1;
+        }
+    }
+    segments.push(&tokens[start..]);
+    segments
+}
+
+fn chars_equal(a: char, b: char, ignore_case: bool) -> bool {
+    if ignore_case {
+        a == b || a.to_lowercase().eq(b.to_lowercase())
+    } else {
+        a == b
+    }
+}
+
+/// Iterative wildcard matching with single-star backtracking: linear in the usual case,
+/// quadratic at worst, never exponential.
+fn match_tokens(tokens: &[GlobToken], text: &[char], ignore_case: bool) -> bool {
+    let (mut t, mut s) = (0usize, 0usize);
+    let mut resume: Option<(usize, usize)> = None;
+    while s < text.len() {
+        match tokens.get(t) {
+            Some(GlobToken::AnyRun) => {
+                resume = Some((t, s));
+                t += 1;
+            }
+            Some(GlobToken::AnyChar) => {
+                t += 1;
+                s += 1;
+            }
+            Some(GlobToken::Literal(c)) if chars_equal(*c, text[s], ignore_case) => {
+                t += 1;
+                s += 1;
+            }
+            _ => match resume {
+                Some((star, matched_from)) => {
+                    t = star + 1;
+                    s = matched_from + 1;
+                    resume = Some((star, matched_from + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    tokens[t.min(tokens.len())..]
+        .iter()
+        .all(|tok| *tok == GlobToken::AnyRun)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn star_and_question_mark() {
+        assert!(Glob::parse("s3:Get*").matches("s3:GetObject"));
+        assert!(Glob::parse("s3:Get*").matches("s3:Get"));
+        assert!(!Glob::parse("s3:Get*").matches("s3:PutObject"));
+        assert!(Glob::parse("a?c").matches("abc"));
+        assert!(!Glob::parse("a?c").matches("ac"));
+        assert!(Glob::parse("*a*b*").matches("xxaxxbxx"));
+        assert!(!Glob::parse("*a*b").matches("xxaxxbxxc"));
+        assert!(Glob::parse("").matches(""));
+        assert!(!Glob::parse("").matches("x"));
+    }
+
+    #[test]
+    fn case_sensitivity() {
+        assert!(!Glob::parse("s3:getobject").matches("s3:GetObject"));
+        assert!(Glob::parse("s3:getobj*").matches_ignore_case("S3:GetObject"));
+    }
+
+    #[test]
+    fn literal_wildcards_stay_literal() {
+        let glob = Glob::literal("a*");
+        assert!(glob.matches("a*"));
+        assert!(!glob.matches("ab"));
+    }
+
+    #[test]
+    fn arn_segments_match_separately() {
+        let glob = Glob::parse("arn:aws:s3:::bucket/*");
+        assert!(glob.matches_arn("arn:aws:s3:::bucket/a/b:c"));
+        assert!(!glob.matches_arn("arn:aws:s3:::other/a"));
+        // A star in the region segment does not swallow the account segment.
+        let glob = Glob::parse("arn:aws:iam:*::role/x");
+        assert!(!glob.matches_arn("arn:aws:iam::123456789012:role/x"));
+        assert!(Glob::parse("arn:aws:iam::*:role/x").matches_arn("arn:aws:iam::123456789012:role/x"));
+        assert!(Glob::parse("*").matches_arn("anything at all"));
+    }
+}
