@@ -1,1 +1,122 @@
-fn main(){}
+//! The `iamproof` command line: argument parsing and exit codes. The work happens in the library.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use iamproof::input::{parse_json, InputError};
+use iamproof::simulate;
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "iamproof", version, about = "Proves or refutes who can reach what in AWS accounts")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum TextOrJson {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Evaluate one request concretely, like the AWS policy simulator.
+    Simulate {
+        /// The request file (JSON; NDJSON with --batch); `-` or nothing for standard input.
+        file: Option<String>,
+        /// Read one request per line and print one result per line.
+        #[arg(long)]
+        batch: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextOrJson,
+    },
+}
+
+/// Exit code 2: bad input or usage.
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Simulate { file, batch, format } => run_simulate(file.as_deref(), batch, format),
+    }
+}
+
+fn read_input(file: Option<&str>) -> Result<(String, String), InputError> {
+    match file {
+        None | Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| InputError::new("<stdin>", "", format!("cannot read: {e}")))?;
+            Ok(("<stdin>".to_string(), text))
+        }
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| InputError::new(path, "", format!("cannot read: {e}")))?;
+            Ok((path.to_string(), text))
+        }
+    }
+}
+
+fn report(error: &InputError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+fn run_simulate(file: Option<&str>, batch: bool, format: TextOrJson) -> ExitCode {
+    let (name, text) = match read_input(file) {
+        Ok(input) => input,
+        Err(e) => return report(&e),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if !batch {
+        let parsed = parse_json(&name, &text).and_then(|value| simulate::parse_request(&name, &value));
+        let request = match parsed {
+            Ok(request) => request,
+            Err(e) => return report(&e),
+        };
+        let evaluation = simulate::run(&request);
+        let rendered = match format {
+            TextOrJson::Text => simulate::result_text(request.id.as_ref(), &evaluation),
+            TextOrJson::Json => format!("{:#}\n", simulate::result_json(request.id.as_ref(), &evaluation)),
+        };
+        let _ = out.write_all(rendered.as_bytes());
+        return ExitCode::SUCCESS;
+    }
+    let mut failures = 0usize;
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value = parse_json(&name, line).map_err(|e| e.at_line(index + 1));
+        let id = value.as_ref().ok().and_then(|v| v.get("id").cloned());
+        let parsed = value.and_then(|v| simulate::parse_request(&name, &v).map_err(|e| e.at_line(index + 1)));
+        let rendered = match (parsed, format) {
+            (Ok(request), TextOrJson::Json) => {
+                simulate::result_json(request.id.as_ref(), &simulate::run(&request)).to_string() + "\n"
+            }
+            (Ok(request), TextOrJson::Text) => simulate::result_text(request.id.as_ref(), &simulate::run(&request)) + "\n",
+            (Err(e), TextOrJson::Json) => {
+                failures += 1;
+                eprintln!("error: {e}");
+                simulate::error_json(id.as_ref(), &e).to_string() + "\n"
+            }
+            (Err(e), TextOrJson::Text) => {
+                failures += 1;
+                eprintln!("error: {e}");
+                continue;
+            }
+        };
+        if out.write_all(rendered.as_bytes()).is_err() {
+            break;
+        }
+    }
+    if failures > 0 {
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

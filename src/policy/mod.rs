@@ -393,12 +393,11 @@ fn parse_principal(
     let path = format!("{path}.{name}");
     let set = match value {
         Value::String(s) if s == "*" => PrincipalSet::Everyone,
-        Value::String(s) => {
-            return Err(PolicyError::new(
-                &path,
-                format!("{s:?}: a principal string must be \"*\"; name principals in a map such as {{\"AWS\": ...}}"),
-            ))
-        }
+        // A bare string other than "*" names an AWS principal, as if written {"AWS": "..."}.
+        Value::String(s) => PrincipalSet::Entries(vec![PrincipalEntry {
+            kind: PrincipalKind::Aws,
+            value: s.trim().to_string(),
+        }]),
         Value::Object(map) if map.is_empty() => return Err(PolicyError::new(&path, "empty principal map")),
         Value::Object(map) => {
             let mut entries = Vec::new();
@@ -539,8 +538,8 @@ mod tests {
             "Statement.Action[1]: expected a string, found a number"
         );
         assert_eq!(
-            error_of(json!({"Statement": {"Effect": "Allow", "Action": "*", "Principal": "arn:aws:iam::1:root"}})),
-            "Statement.Principal: \"arn:aws:iam::1:root\": a principal string must be \"*\"; name principals in a map such as {\"AWS\": ...}"
+            error_of(json!({"Statement": {"Effect": "Allow", "Action": "*", "Principal": 7}})),
+            "Statement.Principal: expected \"*\" or a principal map, found a number"
         );
     }
 
