@@ -45,7 +45,11 @@ impl InputError {
 
     /// Wraps a policy parse error found at `prefix` inside `file`.
     pub fn from_policy(file: &str, prefix: &str, error: PolicyError) -> InputError {
-        let error = if prefix.is_empty() { error } else { error.within(prefix) };
+        let error = if prefix.is_empty() {
+            error
+        } else {
+            error.within(prefix)
+        };
         InputError::new(file, &error.path, error.message)
     }
 }
@@ -57,19 +61,28 @@ pub fn policy_at(file: &str, path: &str, value: &Value) -> Result<Policy, InputE
 
 /// A string field, or an error naming its path.
 pub fn string_at<'v>(file: &str, path: &str, value: &'v Value) -> Result<&'v str, InputError> {
-    value
-        .as_str()
-        .ok_or_else(|| InputError::new(file, path, format!("expected a string, found {}", kind_of(value))))
+    value.as_str().ok_or_else(|| {
+        InputError::new(
+            file,
+            path,
+            format!("expected a string, found {}", kind_of(value)),
+        )
+    })
 }
 
 /// A list field, or an error naming its path.
 pub fn list_at<'v>(file: &str, path: &str, value: &'v Value) -> Result<&'v Vec<Value>, InputError> {
-    value
-        .as_array()
-        .ok_or_else(|| InputError::new(file, path, format!("expected a list, found {}", kind_of(value))))
+    value.as_array().ok_or_else(|| {
+        InputError::new(
+            file,
+            path,
+            format!("expected a list, found {}", kind_of(value)),
+        )
+    })
 }
 
 /// Parses JSON text, reporting the line and column of a syntax error.
 pub fn parse_json(file: &str, text: &str) -> Result<Value, InputError> {
-    serde_json::from_str(text).map_err(|e| InputError::new(file, "", format!("not valid JSON: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| InputError::new(file, "", format!("not valid JSON: {e}")))
 }

@@ -7,7 +7,11 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "iamproof", version, about = "Proves or refutes who can reach what in AWS accounts")]
+#[command(
+    name = "iamproof",
+    version,
+    about = "Proves or refutes who can reach what in AWS accounts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,7 +43,11 @@ const EXIT_BAD_INPUT: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Simulate { file, batch, format } => run_simulate(file.as_deref(), batch, format),
+        Command::Simulate {
+            file,
+            batch,
+            format,
+        } => run_simulate(file.as_deref(), batch, format),
     }
 }
 
@@ -73,7 +81,8 @@ fn run_simulate(file: Option<&str>, batch: bool, format: TextOrJson) -> ExitCode
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if !batch {
-        let parsed = parse_json(&name, &text).and_then(|value| simulate::parse_request(&name, &value));
+        let parsed =
+            parse_json(&name, &text).and_then(|value| simulate::parse_request(&name, &value));
         let request = match parsed {
             Ok(request) => request,
             Err(e) => return report(&e),
@@ -81,7 +90,10 @@ fn run_simulate(file: Option<&str>, batch: bool, format: TextOrJson) -> ExitCode
         let evaluation = simulate::run(&request);
         let rendered = match format {
             TextOrJson::Text => simulate::result_text(request.id.as_ref(), &evaluation),
-            TextOrJson::Json => format!("{:#}\n", simulate::result_json(request.id.as_ref(), &evaluation)),
+            TextOrJson::Json => format!(
+                "{:#}\n",
+                simulate::result_json(request.id.as_ref(), &evaluation)
+            ),
         };
         let _ = out.write_all(rendered.as_bytes());
         return ExitCode::SUCCESS;
@@ -93,12 +105,16 @@ fn run_simulate(file: Option<&str>, batch: bool, format: TextOrJson) -> ExitCode
         }
         let value = parse_json(&name, line).map_err(|e| e.at_line(index + 1));
         let id = value.as_ref().ok().and_then(|v| v.get("id").cloned());
-        let parsed = value.and_then(|v| simulate::parse_request(&name, &v).map_err(|e| e.at_line(index + 1)));
+        let parsed = value
+            .and_then(|v| simulate::parse_request(&name, &v).map_err(|e| e.at_line(index + 1)));
         let rendered = match (parsed, format) {
             (Ok(request), TextOrJson::Json) => {
-                simulate::result_json(request.id.as_ref(), &simulate::run(&request)).to_string() + "\n"
+                simulate::result_json(request.id.as_ref(), &simulate::run(&request)).to_string()
+                    + "\n"
             }
-            (Ok(request), TextOrJson::Text) => simulate::result_text(request.id.as_ref(), &simulate::run(&request)) + "\n",
+            (Ok(request), TextOrJson::Text) => {
+                simulate::result_text(request.id.as_ref(), &simulate::run(&request)) + "\n"
+            }
             (Err(e), TextOrJson::Json) => {
                 failures += 1;
                 eprintln!("error: {e}");

@@ -29,14 +29,24 @@ const TOP_LEVEL_FIELDS: [&str; 10] = [
 
 /// Reads one request object. `file` names the input in errors.
 pub fn parse_request(file: &str, value: &Value) -> Result<SimulateRequest, InputError> {
-    let object = value
-        .as_object()
-        .ok_or_else(|| InputError::new(file, "", format!("expected a request object, found {}", kind_of(value))))?;
-    if let Some(unknown) = object.keys().find(|k| !TOP_LEVEL_FIELDS.contains(&k.as_str())) {
+    let object = value.as_object().ok_or_else(|| {
+        InputError::new(
+            file,
+            "",
+            format!("expected a request object, found {}", kind_of(value)),
+        )
+    })?;
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !TOP_LEVEL_FIELDS.contains(&k.as_str()))
+    {
         return Err(InputError::new(
             file,
             unknown,
-            format!("unknown field (expected one of {})", TOP_LEVEL_FIELDS[..9].join(", ")),
+            format!(
+                "unknown field (expected one of {})",
+                TOP_LEVEL_FIELDS[..9].join(", ")
+            ),
         ));
     }
     let request_value = object
@@ -60,9 +70,13 @@ pub fn parse_request(file: &str, value: &Value) -> Result<SimulateRequest, Input
 }
 
 fn parse_call(file: &str, value: &Value) -> Result<Request, InputError> {
-    let object = value
-        .as_object()
-        .ok_or_else(|| InputError::new(file, "request", format!("expected an object, found {}", kind_of(value))))?;
+    let object = value.as_object().ok_or_else(|| {
+        InputError::new(
+            file,
+            "request",
+            format!("expected an object, found {}", kind_of(value)),
+        )
+    })?;
     let field = |name: &str| {
         object
             .get(name)
@@ -77,8 +91,15 @@ fn parse_call(file: &str, value: &Value) -> Result<Request, InputError> {
         )
     })?;
     let action = string_at(file, "request.action", field("action")?)?;
-    if action.split_once(':').is_none_or(|(service, name)| service.is_empty() || name.is_empty()) {
-        return Err(InputError::new(file, "request.action", format!("{action:?} is not an action (expected service:Action)")));
+    if action
+        .split_once(':')
+        .is_none_or(|(service, name)| service.is_empty() || name.is_empty())
+    {
+        return Err(InputError::new(
+            file,
+            "request.action",
+            format!("{action:?} is not an action (expected service:Action)"),
+        ));
     }
     let resource = string_at(file, "request.resource", field("resource")?)?;
     let resource_account = match object.get("resource_account") {
@@ -100,9 +121,13 @@ fn parse_call(file: &str, value: &Value) -> Result<Request, InputError> {
 
 /// A context object: each key maps to a string, number or boolean, or a list of them.
 pub fn parse_context(file: &str, path: &str, value: &Value) -> Result<Context, InputError> {
-    let object = value
-        .as_object()
-        .ok_or_else(|| InputError::new(file, path, format!("expected an object, found {}", kind_of(value))))?;
+    let object = value.as_object().ok_or_else(|| {
+        InputError::new(
+            file,
+            path,
+            format!("expected an object, found {}", kind_of(value)),
+        )
+    })?;
     let mut context = Context::new();
     for (key, value) in object {
         let key_path = format!("{path}.{key}");
@@ -113,7 +138,10 @@ pub fn parse_context(file: &str, path: &str, value: &Value) -> Result<Context, I
             other => Err(InputError::new(
                 file,
                 path,
-                format!("expected a string, number or boolean, found {}", kind_of(other)),
+                format!(
+                    "expected a string, number or boolean, found {}",
+                    kind_of(other)
+                ),
             )),
         };
         let parsed = match value {
@@ -131,29 +159,50 @@ pub fn parse_context(file: &str, path: &str, value: &Value) -> Result<Context, I
     Ok(context)
 }
 
-fn policy_list(file: &str, object: &serde_json::Map<String, Value>, field: &str) -> Result<Vec<NamedPolicy>, InputError> {
+fn policy_list(
+    file: &str,
+    object: &serde_json::Map<String, Value>,
+    field: &str,
+) -> Result<Vec<NamedPolicy>, InputError> {
     match object.get(field) {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(single @ Value::Object(_)) => Ok(vec![NamedPolicy::new(field, policy_at(file, field, single)?)]),
+        Some(single @ Value::Object(_)) => Ok(vec![NamedPolicy::new(
+            field,
+            policy_at(file, field, single)?,
+        )]),
         Some(value) => list_at(file, field, value)?
             .iter()
             .enumerate()
             .map(|(i, item)| {
                 let path = format!("{field}[{i}]");
-                Ok(NamedPolicy::new(path.clone(), policy_at(file, &path, item)?))
+                Ok(NamedPolicy::new(
+                    path.clone(),
+                    policy_at(file, &path, item)?,
+                ))
             })
             .collect(),
     }
 }
 
-fn optional_policy(file: &str, object: &serde_json::Map<String, Value>, field: &str) -> Result<Option<NamedPolicy>, InputError> {
+fn optional_policy(
+    file: &str,
+    object: &serde_json::Map<String, Value>,
+    field: &str,
+) -> Result<Option<NamedPolicy>, InputError> {
     match object.get(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => Ok(Some(NamedPolicy::new(field, policy_at(file, field, value)?))),
+        Some(value) => Ok(Some(NamedPolicy::new(
+            field,
+            policy_at(file, field, value)?,
+        ))),
     }
 }
 
-fn policy_levels(file: &str, object: &serde_json::Map<String, Value>, field: &str) -> Result<Vec<Vec<NamedPolicy>>, InputError> {
+fn policy_levels(
+    file: &str,
+    object: &serde_json::Map<String, Value>,
+    field: &str,
+) -> Result<Vec<Vec<NamedPolicy>>, InputError> {
     let Some(value) = object.get(field).filter(|v| !v.is_null()) else {
         return Ok(Vec::new());
     };
@@ -163,13 +212,19 @@ fn policy_levels(file: &str, object: &serde_json::Map<String, Value>, field: &st
         .map(|(level, item)| {
             let level_path = format!("{field}[{level}]");
             match item {
-                Value::Object(_) => Ok(vec![NamedPolicy::new(level_path.clone(), policy_at(file, &level_path, item)?)]),
+                Value::Object(_) => Ok(vec![NamedPolicy::new(
+                    level_path.clone(),
+                    policy_at(file, &level_path, item)?,
+                )]),
                 other => list_at(file, &level_path, other)?
                     .iter()
                     .enumerate()
                     .map(|(i, policy)| {
                         let path = format!("{level_path}[{i}]");
-                        Ok(NamedPolicy::new(path.clone(), policy_at(file, &path, policy)?))
+                        Ok(NamedPolicy::new(
+                            path.clone(),
+                            policy_at(file, &path, policy)?,
+                        ))
                     })
                     .collect(),
             }
@@ -203,7 +258,10 @@ pub fn error_json(id: Option<&Value>, error: &InputError) -> Value {
 pub fn result_text(id: Option<&Value>, evaluation: &Evaluation) -> String {
     let mut out = String::new();
     if let Some(id) = id {
-        let id = id.as_str().map(str::to_string).unwrap_or_else(|| id.to_string());
+        let id = id
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| id.to_string());
         out.push_str(&format!("Request {id}\n"));
     }
     out.push_str(&format!("Decision: {:?}\n", evaluation.decision));
@@ -214,10 +272,9 @@ pub fn result_text(id: Option<&Value>, evaluation: &Evaluation) -> String {
         out.push_str("Statements that apply:\n");
         for m in &evaluation.matched {
             out.push_str(&format!(
-                "  {:<5} {} {} statement {}\n",
+                "  {:<5} {} statement {}\n",
                 format!("{:?}", m.effect),
-                m.policy_type.describe(),
-                m.policy,
+                m.describe_policy(),
                 m.statement
             ));
         }

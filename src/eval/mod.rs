@@ -87,27 +87,27 @@ pub enum Decision {
 
 /// The kind of policy a statement came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "type", content = "level")]
+#[serde(rename_all = "snake_case")]
 pub enum PolicyType {
     Identity,
     PermissionsBoundary,
     SessionPolicy,
     ResourcePolicy,
-    Scp(usize),
-    Rcp(usize),
+    Scp,
+    Rcp,
     EndpointPolicy,
 }
 
 impl PolicyType {
-    pub fn describe(self) -> String {
+    pub fn describe(self) -> &'static str {
         match self {
-            PolicyType::Identity => "identity-based policy".into(),
-            PolicyType::PermissionsBoundary => "permissions boundary".into(),
-            PolicyType::SessionPolicy => "session policy".into(),
-            PolicyType::ResourcePolicy => "resource-based policy".into(),
-            PolicyType::Scp(level) => format!("SCP (level {level})"),
-            PolicyType::Rcp(level) => format!("RCP (level {level})"),
-            PolicyType::EndpointPolicy => "VPC endpoint policy".into(),
+            PolicyType::Identity => "identity-based policy",
+            PolicyType::PermissionsBoundary => "permissions boundary",
+            PolicyType::SessionPolicy => "session policy",
+            PolicyType::ResourcePolicy => "resource-based policy",
+            PolicyType::Scp => "SCP",
+            PolicyType::Rcp => "RCP",
+            PolicyType::EndpointPolicy => "VPC endpoint policy",
         }
     }
 }
@@ -116,12 +116,29 @@ impl PolicyType {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct MatchedStatement {
     pub policy_type: PolicyType,
+    /// For SCPs and RCPs: the organization level, 0 for the root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<usize>,
     pub policy: String,
     pub statement: String,
     pub effect: Effect,
     /// For resource policies: how the statement's principal element named the caller.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub principal_match: Option<PrincipalMatch>,
+}
+
+impl MatchedStatement {
+    /// "SCP (level 1) p-123" or "identity-based policy arn:...".
+    pub fn describe_policy(&self) -> String {
+        match self.level {
+            Some(level) => format!(
+                "{} (level {level}) {}",
+                self.policy_type.describe(),
+                self.policy
+            ),
+            None => format!("{} {}", self.policy_type.describe(), self.policy),
+        }
+    }
 }
 
 /// The decision and why.
@@ -167,7 +184,11 @@ fn classify(request: &Request) -> ResourceKind {
             return ResourceKind::KmsAwsManagedAlias;
         }
     }
-    if action.starts_with("iam:") && service == "iam" && account == "aws" && is_policy_write(&action) {
+    if action.starts_with("iam:")
+        && service == "iam"
+        && account == "aws"
+        && is_policy_write(&action)
+    {
         return ResourceKind::AwsManagedPolicyWrite;
     }
     let trust_action = matches!(
@@ -228,7 +249,11 @@ fn statement_applies(
     }
     let principal_match = match (principal_rule, &statement.principal) {
         (PrincipalRule::Ignored, _) => None,
-        (_, Some(element)) => Some(principal::element_matches(element, &request.principal, has_boundary)?),
+        (_, Some(element)) => Some(principal::element_matches(
+            element,
+            &request.principal,
+            has_boundary,
+        )?),
         (PrincipalRule::Required, None) => return None,
         (PrincipalRule::DefaultsToEveryone, None) => Some(PrincipalMatch::Everyone),
     };
@@ -240,21 +265,29 @@ fn statement_applies(
 
 struct Collector<'r> {
     request: &'r Request,
+    level: Option<usize>,
     has_boundary: bool,
     matched: Vec<MatchedStatement>,
 }
 
 impl Collector<'_> {
     /// Records the statements of `policy` that apply; returns the applicable Allow statements.
-    fn collect(&mut self, policy_type: PolicyType, policy: &NamedPolicy, principal_rule: PrincipalRule) -> Vec<MatchedStatement> {
+    fn collect(
+        &mut self,
+        policy_type: PolicyType,
+        policy: &NamedPolicy,
+        principal_rule: PrincipalRule,
+    ) -> Vec<MatchedStatement> {
         let mut allows = Vec::new();
         for statement in &policy.policy.statements {
-            let Some(principal_match) = statement_applies(statement, self.request, principal_rule, self.has_boundary)
+            let Some(principal_match) =
+                statement_applies(statement, self.request, principal_rule, self.has_boundary)
             else {
                 continue;
             };
             let matched = MatchedStatement {
                 policy_type,
+                level: self.level,
                 policy: policy.name.clone(),
                 statement: statement.label(),
                 effect: statement.effect,
@@ -268,7 +301,12 @@ impl Collector<'_> {
         allows
     }
 
-    fn collect_all(&mut self, policy_type: PolicyType, policies: &[NamedPolicy], principal_rule: PrincipalRule) -> Vec<MatchedStatement> {
+    fn collect_all(
+        &mut self,
+        policy_type: PolicyType,
+        policies: &[NamedPolicy],
+        principal_rule: PrincipalRule,
+    ) -> Vec<MatchedStatement> {
         policies
             .iter()
             .flat_map(|p| self.collect(policy_type, p, principal_rule))
@@ -296,6 +334,7 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
 
     let mut collector = Collector {
         request,
+        level: None,
         has_boundary,
         matched: Vec::new(),
     };
@@ -304,20 +343,31 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
             .scps
             .iter()
             .enumerate()
-            .map(|(level, level_policies)| collector.collect_all(PolicyType::Scp(level), level_policies, PrincipalRule::Ignored))
+            .map(|(level, level_policies)| {
+                collector.level = Some(level);
+                collector.collect_all(PolicyType::Scp, level_policies, PrincipalRule::Ignored)
+            })
             .collect()
     } else {
         Vec::new()
     };
     if rcps_apply {
         for (level, level_policies) in policies.rcps.iter().enumerate() {
-            collector.collect_all(PolicyType::Rcp(level), level_policies, PrincipalRule::Required);
+            collector.level = Some(level);
+            collector.collect_all(PolicyType::Rcp, level_policies, PrincipalRule::Required);
         }
     }
+    collector.level = None;
     let endpoint_allows: Vec<Vec<MatchedStatement>> = policies
         .endpoints
         .iter()
-        .map(|p| collector.collect(PolicyType::EndpointPolicy, p, PrincipalRule::DefaultsToEveryone))
+        .map(|p| {
+            collector.collect(
+                PolicyType::EndpointPolicy,
+                p,
+                PrincipalRule::DefaultsToEveryone,
+            )
+        })
         .collect();
     let resource_allows = match &policies.resource {
         Some(p) => collector.collect(PolicyType::ResourcePolicy, p, PrincipalRule::Required),
@@ -325,8 +375,16 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
     };
     let (identity_allows, boundary_allows, session_allows) = if is_iam_caller {
         (
-            collector.collect_all(PolicyType::Identity, &policies.identity, PrincipalRule::Ignored),
-            collector.collect_all(PolicyType::PermissionsBoundary, &policies.boundaries, PrincipalRule::Ignored),
+            collector.collect_all(
+                PolicyType::Identity,
+                &policies.identity,
+                PrincipalRule::Ignored,
+            ),
+            collector.collect_all(
+                PolicyType::PermissionsBoundary,
+                &policies.boundaries,
+                PrincipalRule::Ignored,
+            ),
             policies
                 .session
                 .as_ref()
@@ -337,65 +395,95 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
     };
     let matched = collector.matched;
 
-    let denies: Vec<&MatchedStatement> = matched.iter().filter(|m| m.effect == Effect::Deny).collect();
+    let denies: Vec<&MatchedStatement> = matched
+        .iter()
+        .filter(|m| m.effect == Effect::Deny)
+        .collect();
     if let Some(first) = denies.first() {
         let reason = format!(
-            "explicitly denied by statement {} of {} {}",
+            "explicitly denied by statement {} of {}",
             first.statement,
-            first.policy_type.describe(),
-            first.policy
+            first.describe_policy()
         );
         return finish(Decision::ExplicitlyDenied, Vec::new(), matched, reason);
     }
-    let implicit = |reason: String, matched: Vec<MatchedStatement>| finish(Decision::ImplicitlyDenied, Vec::new(), matched, reason);
+    let implicit = |reason: String, matched: Vec<MatchedStatement>| {
+        finish(Decision::ImplicitlyDenied, Vec::new(), matched, reason)
+    };
 
     if kind == ResourceKind::KmsAwsManagedAlias {
-        return implicit("AWS managed aliases (alias/aws/...) cannot be created, changed or deleted".into(), matched);
+        return implicit(
+            "AWS managed aliases (alias/aws/...) cannot be created, changed or deleted".into(),
+            matched,
+        );
     }
     if kind == ResourceKind::AwsManagedPolicyWrite {
-        return implicit("AWS managed policies belong to AWS and cannot be changed".into(), matched);
+        return implicit(
+            "AWS managed policies belong to AWS and cannot be changed".into(),
+            matched,
+        );
     }
     if let Some(level) = scp_allows.iter().position(|allows| allows.is_empty()) {
-        return implicit(format!("no SCP at organization level {level} allows the action"), matched);
+        return implicit(
+            format!("no SCP at organization level {level} allows the action"),
+            matched,
+        );
     }
     if let Some(index) = endpoint_allows.iter().position(|allows| allows.is_empty()) {
         return implicit(
-            format!("VPC endpoint policy {} does not allow the request", policies.endpoints[index].name),
+            format!(
+                "VPC endpoint policy {} does not allow the request",
+                policies.endpoints[index].name
+            ),
             matched,
         );
     }
 
-    let strongest_resource_grant = resource_allows.iter().filter_map(|m| m.principal_match).max();
+    let strongest_resource_grant = resource_allows
+        .iter()
+        .filter_map(|m| m.principal_match)
+        .max();
     let mut allowed_by: Vec<MatchedStatement> = scp_allows.into_iter().flatten().collect();
     allowed_by.extend(endpoint_allows.into_iter().flatten());
 
-    let resource_policy_name = policies
-        .resource
-        .as_ref()
-        .map(|p| p.name.clone())
-        .unwrap_or_else(|| "(none)".into());
+    let missing_grant = match &policies.resource {
+        Some(p) => format!("{} does not", p.name),
+        None => "there is none".into(),
+    };
 
     if !is_iam_caller {
         return match strongest_resource_grant {
             Some(_) => {
                 allowed_by.extend(resource_allows);
-                finish(Decision::Allowed, allowed_by, matched, "allowed by the resource-based policy".into())
+                finish(
+                    Decision::Allowed,
+                    allowed_by,
+                    matched,
+                    "allowed by the resource-based policy".into(),
+                )
             }
             None => implicit(
                 format!(
-                    "{} callers need a resource-based policy that allows them, and {} does not",
-                    if request.principal == Principal::Anonymous { "anonymous" } else { "service" },
-                    resource_policy_name
+                    "{} callers need a resource-based policy that allows them, and {}",
+                    if request.principal == Principal::Anonymous {
+                        "anonymous"
+                    } else {
+                        "service"
+                    },
+                    missing_grant
                 ),
                 matched,
             ),
         };
     }
 
-    let is_root = matches!(&request.principal, Principal::Aws(p) if p.kind == AwsPrincipalKind::Root);
+    let is_root =
+        matches!(&request.principal, Principal::Aws(p) if p.kind == AwsPrincipalKind::Root);
     let identity_ok = is_root || !identity_allows.is_empty();
     let boundary_ok = policies.boundaries.is_empty() || !boundary_allows.is_empty();
-    let session_ok = session_allows.as_ref().is_none_or(|allows| !allows.is_empty());
+    let session_ok = session_allows
+        .as_ref()
+        .is_none_or(|allows| !allows.is_empty());
     let caps_reason = || {
         if !boundary_ok {
             "the permissions boundary does not allow the action".to_string()
@@ -421,12 +509,16 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
     if request.is_cross_account() {
         if strongest_resource_grant.is_none() {
             return implicit(
-                format!("cross-account request: the {resource_word} {resource_policy_name} does not allow the caller"),
+                format!("cross-account request: the caller needs the {resource_word} to allow it, and {missing_grant}"),
                 matched,
             );
         }
         if !identity_ok {
-            return implicit("cross-account request: no identity-based policy of the caller allows the action".into(), matched);
+            return implicit(
+                "cross-account request: no identity-based policy of the caller allows the action"
+                    .into(),
+                matched,
+            );
         }
         if !(boundary_ok && session_ok) {
             return implicit(caps_reason(), matched);
@@ -454,18 +546,26 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
         Some(PrincipalMatch::Role) if boundary_ok && session_ok => {
             allowed_by.extend(resource_allows);
             let allowed_by = grant_with_caps(allowed_by, false);
-            finish(Decision::Allowed, allowed_by, matched, format!("allowed by the {resource_word}, which names the caller's role"))
+            finish(
+                Decision::Allowed,
+                allowed_by,
+                matched,
+                format!("allowed by the {resource_word}, which names the caller's role"),
+            )
         }
         Some(PrincipalMatch::Role) => implicit(caps_reason(), matched),
         grant => {
             if needs_resource_grant && grant.is_none() {
                 return implicit(
-                    format!("the {resource_word} {resource_policy_name} does not allow the caller (IAM policies count only where it delegates to the account)"),
+                    format!("the {resource_word} must allow the caller (IAM policies count only where it delegates to the account), and {missing_grant}"),
                     matched,
                 );
             }
             if !identity_ok {
-                return implicit("no identity-based or resource-based policy allows the action".into(), matched);
+                return implicit(
+                    "no identity-based or resource-based policy allows the action".into(),
+                    matched,
+                );
             }
             if !(boundary_ok && session_ok) {
                 return implicit(caps_reason(), matched);
@@ -474,12 +574,22 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
                 allowed_by.extend(resource_allows);
             }
             let allowed_by = grant_with_caps(allowed_by, true);
-            finish(Decision::Allowed, allowed_by, matched, "allowed by an identity-based policy".into())
+            finish(
+                Decision::Allowed,
+                allowed_by,
+                matched,
+                "allowed by an identity-based policy".into(),
+            )
         }
     }
 }
 
-fn finish(decision: Decision, allowed_by: Vec<MatchedStatement>, matched: Vec<MatchedStatement>, reason: String) -> Evaluation {
+fn finish(
+    decision: Decision,
+    allowed_by: Vec<MatchedStatement>,
+    matched: Vec<MatchedStatement>,
+    reason: String,
+) -> Evaluation {
     Evaluation {
         decision,
         allowed_by,

@@ -143,9 +143,10 @@ fn entry_matches(entry: &PrincipalEntry, principal: &Principal) -> Option<Princi
     match (entry.kind, principal) {
         (PrincipalKind::Aws, _) if entry.value == "*" => Some(PrincipalMatch::Everyone),
         (PrincipalKind::Aws, Principal::Aws(caller)) => aws_entry_matches(&entry.value, caller),
-        (PrincipalKind::Service, Principal::Service(name)) => {
-            entry.value.eq_ignore_ascii_case(name).then_some(PrincipalMatch::Exact)
-        }
+        (PrincipalKind::Service, Principal::Service(name)) => entry
+            .value
+            .eq_ignore_ascii_case(name)
+            .then_some(PrincipalMatch::Exact),
         (PrincipalKind::Federated, Principal::Aws(caller)) => {
             (entry.value == caller.arn).then_some(PrincipalMatch::Exact)
         }
@@ -177,7 +178,11 @@ pub fn names_account(value: &str, account: &str) -> bool {
         return true;
     }
     let parts: Vec<&str> = value.splitn(6, ':').collect();
-    parts.len() == 6 && parts[0] == "arn" && parts[2] == "iam" && parts[4] == account && parts[5] == "root"
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[4] == account
+        && parts[5] == "root"
 }
 
 fn role_arn_names(value: &str, partition: &str, account: &str, role_name: &str) -> bool {
@@ -208,12 +213,20 @@ fn not_principal_exempts(set: &PrincipalSet, principal: &Principal) -> bool {
         Principal::Aws(caller) => {
             let aws = |e: &PrincipalEntry| e.kind == PrincipalKind::Aws;
             let account_listed = listed(&|e| aws(e) && names_account(&e.value, &caller.account));
-            let self_listed = listed(&|e| (aws(e) || e.kind == PrincipalKind::Federated) && e.value == caller.arn);
+            let self_listed = listed(&|e| {
+                (aws(e) || e.kind == PrincipalKind::Federated) && e.value == caller.arn
+            });
             match &caller.kind {
                 AwsPrincipalKind::Root => account_listed,
                 AwsPrincipalKind::RoleSession { role_name, .. } => {
                     let role_listed = listed(&|e| {
-                        aws(e) && role_arn_names(&e.value, &caller.partition, &caller.account, role_name)
+                        aws(e)
+                            && role_arn_names(
+                                &e.value,
+                                &caller.partition,
+                                &caller.account,
+                                role_name,
+                            )
                     });
                     account_listed && self_listed && role_listed
                 }
@@ -245,10 +258,23 @@ mod tests {
     #[test]
     fn parses_principals() {
         assert_eq!(p("anonymous"), Principal::Anonymous);
-        assert_eq!(p("mediaconvert.amazonaws.com"), Principal::Service("mediaconvert.amazonaws.com".into()));
-        let Principal::Aws(session) = p("arn:aws:sts::111122223333:assumed-role/R/s1") else { panic!() };
-        assert_eq!(session.kind, AwsPrincipalKind::RoleSession { role_name: "R".into(), session: "s1".into() });
-        let Principal::Aws(role) = p("arn:aws:iam::111122223333:role/service-role/R") else { panic!() };
+        assert_eq!(
+            p("mediaconvert.amazonaws.com"),
+            Principal::Service("mediaconvert.amazonaws.com".into())
+        );
+        let Principal::Aws(session) = p("arn:aws:sts::111122223333:assumed-role/R/s1") else {
+            panic!()
+        };
+        assert_eq!(
+            session.kind,
+            AwsPrincipalKind::RoleSession {
+                role_name: "R".into(),
+                session: "s1".into()
+            }
+        );
+        let Principal::Aws(role) = p("arn:aws:iam::111122223333:role/service-role/R") else {
+            panic!()
+        };
         assert_eq!(role.kind, AwsPrincipalKind::Role { name: "R".into() });
         assert!(Principal::parse("arn:aws:iam::notanaccount:user/x").is_none());
     }
@@ -257,28 +283,61 @@ mod tests {
     fn match_strengths() {
         let user = p("arn:aws:iam::111122223333:user/alice");
         let session = p("arn:aws:sts::111122223333:assumed-role/R/s1");
-        let exact = element(json!({"AWS": "arn:aws:iam::111122223333:user/alice"}), false);
-        assert_eq!(element_matches(&exact, &user, false), Some(PrincipalMatch::Exact));
+        let exact = element(
+            json!({"AWS": "arn:aws:iam::111122223333:user/alice"}),
+            false,
+        );
+        assert_eq!(
+            element_matches(&exact, &user, false),
+            Some(PrincipalMatch::Exact)
+        );
         let account = element(json!({"AWS": ["111122223333"]}), false);
-        assert_eq!(element_matches(&account, &session, false), Some(PrincipalMatch::Account));
-        let role = element(json!({"AWS": "arn:aws:iam::111122223333:role/path/R"}), false);
-        assert_eq!(element_matches(&role, &session, false), Some(PrincipalMatch::Role));
+        assert_eq!(
+            element_matches(&account, &session, false),
+            Some(PrincipalMatch::Account)
+        );
+        let role = element(
+            json!({"AWS": "arn:aws:iam::111122223333:role/path/R"}),
+            false,
+        );
+        assert_eq!(
+            element_matches(&role, &session, false),
+            Some(PrincipalMatch::Role)
+        );
         assert_eq!(element_matches(&role, &user, false), None);
         let everyone = element(json!("*"), false);
-        assert_eq!(element_matches(&everyone, &Principal::Anonymous, false), Some(PrincipalMatch::Everyone));
+        assert_eq!(
+            element_matches(&everyone, &Principal::Anonymous, false),
+            Some(PrincipalMatch::Everyone)
+        );
         let service = element(json!({"Service": "mediaconvert.amazonaws.com"}), false);
-        assert_eq!(element_matches(&service, &p("mediaconvert.amazonaws.com"), false), Some(PrincipalMatch::Exact));
+        assert_eq!(
+            element_matches(&service, &p("mediaconvert.amazonaws.com"), false),
+            Some(PrincipalMatch::Exact)
+        );
         assert_eq!(element_matches(&service, &user, false), None);
     }
 
     #[test]
     fn not_principal_needs_every_identity_listed() {
         let user = p("arn:aws:iam::111122223333:user/alice");
-        let full = element(json!({"AWS": ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:root"]}), true);
+        let full = element(
+            json!({"AWS": ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:root"]}),
+            true,
+        );
         assert_eq!(element_matches(&full, &user, false), None);
-        assert_eq!(element_matches(&full, &user, true), Some(PrincipalMatch::Everyone));
+        assert_eq!(
+            element_matches(&full, &user, true),
+            Some(PrincipalMatch::Everyone)
+        );
         let user_only = element(json!({"AWS": "arn:aws:iam::111122223333:user/alice"}), true);
-        assert_eq!(element_matches(&user_only, &user, false), Some(PrincipalMatch::Everyone));
-        assert_eq!(element_matches(&full, &p("arn:aws:iam::111122223333:user/bob"), false), Some(PrincipalMatch::Everyone));
+        assert_eq!(
+            element_matches(&user_only, &user, false),
+            Some(PrincipalMatch::Everyone)
+        );
+        assert_eq!(
+            element_matches(&full, &p("arn:aws:iam::111122223333:user/bob"), false),
+            Some(PrincipalMatch::Everyone)
+        );
     }
 }

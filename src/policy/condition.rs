@@ -130,11 +130,23 @@ impl OperatorKind {
     pub fn family(self) -> OperatorFamily {
         use OperatorKind::*;
         match self {
-            StringEquals | StringNotEquals | StringEqualsIgnoreCase | StringNotEqualsIgnoreCase
-            | StringLike | StringNotLike => OperatorFamily::String,
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals
-            | NumericGreaterThan | NumericGreaterThanEquals => OperatorFamily::Numeric,
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
+            | StringNotLike => OperatorFamily::String,
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => OperatorFamily::Numeric,
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => OperatorFamily::Date,
             Bool => OperatorFamily::Bool,
             BinaryEquals => OperatorFamily::Binary,
@@ -257,10 +269,9 @@ impl Condition {
 
     /// The operator applied to one context value against all the policy's values.
     fn value_holds(&self, context_value: &str, variables: &dyn VariableSource) -> bool {
-        let any_match = self
-            .values
-            .iter()
-            .any(|policy_value| base_matches(self.operator.kind, context_value, policy_value, variables));
+        let any_match = self.values.iter().any(|policy_value| {
+            base_matches(self.operator.kind, context_value, policy_value, variables)
+        });
         any_match != self.operator.kind.is_negated()
     }
 
@@ -269,7 +280,10 @@ impl Condition {
             .get(&self.key)
             .is_some_and(|value| !value.as_slice().is_empty());
         self.values.iter().any(|value| {
-            match value.resolve_literal(context).map(|v| v.to_ascii_lowercase()) {
+            match value
+                .resolve_literal(context)
+                .map(|v| v.to_ascii_lowercase())
+            {
                 Some(v) if v == "true" => !present,
                 Some(v) if v == "false" => present,
                 _ => false,
@@ -290,9 +304,11 @@ fn base_matches(
         StringLike | StringNotLike => policy_value
             .resolve_glob(variables)
             .is_some_and(|glob| glob.matches(context_value)),
-        ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => policy_value
-            .resolve_glob(variables)
-            .is_some_and(|glob| context_value.splitn(6, ':').count() == 6 && glob.matches_arn(context_value)),
+        ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => {
+            policy_value.resolve_glob(variables).is_some_and(|glob| {
+                context_value.splitn(6, ':').count() == 6 && glob.matches_arn(context_value)
+            })
+        }
         _ => match policy_value.resolve_literal(variables) {
             Some(policy_value) => literal_matches(kind, context_value, &policy_value),
             None => false,
@@ -307,7 +323,9 @@ fn literal_matches(kind: OperatorKind, context_value: &str, policy_value: &str) 
         StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => {
             context_value.to_lowercase() == policy_value.to_lowercase()
         }
-        NumericEquals | NumericNotEquals => compare_numbers(context_value, policy_value, |o| o.is_eq()),
+        NumericEquals | NumericNotEquals => {
+            compare_numbers(context_value, policy_value, |o| o.is_eq())
+        }
         NumericLessThan => compare_numbers(context_value, policy_value, |o| o.is_lt()),
         NumericLessThanEquals => compare_numbers(context_value, policy_value, |o| o.is_le()),
         NumericGreaterThan => compare_numbers(context_value, policy_value, |o| o.is_gt()),
@@ -320,7 +338,9 @@ fn literal_matches(kind: OperatorKind, context_value: &str, policy_value: &str) 
         Bool => context_value.eq_ignore_ascii_case(policy_value),
         BinaryEquals => context_value == policy_value,
         IpAddress | NotIpAddress => ip_in_range(context_value, policy_value),
-        StringLike | StringNotLike | ArnEquals | ArnLike | ArnNotEquals | ArnNotLike | Null => false,
+        StringLike | StringNotLike | ArnEquals | ArnLike | ArnNotEquals | ArnNotLike | Null => {
+            false
+        }
     }
 }
 
@@ -338,7 +358,11 @@ fn compare_numbers(
 /// A numeric condition value: an integer or a decimal number.
 pub fn parse_number(text: &str) -> Option<f64> {
     let text = text.trim();
-    if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) {
+    if text.is_empty()
+        || !text
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+    {
         return None;
     }
     text.parse::<f64>().ok().filter(|n| n.is_finite())
@@ -349,7 +373,10 @@ fn compare_dates(
     policy_value: &str,
     accept: impl Fn(std::cmp::Ordering) -> bool,
 ) -> bool {
-    match (parse_date_millis(context_value), parse_date_millis(policy_value)) {
+    match (
+        parse_date_millis(context_value),
+        parse_date_millis(policy_value),
+    ) {
         (Some(a), Some(b)) => accept(a.cmp(&b)),
         _ => false,
     }
@@ -359,14 +386,22 @@ fn compare_dates(
 /// offset) or epoch seconds.
 pub fn parse_date_millis(text: &str) -> Option<i64> {
     let text = text.trim();
-    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '-') && !text[1..].contains('-') {
+    if !text.is_empty()
+        && text.chars().all(|c| c.is_ascii_digit() || c == '-')
+        && !text[1..].contains('-')
+    {
         return text.parse::<i64>().ok()?.checked_mul(1000);
     }
     if let Ok(instant) = chrono::DateTime::parse_from_rfc3339(text) {
         return Some(instant.timestamp_millis());
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
-        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), format) {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), format)
+        {
             return Some(naive.and_utc().timestamp_millis());
         }
     }
@@ -415,13 +450,21 @@ mod tests {
 
     fn set_ctx(key: &str, values: &[&str]) -> Context {
         let mut c = Context::new();
-        c.insert(key, ContextValue::Multi(values.iter().map(|s| s.to_string()).collect()));
+        c.insert(
+            key,
+            ContextValue::Multi(values.iter().map(|s| s.to_string()).collect()),
+        );
         c
     }
 
     #[test]
     fn operator_names_round_trip() {
-        for name in ["StringLike", "ForAllValues:StringEqualsIfExists", "ForAnyValue:ArnLike", "Null"] {
+        for name in [
+            "StringLike",
+            "ForAllValues:StringEqualsIfExists",
+            "ForAnyValue:ArnLike",
+            "Null",
+        ] {
             assert_eq!(Operator::parse(name).unwrap().name(), name);
         }
         assert!(Operator::parse("NullIfExists").is_none());
@@ -474,9 +517,24 @@ mod tests {
         let c = ctx(&[("aws:CurrentTime", "2023-01-01T00:00:00Z")]);
         assert!(cond("DateLessThan", "aws:CurrentTime", &["1700000000"]).holds(&c));
         assert!(cond("DateGreaterThan", "aws:CurrentTime", &["2022-12-31"]).holds(&c));
-        assert!(cond("DateEquals", "aws:CurrentTime", &["2023-01-01T01:00:00+01:00"]).holds(&c));
-        assert!(cond("DateLessThanEquals", "aws:CurrentTime", &["2023-01-01T00:00:00Z"]).holds(&c));
-        assert!(!cond("DateGreaterThanEquals", "aws:CurrentTime", &["2023-01-01T00:00:01Z"]).holds(&c));
+        assert!(cond(
+            "DateEquals",
+            "aws:CurrentTime",
+            &["2023-01-01T01:00:00+01:00"]
+        )
+        .holds(&c));
+        assert!(cond(
+            "DateLessThanEquals",
+            "aws:CurrentTime",
+            &["2023-01-01T00:00:00Z"]
+        )
+        .holds(&c));
+        assert!(!cond(
+            "DateGreaterThanEquals",
+            "aws:CurrentTime",
+            &["2023-01-01T00:00:01Z"]
+        )
+        .holds(&c));
         assert!(cond("DateNotEquals", "aws:CurrentTime", &["2024-01-01"]).holds(&c));
         let epoch = ctx(&[("aws:EpochTime", "1672531200")]);
         assert!(cond("DateEquals", "aws:EpochTime", &["2023-01-01T00:00:00Z"]).holds(&epoch));
@@ -484,7 +542,11 @@ mod tests {
 
     #[test]
     fn bools_binaries_and_ips() {
-        let c = ctx(&[("aws:SecureTransport", "true"), ("aws:SourceIp", "203.0.113.9"), ("k", "QUJD")]);
+        let c = ctx(&[
+            ("aws:SecureTransport", "true"),
+            ("aws:SourceIp", "203.0.113.9"),
+            ("k", "QUJD"),
+        ]);
         assert!(cond("Bool", "aws:SecureTransport", &["TRUE"]).holds(&c));
         assert!(!cond("Bool", "aws:SecureTransport", &["false"]).holds(&c));
         assert!(cond("BinaryEquals", "k", &["QUJD"]).holds(&c));
@@ -499,11 +561,29 @@ mod tests {
 
     #[test]
     fn arns_match_per_segment() {
-        let c = ctx(&[("aws:SourceArn", "arn:aws:mediaconvert:us-east-1:111122223333:queues/Default")]);
-        assert!(cond("ArnLike", "aws:SourceArn", &["arn:aws:mediaconvert:*:111122223333:queues/*"]).holds(&c));
-        assert!(!cond("ArnLike", "aws:SourceArn", &["arn:aws:mediaconvert:*:444455556666:*"]).holds(&c));
+        let c = ctx(&[(
+            "aws:SourceArn",
+            "arn:aws:mediaconvert:us-east-1:111122223333:queues/Default",
+        )]);
+        assert!(cond(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:mediaconvert:*:111122223333:queues/*"]
+        )
+        .holds(&c));
+        assert!(!cond(
+            "ArnLike",
+            "aws:SourceArn",
+            &["arn:aws:mediaconvert:*:444455556666:*"]
+        )
+        .holds(&c));
         assert!(cond("ArnNotLike", "aws:SourceArn", &["arn:aws:s3:::*"]).holds(&c));
-        assert!(cond("ArnEquals", "aws:SourceArn", &["arn:aws:mediaconvert:us-east-1:111122223333:queues/Default"]).holds(&c));
+        assert!(cond(
+            "ArnEquals",
+            "aws:SourceArn",
+            &["arn:aws:mediaconvert:us-east-1:111122223333:queues/Default"]
+        )
+        .holds(&c));
         let not_arn = ctx(&[("aws:SourceArn", "queues/Default")]);
         assert!(!cond("ArnLike", "aws:SourceArn", &["*"]).holds(&not_arn));
     }
@@ -527,7 +607,17 @@ mod tests {
         let c = ctx(&[("aws:username", "alice"), ("s3:prefix", "home/alice/docs")]);
         assert!(cond("StringLike", "s3:prefix", &["home/${aws:username}/*"]).holds(&c));
         // An unresolved variable matches nothing: positive false, negated true.
-        assert!(!cond("StringLike", "s3:prefix", &["home/${aws:PrincipalTag/team}/*"]).holds(&c));
-        assert!(cond("StringNotLike", "s3:prefix", &["home/${aws:PrincipalTag/team}/*"]).holds(&c));
+        assert!(!cond(
+            "StringLike",
+            "s3:prefix",
+            &["home/${aws:PrincipalTag/team}/*"]
+        )
+        .holds(&c));
+        assert!(cond(
+            "StringNotLike",
+            "s3:prefix",
+            &["home/${aws:PrincipalTag/team}/*"]
+        )
+        .holds(&c));
     }
 }

@@ -173,12 +173,18 @@ impl Policy {
     /// Parses a policy from a JSON value.
     pub fn from_value(value: &Value) -> Result<Policy, PolicyError> {
         check_size(value)?;
-        let object = value
-            .as_object()
-            .ok_or_else(|| PolicyError::new("", format!("expected a JSON object, found {}", kind_of(value))))?;
+        let object = value.as_object().ok_or_else(|| {
+            PolicyError::new(
+                "",
+                format!("expected a JSON object, found {}", kind_of(value)),
+            )
+        })?;
         for key in object.keys() {
             if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
-                return Err(PolicyError::new(key, "unknown policy element (expected Version, Id or Statement)"));
+                return Err(PolicyError::new(
+                    key,
+                    "unknown policy element (expected Version, Id or Statement)",
+                ));
             }
         }
         let version = optional_string(object.get("Version"), "Version")?;
@@ -186,27 +192,42 @@ impl Policy {
             if v != "2012-10-17" && v != "2008-10-17" {
                 return Err(PolicyError::new(
                     "Version",
-                    format!("unknown policy version {v:?} (expected \"2012-10-17\" or \"2008-10-17\")"),
+                    format!(
+                        "unknown policy version {v:?} (expected \"2012-10-17\" or \"2008-10-17\")"
+                    ),
                 ));
             }
         }
         let id = optional_string(object.get("Id"), "Id")?;
         let variables = version.as_deref() == Some("2012-10-17");
         let statements = match object.get("Statement") {
-            None => return Err(PolicyError::new("Statement", "missing; a policy needs at least one statement")),
+            None => {
+                return Err(PolicyError::new(
+                    "Statement",
+                    "missing; a policy needs at least one statement",
+                ))
+            }
             Some(Value::Array(items)) if items.is_empty() => {
-                return Err(PolicyError::new("Statement", "empty list; a policy needs at least one statement"))
+                return Err(PolicyError::new(
+                    "Statement",
+                    "empty list; a policy needs at least one statement",
+                ))
             }
             Some(Value::Array(items)) => items
                 .iter()
                 .enumerate()
                 .map(|(i, item)| parse_statement(item, i, &format!("Statement[{i}]"), variables))
                 .collect::<Result<Vec<_>, _>>()?,
-            Some(item @ Value::Object(_)) => vec![parse_statement(item, 0, "Statement", variables)?],
+            Some(item @ Value::Object(_)) => {
+                vec![parse_statement(item, 0, "Statement", variables)?]
+            }
             Some(other) => {
                 return Err(PolicyError::new(
                     "Statement",
-                    format!("expected an object or a list of objects, found {}", kind_of(other)),
+                    format!(
+                        "expected an object or a list of objects, found {}",
+                        kind_of(other)
+                    ),
                 ))
             }
         };
@@ -226,8 +247,7 @@ fn check_size(value: &Value) -> Result<(), PolicyError> {
         return Err(PolicyError::new(
             "",
             format!(
-                "policy document is {} bytes of JSON, over the limit of {MAX_POLICY_BYTES} bytes (AWS allows at most 32768 for any policy type)",
-                counter.0
+                "policy document is larger than {MAX_POLICY_BYTES} bytes of JSON (AWS allows at most 32768 bytes for any policy type)"
             ),
         ));
     }
@@ -265,7 +285,10 @@ fn optional_string(value: Option<&Value>, path: &str) -> Result<Option<String>, 
     match value {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(PolicyError::new(path, format!("expected a string, found {}", kind_of(other)))),
+        Some(other) => Err(PolicyError::new(
+            path,
+            format!("expected a string, found {}", kind_of(other)),
+        )),
     }
 }
 
@@ -287,21 +310,43 @@ fn string_list(value: &Value, path: &str) -> Result<Vec<String>, PolicyError> {
             .collect(),
         other => Err(PolicyError::new(
             path,
-            format!("expected a string or a list of strings, found {}", kind_of(other)),
+            format!(
+                "expected a string or a list of strings, found {}",
+                kind_of(other)
+            ),
         )),
     }
 }
 
-fn parse_statement(value: &Value, index: usize, path: &str, variables: bool) -> Result<Statement, PolicyError> {
-    let object = value
-        .as_object()
-        .ok_or_else(|| PolicyError::new(path, format!("expected a statement object, found {}", kind_of(value))))?;
+fn parse_statement(
+    value: &Value,
+    index: usize,
+    path: &str,
+    variables: bool,
+) -> Result<Statement, PolicyError> {
+    let object = value.as_object().ok_or_else(|| {
+        PolicyError::new(
+            path,
+            format!("expected a statement object, found {}", kind_of(value)),
+        )
+    })?;
     for key in object.keys() {
         if !matches!(
             key.as_str(),
-            "Sid" | "Effect" | "Principal" | "NotPrincipal" | "Action" | "NotAction" | "Resource" | "NotResource" | "Condition"
+            "Sid"
+                | "Effect"
+                | "Principal"
+                | "NotPrincipal"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
+                | "Condition"
         ) {
-            return Err(PolicyError::new(&format!("{path}.{key}"), "unknown statement element"));
+            return Err(PolicyError::new(
+                &format!("{path}.{key}"),
+                "unknown statement element",
+            ));
         }
     }
     let sid = match object.get("Sid") {
@@ -309,7 +354,10 @@ fn parse_statement(value: &Value, index: usize, path: &str, variables: bool) -> 
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(other) => {
-            return Err(PolicyError::new(&format!("{path}.Sid"), format!("expected a string, found {}", kind_of(other))))
+            return Err(PolicyError::new(
+                &format!("{path}.Sid"),
+                format!("expected a string, found {}", kind_of(other)),
+            ))
         }
     };
     let effect = match object.get("Effect") {
@@ -327,7 +375,12 @@ fn parse_statement(value: &Value, index: usize, path: &str, variables: bool) -> 
                 format!("expected \"Allow\" or \"Deny\", found {}", kind_of(other)),
             ))
         }
-        None => return Err(PolicyError::new(&format!("{path}.Effect"), "missing (expected \"Allow\" or \"Deny\")")),
+        None => {
+            return Err(PolicyError::new(
+                &format!("{path}.Effect"),
+                "missing (expected \"Allow\" or \"Deny\")",
+            ))
+        }
     };
     let principal = parse_principal(object, path)?;
     let action = match exclusive_pair(object, path, "Action", "NotAction")? {
@@ -338,7 +391,12 @@ fn parse_statement(value: &Value, index: usize, path: &str, variables: bool) -> 
                 .map(|a| Glob::parse(a))
                 .collect(),
         },
-        None => return Err(PolicyError::new(&format!("{path}.Action"), "missing (a statement needs Action or NotAction)")),
+        None => {
+            return Err(PolicyError::new(
+                &format!("{path}.Action"),
+                "missing (a statement needs Action or NotAction)",
+            ))
+        }
     };
     let resource = match exclusive_pair(object, path, "Resource", "NotResource")? {
         Some((negated, name, value)) => Some(ResourceElement {
@@ -387,7 +445,8 @@ fn parse_principal(
     object: &serde_json::Map<String, Value>,
     path: &str,
 ) -> Result<Option<PrincipalElement>, PolicyError> {
-    let Some((negated, name, value)) = exclusive_pair(object, path, "Principal", "NotPrincipal")? else {
+    let Some((negated, name, value)) = exclusive_pair(object, path, "Principal", "NotPrincipal")?
+    else {
         return Ok(None);
     };
     let path = format!("{path}.{name}");
@@ -398,7 +457,9 @@ fn parse_principal(
             kind: PrincipalKind::Aws,
             value: s.trim().to_string(),
         }]),
-        Value::Object(map) if map.is_empty() => return Err(PolicyError::new(&path, "empty principal map")),
+        Value::Object(map) if map.is_empty() => {
+            return Err(PolicyError::new(&path, "empty principal map"))
+        }
         Value::Object(map) => {
             let mut entries = Vec::new();
             for (kind_name, values) in map {
@@ -426,25 +487,44 @@ fn parse_principal(
         other => {
             return Err(PolicyError::new(
                 &path,
-                format!("expected \"*\" or a principal map, found {}", kind_of(other)),
+                format!(
+                    "expected \"*\" or a principal map, found {}",
+                    kind_of(other)
+                ),
             ))
         }
     };
     Ok(Some(PrincipalElement { negated, set }))
 }
 
-fn parse_conditions(value: &Value, path: &str, variables: bool) -> Result<Vec<Condition>, PolicyError> {
-    let blocks = value
-        .as_object()
-        .ok_or_else(|| PolicyError::new(path, format!("expected an object of operators, found {}", kind_of(value))))?;
+fn parse_conditions(
+    value: &Value,
+    path: &str,
+    variables: bool,
+) -> Result<Vec<Condition>, PolicyError> {
+    let blocks = value.as_object().ok_or_else(|| {
+        PolicyError::new(
+            path,
+            format!("expected an object of operators, found {}", kind_of(value)),
+        )
+    })?;
     let mut conditions = Vec::new();
     for (operator_name, keys) in blocks {
         let op_path = format!("{path}.{operator_name}");
         let operator = Operator::parse(operator_name).ok_or_else(|| {
-            PolicyError::new(&op_path, format!("unknown condition operator {operator_name:?}"))
+            PolicyError::new(
+                &op_path,
+                format!("unknown condition operator {operator_name:?}"),
+            )
         })?;
         let keys = keys.as_object().ok_or_else(|| {
-            PolicyError::new(&op_path, format!("expected an object of condition keys, found {}", kind_of(keys)))
+            PolicyError::new(
+                &op_path,
+                format!(
+                    "expected an object of condition keys, found {}",
+                    kind_of(keys)
+                ),
+            )
         })?;
         for (key, values) in keys {
             let key_path = format!("{op_path}.{key}");
@@ -473,7 +553,10 @@ fn condition_values(value: &Value, path: &str) -> Result<Vec<String>, PolicyErro
         Value::Bool(b) => Ok(b.to_string()),
         other => Err(PolicyError::new(
             path,
-            format!("expected a string, number or boolean, found {}", kind_of(other)),
+            format!(
+                "expected a string, number or boolean, found {}",
+                kind_of(other)
+            ),
         )),
     };
     match value {
@@ -547,6 +630,9 @@ mod tests {
     fn rejects_documents_over_the_size_limit() {
         let big = "x".repeat(MAX_POLICY_BYTES);
         let message = error_of(json!({"Statement": {"Effect": "Allow", "Action": big}}));
-        assert!(message.starts_with("(document): policy document is"), "{message}");
+        assert!(
+            message.starts_with("(document): policy document is"),
+            "{message}"
+        );
     }
 }

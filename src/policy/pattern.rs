@@ -207,7 +207,9 @@ mod tests {
         // A star in the region segment does not swallow the account segment.
         let glob = Glob::parse("arn:aws:iam:*::role/x");
         assert!(!glob.matches_arn("arn:aws:iam::123456789012:role/x"));
-        assert!(Glob::parse("arn:aws:iam::*:role/x").matches_arn("arn:aws:iam::123456789012:role/x"));
+        assert!(
+            Glob::parse("arn:aws:iam::*:role/x").matches_arn("arn:aws:iam::123456789012:role/x")
+        );
         assert!(Glob::parse("*").matches_arn("anything at all"));
     }
 }

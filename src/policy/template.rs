@@ -15,7 +15,10 @@ pub enum TemplatePart {
     /// A character produced by `${*}`, `${?}` or `${$}`: always literal.
     Escaped(char),
     /// `${key}` or `${key, 'default'}`.
-    Variable { key: String, default: Option<String> },
+    Variable {
+        key: String,
+        default: Option<String>,
+    },
 }
 
 /// A policy string, parsed into text, escapes and variables.
@@ -92,7 +95,9 @@ impl Template {
         let mut tokens = Vec::new();
         for part in &self.parts {
             match part {
-                TemplatePart::Text(text) => tokens.extend(Glob::parse(text).tokens().iter().cloned()),
+                TemplatePart::Text(text) => {
+                    tokens.extend(Glob::parse(text).tokens().iter().cloned())
+                }
                 TemplatePart::Escaped(c) => tokens.push(GlobToken::Literal(*c)),
                 TemplatePart::Variable { key, default } => {
                     let value = source.variable(key).or(default.as_deref())?;
@@ -181,7 +186,9 @@ mod tests {
     #[test]
     fn substitutes_variables() {
         let t = Template::parse("arn:aws:s3:::home/${aws:username}/*", true);
-        let glob = t.resolve_glob(&source(&[("aws:username", "alice")])).unwrap();
+        let glob = t
+            .resolve_glob(&source(&[("aws:username", "alice")]))
+            .unwrap();
         assert!(glob.matches("arn:aws:s3:::home/alice/x"));
         assert!(!glob.matches("arn:aws:s3:::home/bob/x"));
         assert_eq!(t.resolve_glob(&NoVariables), None);
@@ -213,7 +220,10 @@ mod tests {
     #[test]
     fn old_version_takes_text_literally() {
         let t = Template::parse("${aws:username}", false);
-        assert_eq!(t.resolve_literal(&NoVariables), Some("${aws:username}".into()));
+        assert_eq!(
+            t.resolve_literal(&NoVariables),
+            Some("${aws:username}".into())
+        );
     }
 
     #[test]
