@@ -41,5 +41,8 @@
 
 pub mod eval;
 pub mod input;
+pub mod inspect;
+pub mod model;
 pub mod policy;
 pub mod simulate;
+pub mod snapshot;

@@ -2,8 +2,9 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use iamproof::input::{parse_json, InputError};
-use iamproof::simulate;
+use iamproof::{inspect, simulate, snapshot};
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -35,6 +36,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: TextOrJson,
     },
+    /// Load account snapshots and show what they hold, every warning, and optionally the
+    /// policies in force for one principal.
+    Inspect {
+        /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
+        #[arg(long = "account", value_name = "DIR", required = true)]
+        accounts: Vec<PathBuf>,
+        /// Also show the policies in force for this user or role ARN.
+        #[arg(long, value_name = "ARN")]
+        principal: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextOrJson,
+    },
 }
 
 /// Exit code 2: bad input or usage.
@@ -48,7 +61,32 @@ fn main() -> ExitCode {
             batch,
             format,
         } => run_simulate(file.as_deref(), batch, format),
+        Command::Inspect {
+            accounts,
+            principal,
+            format,
+        } => run_inspect(&accounts, principal.as_deref(), format),
     }
+}
+
+fn run_inspect(accounts: &[PathBuf], principal: Option<&str>, format: TextOrJson) -> ExitCode {
+    let model = match snapshot::load(accounts) {
+        Ok(model) => model,
+        Err(e) => return report(&e),
+    };
+    let inspection = match inspect::report(&model, principal) {
+        Ok(inspection) => inspection,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let rendered = match format {
+        TextOrJson::Text => inspect::render_text(&inspection),
+        TextOrJson::Json => inspect::render_json(&inspection),
+    };
+    let _ = std::io::stdout().lock().write_all(rendered.as_bytes());
+    ExitCode::SUCCESS
 }
 
 fn read_input(file: Option<&str>) -> Result<(String, String), InputError> {

@@ -78,7 +78,10 @@ impl Account {
         missing
     }
 
-    fn levels(&self, pick: impl Fn(&OrganizationLevel) -> &Vec<OrganizationPolicy>) -> Vec<Vec<NamedPolicy>> {
+    fn levels(
+        &self,
+        pick: impl Fn(&OrganizationLevel) -> &Vec<OrganizationPolicy>,
+    ) -> Vec<Vec<NamedPolicy>> {
         self.organization
             .iter()
             .flatten()
@@ -204,7 +207,9 @@ pub fn is_aws_managed_policy_arn(arn: &str) -> bool {
 
 /// The account segment of an ARN, when the text is an ARN with one.
 pub fn arn_account(arn: &str) -> Option<&str> {
-    arn_segments(arn).map(|segments| segments.account).filter(|a| !a.is_empty())
+    arn_segments(arn)
+        .map(|segments| segments.account)
+        .filter(|a| !a.is_empty())
 }
 
 /// The partition segment of an ARN.
@@ -223,17 +228,15 @@ struct ArnSegments<'a> {
 }
 
 fn arn_segments(arn: &str) -> Option<ArnSegments<'_>> {
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(_service), Some(_region), Some(account), Some(resource)) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    Some(ArnSegments {
-        partition,
-        account,
-        resource,
-    })
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, _service, _region, account, resource] => Some(ArnSegments {
+            partition,
+            account,
+            resource,
+        }),
+        _ => None,
+    }
 }
 
 /// S3 default encryption (`get-bucket-encryption`).
@@ -438,7 +441,9 @@ impl fmt::Display for UnresolvedReference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             UnresolvedReference::ManagedPolicy { arn } => write!(f, "{arn}"),
-            UnresolvedReference::Group { account, name } => write!(f, "group {name} of account {account}"),
+            UnresolvedReference::Group { account, name } => {
+                write!(f, "group {name} of account {account}")
+            }
             UnresolvedReference::OrganizationPolicy { account, id } => {
                 write!(f, "organizations policy {id} above account {account}")
             }
@@ -496,14 +501,21 @@ pub struct EffectivePolicies {
 impl EffectivePolicies {
     /// The identity policies alone, as the evaluator takes them.
     pub fn identity_policies(&self) -> Vec<NamedPolicy> {
-        self.identity.iter().map(|entry| entry.policy.clone()).collect()
+        self.identity
+            .iter()
+            .map(|entry| entry.policy.clone())
+            .collect()
     }
 
     /// The principal's side of a request's policy set: identity policies, boundary and SCPs.
     pub fn policy_set(&self) -> PolicySet {
         PolicySet {
             identity: self.identity_policies(),
-            boundaries: self.boundary.iter().map(|(named, _)| named.clone()).collect(),
+            boundaries: self
+                .boundary
+                .iter()
+                .map(|(named, _)| named.clone())
+                .collect(),
             scps: self.scps.clone(),
             ..PolicySet::default()
         }
@@ -546,13 +558,16 @@ impl Model {
                 return Some(key);
             }
             let alias = self.aliases.get(reference)?;
-            return key_in(&alias.account, &alias.region, alias.target_key_id.as_deref()?);
+            return key_in(
+                &alias.account,
+                &alias.region,
+                alias.target_key_id.as_deref()?,
+            );
         }
         if reference.starts_with("alias/") {
-            let alias = self
-                .aliases
-                .values()
-                .find(|alias| alias.account == account && alias.region == region && alias.name == reference)?;
+            let alias = self.aliases.values().find(|alias| {
+                alias.account == account && alias.region == region && alias.name == reference
+            })?;
             return key_in(account, region, alias.target_key_id.as_deref()?);
         }
         key_in(account, region, reference)
@@ -573,56 +588,81 @@ impl Model {
     /// such principal.
     pub fn effective_policies(&self, principal_arn: &str) -> Option<EffectivePolicies> {
         let mut gathered = Gathered::default();
-        let (principal_type, account, boundary_arn) = if let Some(user) = self.users.get(principal_arn) {
-            self.gather_own(&mut gathered, &user.arn, &user.inline_policies, &user.managed_policy_arns, None);
-            for name in &user.groups {
-                match self.group_named(&user.account, name) {
-                    Some(group) => {
-                        gathered.groups.push(group.arn.clone());
-                        self.gather_own(
-                            &mut gathered,
-                            &group.arn,
-                            &group.inline_policies,
-                            &group.managed_policy_arns,
-                            Some(&group.arn),
-                        );
-                    }
-                    None => {
-                        gathered.unresolved.insert(UnresolvedReference::Group {
-                            account: user.account.clone(),
-                            name: name.clone(),
-                        });
+        let (principal_type, account, boundary_arn) =
+            if let Some(user) = self.users.get(principal_arn) {
+                self.gather_own(
+                    &mut gathered,
+                    &user.arn,
+                    &user.inline_policies,
+                    &user.managed_policy_arns,
+                    None,
+                );
+                for name in &user.groups {
+                    match self.group_named(&user.account, name) {
+                        Some(group) => {
+                            gathered.groups.push(group.arn.clone());
+                            self.gather_own(
+                                &mut gathered,
+                                &group.arn,
+                                &group.inline_policies,
+                                &group.managed_policy_arns,
+                                Some(&group.arn),
+                            );
+                        }
+                        None => {
+                            gathered.unresolved.insert(UnresolvedReference::Group {
+                                account: user.account.clone(),
+                                name: name.clone(),
+                            });
+                        }
                     }
                 }
-            }
-            (PrincipalType::User, &user.account, &user.permissions_boundary)
-        } else {
-            let role = self.roles.get(principal_arn)?;
-            self.gather_own(&mut gathered, &role.arn, &role.inline_policies, &role.managed_policy_arns, None);
-            (PrincipalType::Role, &role.account, &role.permissions_boundary)
-        };
-        let boundary = boundary_arn.as_ref().and_then(|arn| match self.managed_policies.get(arn) {
-            Some(managed) => Some((
-                NamedPolicy {
-                    name: arn.clone(),
-                    policy: Arc::clone(&managed.policy),
-                },
-                managed.source,
-            )),
-            None => {
-                gathered
-                    .unresolved
-                    .insert(UnresolvedReference::ManagedPolicy { arn: arn.clone() });
-                None
-            }
-        });
+                (
+                    PrincipalType::User,
+                    &user.account,
+                    &user.permissions_boundary,
+                )
+            } else {
+                let role = self.roles.get(principal_arn)?;
+                self.gather_own(
+                    &mut gathered,
+                    &role.arn,
+                    &role.inline_policies,
+                    &role.managed_policy_arns,
+                    None,
+                );
+                (
+                    PrincipalType::Role,
+                    &role.account,
+                    &role.permissions_boundary,
+                )
+            };
+        let boundary = boundary_arn
+            .as_ref()
+            .and_then(|arn| match self.managed_policies.get(arn) {
+                Some(managed) => Some((
+                    NamedPolicy {
+                        name: arn.clone(),
+                        policy: Arc::clone(&managed.policy),
+                    },
+                    managed.source,
+                )),
+                None => {
+                    gathered
+                        .unresolved
+                        .insert(UnresolvedReference::ManagedPolicy { arn: arn.clone() });
+                    None
+                }
+            });
         let scps = match self.account(account) {
             Some(account_record) => {
                 for id in account_record.missing_organization_policies() {
-                    gathered.unresolved.insert(UnresolvedReference::OrganizationPolicy {
-                        account: account.clone(),
-                        id,
-                    });
+                    gathered
+                        .unresolved
+                        .insert(UnresolvedReference::OrganizationPolicy {
+                            account: account.clone(),
+                            id,
+                        });
                 }
                 account_record.scp_levels()
             }
@@ -644,7 +684,8 @@ impl Model {
     /// The unresolved references the user or role `principal_arn` depends on; `None` when the
     /// model has no such principal.
     pub fn unresolved_for(&self, principal_arn: &str) -> Option<Vec<UnresolvedReference>> {
-        self.effective_policies(principal_arn).map(|effective| effective.unresolved)
+        self.effective_policies(principal_arn)
+            .map(|effective| effective.unresolved)
     }
 
     fn gather_own(
@@ -742,7 +783,8 @@ mod tests {
                 scps: vec![OrganizationPolicy {
                     id: "p-FullAWSAccess".to_string(),
                     name: Some("FullAWSAccess".to_string()),
-                    arn: "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess".to_string(),
+                    arn: "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess"
+                        .to_string(),
                     aws_managed: true,
                     policy: policy("*"),
                 }],
@@ -779,7 +821,10 @@ mod tests {
                     name: "own".to_string(),
                     policy: policy("sqs:*"),
                 }],
-                managed_policy_arns: vec![shared.to_string(), "arn:aws:iam::aws:policy/Gone".to_string()],
+                managed_policy_arns: vec![
+                    shared.to_string(),
+                    "arn:aws:iam::aws:policy/Gone".to_string(),
+                ],
                 permissions_boundary: Some("arn:aws:iam::aws:policy/AlsoGone".to_string()),
                 tags: BTreeMap::new(),
                 groups: vec!["devs".to_string(), "ghosts".to_string()],
@@ -791,8 +836,14 @@ mod tests {
     #[test]
     fn gathers_user_and_group_policies_once_each() {
         let model = sample();
-        let effective = model.effective_policies("arn:aws:iam::111122223333:user/alice").unwrap();
-        let names: Vec<&str> = effective.identity.iter().map(|p| p.policy.name.as_str()).collect();
+        let effective = model
+            .effective_policies("arn:aws:iam::111122223333:user/alice")
+            .unwrap();
+        let names: Vec<&str> = effective
+            .identity
+            .iter()
+            .map(|p| p.policy.name.as_str())
+            .collect();
         assert_eq!(
             names,
             [
@@ -801,10 +852,17 @@ mod tests {
                 "arn:aws:iam::111122223333:group/team/devs#inline/g",
             ]
         );
-        assert_eq!(effective.groups, ["arn:aws:iam::111122223333:group/team/devs"]);
+        assert_eq!(
+            effective.groups,
+            ["arn:aws:iam::111122223333:group/team/devs"]
+        );
         assert_eq!(effective.scps.len(), 1);
         assert!(effective.boundary.is_none());
-        let unresolved: Vec<String> = effective.unresolved.iter().map(ToString::to_string).collect();
+        let unresolved: Vec<String> = effective
+            .unresolved
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             unresolved,
             [
@@ -820,15 +878,24 @@ mod tests {
 
     #[test]
     fn unknown_principals_have_no_policies() {
-        assert!(sample().effective_policies("arn:aws:iam::111122223333:user/bob").is_none());
+        assert!(sample()
+            .effective_policies("arn:aws:iam::111122223333:user/bob")
+            .is_none());
     }
 
     #[test]
     fn recognises_aws_managed_policy_arns() {
-        assert!(is_aws_managed_policy_arn("arn:aws:iam::aws:policy/service-role/X"));
-        assert!(!is_aws_managed_policy_arn("arn:aws:iam::111122223333:policy/X"));
+        assert!(is_aws_managed_policy_arn(
+            "arn:aws:iam::aws:policy/service-role/X"
+        ));
+        assert!(!is_aws_managed_policy_arn(
+            "arn:aws:iam::111122223333:policy/X"
+        ));
         assert!(!is_aws_managed_policy_arn("not an arn"));
         assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
-        assert_eq!(arn_partition("arn:aws-cn:iam::111122223333:root"), Some("aws-cn"));
+        assert_eq!(
+            arn_partition("arn:aws-cn:iam::111122223333:root"),
+            Some("aws-cn")
+        );
     }
 }

@@ -6,10 +6,12 @@
 //! page, or only in the bundled AWS managed policies). Of a managed policy only the default
 //! version (`IsDefaultVersion: true`) is parsed: the others are not in force.
 
-use super::document::policy_document;
+use super::document::{aws_managed_policy_document, policy_document};
 use super::json::Node;
 use crate::input::InputError;
-use crate::model::{arn_account, arn_partition, Group, InlinePolicy, ManagedPolicy, PolicySource, Role, User};
+use crate::model::{
+    arn_account, arn_partition, Group, InlinePolicy, ManagedPolicy, PolicySource, Role, User,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -74,7 +76,11 @@ pub(crate) struct IamDetails {
 }
 
 /// Reads the authorization details in `value` (the parsed content of `file`).
-pub(crate) fn parse(file: &str, value: &Value, claim: &mut AccountClaim) -> Result<IamDetails, InputError> {
+pub(crate) fn parse(
+    file: &str,
+    value: &Value,
+    claim: &mut AccountClaim,
+) -> Result<IamDetails, InputError> {
     let root = Node::root(file, value);
     let pages = match value {
         Value::Array(_) => root.list()?,
@@ -109,7 +115,11 @@ pub(crate) fn parse(file: &str, value: &Value, claim: &mut AccountClaim) -> Resu
     Ok(details)
 }
 
-fn parse_user(node: &Node, claim: &mut AccountClaim, details: &mut IamDetails) -> Result<User, InputError> {
+fn parse_user(
+    node: &Node,
+    claim: &mut AccountClaim,
+    details: &mut IamDetails,
+) -> Result<User, InputError> {
     let arn_node = node.required("Arn")?;
     let arn = arn_node.str()?;
     let account = claim.check(&arn_node, arn)?;
@@ -139,7 +149,11 @@ fn parse_user(node: &Node, claim: &mut AccountClaim, details: &mut IamDetails) -
     })
 }
 
-fn parse_group(node: &Node, claim: &mut AccountClaim, details: &mut IamDetails) -> Result<Group, InputError> {
+fn parse_group(
+    node: &Node,
+    claim: &mut AccountClaim,
+    details: &mut IamDetails,
+) -> Result<Group, InputError> {
     let arn_node = node.required("Arn")?;
     let arn = arn_node.str()?;
     let account = claim.check(&arn_node, arn)?;
@@ -154,7 +168,11 @@ fn parse_group(node: &Node, claim: &mut AccountClaim, details: &mut IamDetails) 
     })
 }
 
-fn parse_role(node: &Node, claim: &mut AccountClaim, details: &mut IamDetails) -> Result<Role, InputError> {
+fn parse_role(
+    node: &Node,
+    claim: &mut AccountClaim,
+    details: &mut IamDetails,
+) -> Result<Role, InputError> {
     let arn_node = node.required("Arn")?;
     let arn = arn_node.str()?;
     let account = claim.check(&arn_node, arn)?;
@@ -174,7 +192,10 @@ fn parse_role(node: &Node, claim: &mut AccountClaim, details: &mut IamDetails) -
     })
 }
 
-fn parse_managed_policy(node: &Node, claim: &mut AccountClaim) -> Result<ManagedPolicy, InputError> {
+fn parse_managed_policy(
+    node: &Node,
+    claim: &mut AccountClaim,
+) -> Result<ManagedPolicy, InputError> {
     let arn_node = node.required("Arn")?;
     let arn = arn_node.str()?;
     let account = match arn_account(arn) {
@@ -183,7 +204,12 @@ fn parse_managed_policy(node: &Node, claim: &mut AccountClaim) -> Result<Managed
     };
     let versions = node.required("PolicyVersionList")?;
     let version = default_version(node, &versions)?;
-    let policy = policy_document(&version.required("Document")?)?;
+    let document = version.required("Document")?;
+    let policy = if account == "aws" {
+        aws_managed_policy_document(&document)?
+    } else {
+        policy_document(&document)?
+    };
     Ok(ManagedPolicy {
         arn: arn.to_string(),
         name: node.required_str("PolicyName")?.to_string(),
@@ -202,7 +228,9 @@ fn default_version<'a>(policy: &Node<'a>, versions: &Node<'a>) -> Result<Node<'a
     for version in versions.list()? {
         if version.optional_bool("IsDefaultVersion")? == Some(true) {
             if default.is_some() {
-                return Err(version.error("a second version with IsDefaultVersion true; only one version is in force"));
+                return Err(version.error(
+                    "a second version with IsDefaultVersion true; only one version is in force",
+                ));
             }
             default = Some(version);
         }
@@ -236,7 +264,11 @@ fn inline_policies(node: &Node, list: &str) -> Result<Vec<InlinePolicy>, InputEr
         .collect()
 }
 
-fn attached_policies(node: &Node, account: &str, details: &mut IamDetails) -> Result<Vec<String>, InputError> {
+fn attached_policies(
+    node: &Node,
+    account: &str,
+    details: &mut IamDetails,
+) -> Result<Vec<String>, InputError> {
     let mut arns = Vec::new();
     for attached in node.optional_list("AttachedManagedPolicies")? {
         let arn_node = attached.required("PolicyArn")?;
@@ -252,7 +284,11 @@ fn attached_policies(node: &Node, account: &str, details: &mut IamDetails) -> Re
     Ok(arns)
 }
 
-fn permissions_boundary(node: &Node, account: &str, details: &mut IamDetails) -> Result<Option<String>, InputError> {
+fn permissions_boundary(
+    node: &Node,
+    account: &str,
+    details: &mut IamDetails,
+) -> Result<Option<String>, InputError> {
     let Some(boundary) = node.field("PermissionsBoundary")? else {
         return Ok(None);
     };
@@ -260,7 +296,9 @@ fn permissions_boundary(node: &Node, account: &str, details: &mut IamDetails) ->
         let kind = kind_node.str()?;
         // Real output says `Policy`; the API reference names the value `PermissionsBoundaryPolicy`.
         if kind != "Policy" && kind != "PermissionsBoundaryPolicy" {
-            return Err(kind_node.error(format!("unknown permissions boundary type {kind:?} (expected \"Policy\")")));
+            return Err(kind_node.error(format!(
+                "unknown permissions boundary type {kind:?} (expected \"Policy\")"
+            )));
         }
     }
     let arn_node = boundary.required("PermissionsBoundaryArn")?;
@@ -311,7 +349,11 @@ mod tests {
         assert_eq!(merged.users, single.users);
         assert_eq!(merged.groups, single.groups);
         assert_eq!(claim.id.as_deref(), Some("111122223333"));
-        let paths: Vec<&str> = merged.policy_references.iter().map(|r| r.path.as_str()).collect();
+        let paths: Vec<&str> = merged
+            .policy_references
+            .iter()
+            .map(|r| r.path.as_str())
+            .collect();
         assert_eq!(
             paths,
             [
@@ -331,28 +373,39 @@ mod tests {
                 {"VersionId": "v1", "IsDefaultVersion": false, "Document": "not even JSON"}]}]});
         let parsed = parse("f", &details, &mut AccountClaim::default()).unwrap();
         assert_eq!(parsed.policies[0].version.as_deref(), Some("v2"));
-        assert!(parsed.policies[0].policy.statements[0].action.covers("s3:GetObject"));
+        assert!(parsed.policies[0].policy.statements[0]
+            .action
+            .covers("s3:GetObject"));
     }
 
     #[test]
     fn shape_errors_name_the_path() {
         let mut claim = AccountClaim::default();
         let error = parse("f", &json!({"UserDetailList": {"a": {}}}), &mut claim).unwrap_err();
-        assert_eq!(error.to_string(), "f: UserDetailList: expected a list, found an object");
+        assert_eq!(
+            error.to_string(),
+            "f: UserDetailList: expected a list, found an object"
+        );
         let error = parse(
             "f",
             &json!({"RoleDetailList": [{"RoleName": "r", "Arn": "arn:aws:iam::111122223333:role/r"}]}),
             &mut claim,
         )
         .unwrap_err();
-        assert_eq!(error.to_string(), "f: RoleDetailList[0].AssumeRolePolicyDocument: missing");
+        assert_eq!(
+            error.to_string(),
+            "f: RoleDetailList[0].AssumeRolePolicyDocument: missing"
+        );
         let error = parse(
             "f",
             &json!({"UserDetailList": [{"UserName": "x", "Arn": "arn:aws:iam::999988887777:user/x"}]}),
             &mut claim,
         )
         .unwrap_err();
-        assert!(error.message.contains("is in account 999988887777"), "{error}");
+        assert!(
+            error.message.contains("is in account 999988887777"),
+            "{error}"
+        );
         let error = parse(
             "f",
             &json!({"UserDetailList": [{"UserName": "x", "Arn": "arn:aws:iam::111122223333:user/x",

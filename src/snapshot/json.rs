@@ -45,11 +45,16 @@ impl<'a> Node<'a> {
     }
 
     pub fn object(&self) -> Result<&'a Map<String, Value>, InputError> {
-        self.value.as_object().ok_or_else(|| self.expected("an object"))
+        self.value
+            .as_object()
+            .ok_or_else(|| self.expected("an object"))
     }
 
     pub fn list(&self) -> Result<Vec<Node<'a>>, InputError> {
-        let items = self.value.as_array().ok_or_else(|| self.expected("a list"))?;
+        let items = self
+            .value
+            .as_array()
+            .ok_or_else(|| self.expected("a list"))?;
         Ok(items
             .iter()
             .enumerate()
@@ -66,7 +71,9 @@ impl<'a> Node<'a> {
     }
 
     pub fn bool(&self) -> Result<bool, InputError> {
-        self.value.as_bool().ok_or_else(|| self.expected("true or false"))
+        self.value
+            .as_bool()
+            .ok_or_else(|| self.expected("true or false"))
     }
 
     /// The field `key` of this object; `None` when it is absent or `null`.
@@ -134,11 +141,18 @@ mod tests {
             item.required_str("B").unwrap_err().to_string(),
             "f.json: A[0].B: expected a string, found a number"
         );
-        assert_eq!(item.required("Z").unwrap_err().to_string(), "f.json: A[0].Z: missing");
+        assert_eq!(
+            item.required("Z").unwrap_err().to_string(),
+            "f.json: A[0].Z: missing"
+        );
         assert!(root.field("C").unwrap().is_none());
         assert!(root.optional_list("C").unwrap().is_empty());
         assert_eq!(
-            root.required("A").unwrap().object().unwrap_err().to_string(),
+            root.required("A")
+                .unwrap()
+                .object()
+                .unwrap_err()
+                .to_string(),
             "f.json: A: expected an object, found a list"
         );
     }

@@ -59,9 +59,19 @@ pub(crate) struct KeyFiles {
 /// Lists `dir` and sorts its files into a `Layout`.
 pub(crate) fn scan(dir: &Path) -> Result<Layout, InputError> {
     let display = dir.display().to_string();
-    let metadata = std::fs::metadata(dir).map_err(|e| InputError::new(&display, "", format!("cannot open the snapshot folder: {e}")))?;
+    let metadata = std::fs::metadata(dir).map_err(|e| {
+        InputError::new(
+            &display,
+            "",
+            format!("cannot open the snapshot folder: {e}"),
+        )
+    })?;
     if !metadata.is_dir() {
-        return Err(InputError::new(&display, "", "not a folder (a snapshot is a folder of AWS CLI output)"));
+        return Err(InputError::new(
+            &display,
+            "",
+            "not a folder (a snapshot is a folder of AWS CLI output)",
+        ));
     }
     let mut layout = Layout::default();
     let mut entries = Vec::new();
@@ -124,7 +134,11 @@ impl Layout {
                 let Some(id) = file.strip_suffix(".json").filter(|id| !id.is_empty()) else {
                     return false;
                 };
-                let map = if *kind == "scps" { &mut self.scps } else { &mut self.rcps };
+                let map = if *kind == "scps" {
+                    &mut self.scps
+                } else {
+                    &mut self.rcps
+                };
                 map.insert(id.to_string(), full);
                 return true;
             }
@@ -147,15 +161,24 @@ fn list(
     out: &mut Vec<Entry>,
     skipped: &mut Vec<(PathBuf, String)>,
 ) -> Result<(), InputError> {
-    let here = relative.iter().fold(base.to_path_buf(), |path, part| path.join(part));
+    let here = relative
+        .iter()
+        .fold(base.to_path_buf(), |path, part| path.join(part));
     if relative.len() > MAX_DEPTH {
-        skipped.push((here, format!("more than {MAX_DEPTH} folders deep; not read")));
+        skipped.push((
+            here,
+            format!("more than {MAX_DEPTH} folders deep; not read"),
+        ));
         return Ok(());
     }
     let reader = match std::fs::read_dir(&here) {
         Ok(reader) => reader,
         Err(e) if relative.is_empty() => {
-            return Err(InputError::new(&here.display().to_string(), "", format!("cannot list the folder: {e}")))
+            return Err(InputError::new(
+                &here.display().to_string(),
+                "",
+                format!("cannot list the folder: {e}"),
+            ))
         }
         Err(e) => {
             skipped.push((here, format!("cannot list the folder: {e}")));
@@ -166,7 +189,9 @@ fn list(
     for entry in reader.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         // Follows links, like the shell scripts that build snapshots would.
-        let is_dir = std::fs::metadata(entry.path()).map(|m| m.is_dir()).unwrap_or(false);
+        let is_dir = std::fs::metadata(entry.path())
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
         names.push((name, is_dir));
     }
     names.sort();
@@ -209,7 +234,10 @@ mod tests {
         let layout = scan(dir.path()).unwrap();
         assert!(layout.caller_identity.is_some());
         assert!(layout.authorization_details.is_some());
-        assert_eq!(layout.buckets.keys().collect::<Vec<_>>(), ["b", "empty-bucket"]);
+        assert_eq!(
+            layout.buckets.keys().collect::<Vec<_>>(),
+            ["b", "empty-bucket"]
+        );
         assert!(layout.buckets["b"].policy.is_some());
         assert!(layout.keys["k1"].key.is_some());
         assert!(layout.scps.contains_key("p-1"));
@@ -218,13 +246,24 @@ mod tests {
             .iter()
             .map(|p| p.strip_prefix(dir.path()).unwrap().display().to_string())
             .collect();
-        assert_eq!(unknown, ["iam/credential-report.csv", "notes.txt", "s3/b/lifecycle.json"]);
+        assert_eq!(
+            unknown,
+            [
+                "iam/credential-report.csv",
+                "notes.txt",
+                "s3/b/lifecycle.json"
+            ]
+        );
     }
 
     #[test]
     fn a_missing_folder_is_an_error() {
         let error = scan(Path::new("/nonexistent/snapshot")).unwrap_err();
         assert_eq!(error.file, "/nonexistent/snapshot");
-        assert!(error.message.starts_with("cannot open the snapshot folder"), "{}", error.message);
+        assert!(
+            error.message.starts_with("cannot open the snapshot folder"),
+            "{}",
+            error.message
+        );
     }
 }
