@@ -30,9 +30,17 @@ pub struct AccountSummary {
     pub region: String,
     pub source: String,
     pub counts: Counts,
-    /// The organization levels, root first; `None` when the snapshot has no
-    /// `organizations/targets.json`.
-    pub organization: Option<Vec<LevelSummary>>,
+    /// `None` when the snapshot has no `organizations/targets.json`.
+    pub organization: Option<OrganizationSummary>,
+}
+
+/// The organization levels above one account.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganizationSummary {
+    pub scps_enabled: bool,
+    pub rcps_enabled: bool,
+    /// Root first.
+    pub levels: Vec<LevelSummary>,
 }
 
 /// How many of each kind one account holds.
@@ -239,7 +247,11 @@ fn account_summary(model: &Model, account: &Account) -> AccountSummary {
         organization: account
             .organization
             .as_ref()
-            .map(|levels| levels.iter().map(level_summary).collect()),
+            .map(|organization| OrganizationSummary {
+                scps_enabled: organization.scps_enabled,
+                rcps_enabled: organization.rcps_enabled,
+                levels: organization.levels.iter().map(level_summary).collect(),
+            }),
     }
 }
 
@@ -292,8 +304,10 @@ fn principal_report(model: &Model, arn: &str) -> Option<PrincipalReport> {
     let scp_levels = model
         .account(&effective.account)
         .and_then(|account| account.organization.as_ref())
-        .map(|levels| {
-            levels
+        .filter(|organization| organization.scps_enabled)
+        .map(|organization| {
+            organization
+                .levels
                 .iter()
                 .map(|level| LevelSummary {
                     rcps: Vec::new(),
@@ -408,9 +422,15 @@ fn render_account(out: &mut String, account: &AccountSummary) {
             "organization",
             "none (no organizations/targets.json)",
         ),
-        Some(levels) => {
-            let _ = writeln!(out, "  organization levels, root first:");
-            for level in levels {
+        Some(organization) => {
+            let enabled = |on: bool| if on { "enabled" } else { "not enabled" };
+            let _ = writeln!(
+                out,
+                "  organization levels, root first (SCPs {}, RCPs {}):",
+                enabled(organization.scps_enabled),
+                enabled(organization.rcps_enabled)
+            );
+            for level in &organization.levels {
                 render_level(out, level, true);
             }
         }
@@ -516,7 +536,7 @@ fn render_principal(out: &mut String, principal: &PrincipalReport) {
             out,
             "  ",
             "SCP levels",
-            "none (the account has no organizations/targets.json)",
+            "none (no SCP applies to this account)",
         );
     } else {
         let _ = writeln!(out, "  SCP levels, root first:");

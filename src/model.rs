@@ -48,21 +48,32 @@ pub struct Account {
     pub region: String,
     /// The snapshot folder, as given on the command line.
     pub source: PathBuf,
-    /// The organization levels above and at this account, root first; `None` when the snapshot
-    /// has no `organizations/targets.json` (no SCPs or RCPs apply).
-    pub organization: Option<Vec<OrganizationLevel>>,
+    /// The organization above this account; `None` when the snapshot has no
+    /// `organizations/targets.json` (no SCPs or RCPs apply).
+    pub organization: Option<Organization>,
 }
 
 impl Account {
-    /// The SCPs of each organization level, root first (empty when not in an organization).
+    /// The SCPs of each organization level, root first; empty when no SCP applies (not in an
+    /// organization, or SCPs not enabled).
     pub fn scp_levels(&self) -> Vec<Vec<NamedPolicy>> {
-        self.levels(|level| &level.scps)
+        match &self.organization {
+            Some(organization) if organization.scps_enabled => {
+                levels_of(&organization.levels, |level| &level.scps)
+            }
+            _ => Vec::new(),
+        }
     }
 
-    /// The RCPs of each organization level, root first (empty when not in an organization).
+    /// The RCPs of each organization level, root first; empty when no RCP applies.
     /// `RCPFullAWSAccess` is implied at every level, as the evaluator assumes.
     pub fn rcp_levels(&self) -> Vec<Vec<NamedPolicy>> {
-        self.levels(|level| &level.rcps)
+        match &self.organization {
+            Some(organization) if organization.rcps_enabled => {
+                levels_of(&organization.levels, |level| &level.rcps)
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// Organization policies that the levels name but the snapshot does not hold.
@@ -70,24 +81,34 @@ impl Account {
         let mut missing: Vec<String> = self
             .organization
             .iter()
-            .flatten()
+            .flat_map(|organization| &organization.levels)
             .flat_map(|level| level.missing.iter().cloned())
             .collect();
         missing.sort();
         missing.dedup();
         missing
     }
+}
 
-    fn levels(
-        &self,
-        pick: impl Fn(&OrganizationLevel) -> &Vec<OrganizationPolicy>,
-    ) -> Vec<Vec<NamedPolicy>> {
-        self.organization
-            .iter()
-            .flatten()
-            .map(|level| pick(level).iter().map(OrganizationPolicy::named).collect())
-            .collect()
-    }
+fn levels_of(
+    levels: &[OrganizationLevel],
+    pick: impl Fn(&OrganizationLevel) -> &Vec<OrganizationPolicy>,
+) -> Vec<Vec<NamedPolicy>> {
+    levels
+        .iter()
+        .map(|level| pick(level).iter().map(OrganizationPolicy::named).collect())
+        .collect()
+}
+
+/// The organization levels above and at one account, root first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub levels: Vec<OrganizationLevel>,
+    /// False when no level has an SCP: the SCP policy type is not enabled in the organization
+    /// (AWS keeps at least one SCP at every level while it is), so SCPs restrict nothing.
+    pub scps_enabled: bool,
+    /// False when no level has an RCP: the RCP policy type is not enabled.
+    pub rcps_enabled: bool,
 }
 
 /// One level of the organization tree (root, an OU, or the account) and the policies attached
@@ -778,9 +799,12 @@ mod tests {
             partition: "aws".to_string(),
             region: "us-east-1".to_string(),
             source: PathBuf::from("x"),
-            organization: Some(vec![OrganizationLevel {
-                target: "r-1".to_string(),
-                scps: vec![OrganizationPolicy {
+            organization: Some(Organization {
+                scps_enabled: true,
+                rcps_enabled: false,
+                levels: vec![OrganizationLevel {
+                    target: "r-1".to_string(),
+                    scps: vec![OrganizationPolicy {
                     id: "p-FullAWSAccess".to_string(),
                     name: Some("FullAWSAccess".to_string()),
                     arn: "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess"
@@ -788,9 +812,10 @@ mod tests {
                     aws_managed: true,
                     policy: policy("*"),
                 }],
-                rcps: Vec::new(),
-                missing: vec!["p-gone".to_string()],
-            }]),
+                    rcps: Vec::new(),
+                    missing: vec!["p-gone".to_string()],
+                }],
+            }),
         });
         let shared = "arn:aws:iam::111122223333:policy/Shared";
         model

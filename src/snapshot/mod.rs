@@ -119,6 +119,13 @@ impl Loader {
                 "not part of the snapshot layout; ignored",
             );
         }
+        if let Some(path) = &layout.collect_errors {
+            self.warn(
+                &path.display().to_string(),
+                "",
+                "scripts/collect.sh could not make some AWS CLI calls: the snapshot is incomplete, and answers may miss what those calls would have shown",
+            );
+        }
         for (path, reason) in &layout.skipped {
             self.warn(&path.display().to_string(), "", reason);
         }

@@ -3,7 +3,10 @@
 //! `organizations/targets.json`, which says which of them apply at each level above the
 //! account, root first.
 //!
-//! `FullAWSAccess` and `RCPFullAWSAccess` are AWS managed with fixed content, so a level may
+//! A policy type with no policy at any level is not enabled in the organization
+//! (`scripts/collect.sh` leaves it out then): it restricts nothing. AWS keeps at least one SCP at
+//! every level while SCPs are enabled, so a level without one among levels with some is
+//! reported. `FullAWSAccess` and `RCPFullAWSAccess` are AWS managed with fixed content, so a level may
 //! name them without the snapshot holding their files. Any other policy a level names but the
 //! snapshot lacks is a warning, and answers about the account's principals that depend on it
 //! are `unknown`.
@@ -12,7 +15,7 @@ use super::document::policy_document;
 use super::json::Node;
 use super::read_json;
 use crate::input::InputError;
-use crate::model::{OrganizationLevel, OrganizationPolicy, Warning};
+use crate::model::{Organization, OrganizationLevel, OrganizationPolicy, Warning};
 use crate::policy::Policy;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -128,7 +131,7 @@ pub(crate) fn levels(
     targets: Option<&Path>,
     account: &str,
     warnings: &mut Vec<Warning>,
-) -> Result<Option<Vec<OrganizationLevel>>, InputError> {
+) -> Result<Option<Organization>, InputError> {
     let mut scps = BTreeMap::new();
     for (file_id, path) in scp_files {
         let policy = control_policy(path, file_id, ControlKind::Service, warnings)?;
@@ -183,17 +186,24 @@ pub(crate) fn levels(
                 level.missing.push(id.to_string());
             }
         }
-        if level.scps.is_empty() && level.missing.is_empty() {
-            warnings.push(Warning {
-                file: file.clone(),
-                path: level_node.path.clone(),
-                message: format!(
-                    "level {} has no SCP, so SCPs deny every action of this account's principals (AWS attaches FullAWSAccess by default)",
-                    level.target
-                ),
-            });
-        }
         levels.push(level);
+    }
+    // A missing policy may be of either type, so only known SCPs show that SCPs are enabled.
+    let scps_enabled = levels.iter().any(|level| !level.scps.is_empty());
+    let rcps_enabled = levels.iter().any(|level| !level.rcps.is_empty());
+    if scps_enabled {
+        for (index, level) in levels.iter().enumerate() {
+            if level.scps.is_empty() && level.missing.is_empty() {
+                warnings.push(Warning {
+                    file: file.clone(),
+                    path: format!("levels[{index}]"),
+                    message: format!(
+                        "level {} has no SCP while other levels have some, so SCPs deny every action of this account's principals",
+                        level.target
+                    ),
+                });
+            }
+        }
     }
     if !levels.iter().any(|level| level.target == account) {
         warnings.push(Warning {
@@ -211,5 +221,9 @@ pub(crate) fn levels(
             });
         }
     }
-    Ok(Some(levels))
+    Ok(Some(Organization {
+        levels,
+        scps_enabled,
+        rcps_enabled,
+    }))
 }

@@ -104,19 +104,19 @@ fn encryption(root: &Node) -> Result<Option<BucketEncryption>, InputError> {
     Ok(None)
 }
 
-/// `get-bucket-ownership-controls`.
+/// `get-bucket-ownership-controls`: the first rule (S3 allows exactly one).
 fn ownership(root: &Node) -> Result<Option<ObjectOwnership>, InputError> {
     let rules = root.required("OwnershipControls")?.required("Rules")?;
-    for rule in rules.list()? {
-        let node = rule.required("ObjectOwnership")?;
-        let text = node.str()?;
-        return ObjectOwnership::parse(text).map(Some).ok_or_else(|| {
-            node.error(format!(
-                "unknown ObjectOwnership {text:?} (expected \"BucketOwnerEnforced\", \"BucketOwnerPreferred\" or \"ObjectWriter\")"
-            ))
-        });
-    }
-    Ok(None)
+    let Some(rule) = rules.list()?.into_iter().next() else {
+        return Ok(None);
+    };
+    let node = rule.required("ObjectOwnership")?;
+    let text = node.str()?;
+    ObjectOwnership::parse(text).map(Some).ok_or_else(|| {
+        node.error(format!(
+            "unknown ObjectOwnership {text:?} (expected \"BucketOwnerEnforced\", \"BucketOwnerPreferred\" or \"ObjectWriter\")"
+        ))
+    })
 }
 
 /// `get-public-access-block`.
