@@ -45,4 +45,5 @@ pub mod inspect;
 pub mod model;
 pub mod policy;
 pub mod simulate;
+pub mod smt;
 pub mod snapshot;

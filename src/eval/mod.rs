@@ -155,7 +155,7 @@ pub struct Evaluation {
 
 /// Resources whose policies follow special rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ResourceKind {
+pub enum ResourceKind {
     /// A KMS key: the key policy must allow; IAM policies count only through it.
     KmsKey,
     /// An AWS managed alias (`alias/aws/...`): nobody may change it.
@@ -167,7 +167,8 @@ enum ResourceKind {
     Other,
 }
 
-fn classify(request: &Request) -> ResourceKind {
+/// Which special rules (if any) govern the request's resource.
+pub fn classify(request: &Request) -> ResourceKind {
     let action = request.action.to_ascii_lowercase();
     let resource = request.resource.as_str();
     let parts: Vec<&str> = resource.splitn(6, ':').collect();
@@ -222,13 +223,33 @@ fn is_policy_write(action: &str) -> bool {
 
 /// How a policy type treats the `Principal` element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PrincipalRule {
+pub enum PrincipalRule {
     /// Identity-side policies: the caller is implied.
     Ignored,
     /// Resource policies and RCPs: a statement without a principal applies to nobody.
     Required,
     /// VPC endpoint policies: a statement without a principal applies to everyone.
     DefaultsToEveryone,
+}
+
+/// Whether a statement's `Principal`/`NotPrincipal` covers `principal` under `rule`: `None` when
+/// it does not; `Some(None)` when the element is not consulted; `Some(Some(strength))` otherwise.
+pub fn principal_applies(
+    statement: &Statement,
+    principal: &Principal,
+    rule: PrincipalRule,
+    has_boundary: bool,
+) -> Option<Option<PrincipalMatch>> {
+    match (rule, &statement.principal) {
+        (PrincipalRule::Ignored, _) => Some(None),
+        (_, Some(element)) => Some(Some(principal::element_matches(
+            element,
+            principal,
+            has_boundary,
+        )?)),
+        (PrincipalRule::Required, None) => None,
+        (PrincipalRule::DefaultsToEveryone, None) => Some(Some(PrincipalMatch::Everyone)),
+    }
 }
 
 /// Whether a statement applies to the request, and how its principal element matched.

@@ -267,8 +267,9 @@ impl Condition {
         }
     }
 
-    /// The operator applied to one context value against all the policy's values.
-    fn value_holds(&self, context_value: &str, variables: &dyn VariableSource) -> bool {
+    /// The operator applied to one context value against all the policy's values (one member
+    /// of a set, for the set operators).
+    pub fn value_holds(&self, context_value: &str, variables: &dyn VariableSource) -> bool {
         let any_match = self.values.iter().any(|policy_value| {
             base_matches(self.operator.kind, context_value, policy_value, variables)
         });
