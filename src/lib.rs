@@ -47,3 +47,4 @@ pub mod policy;
 pub mod simulate;
 pub mod smt;
 pub mod snapshot;
+pub mod synthetic;

@@ -1,0 +1,490 @@
+//! Synthetic account snapshots for benchmarks and scale tests: a folder in the snapshot
+//! layout with as many users, groups, roles, managed policies, buckets and keys as asked.
+//!
+//! Real accounts cannot be shipped, and the examples under `models/` are tiny, so the
+//! benchmarks of loading, graph building and solving use these. The content is deterministic
+//! (the same spec gives the same bytes) and varied the way real output is: policy documents in
+//! all three encodings, several versions per managed policy, pages, paths, boundaries, group
+//! memberships, AWS managed policies left out of `Policies`, roles that MediaConvert may
+//! assume, SSE-KMS buckets and key policies. Files are written entry by entry, so a snapshot
+//! of any size is written in little memory.
+
+use serde_json::{json, Value};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+/// The account every synthetic snapshot describes.
+pub const SYNTHETIC_ACCOUNT: &str = "123456789012";
+/// Its region.
+pub const SYNTHETIC_REGION: &str = "us-east-1";
+
+/// How many of each kind to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyntheticSpec {
+    pub users: usize,
+    pub groups: usize,
+    pub roles: usize,
+    /// Customer managed policies (each user, group and role also has one inline policy).
+    pub managed_policies: usize,
+    pub buckets: usize,
+    pub keys: usize,
+    /// How many of the roles trust `mediaconvert.amazonaws.com` (the first ones).
+    pub mediaconvert_trusting_roles: usize,
+}
+
+impl SyntheticSpec {
+    /// 10,000 principals and 20,000 policies (10,000 managed, 10,000 inline), the size the
+    /// loading benchmark measures.
+    pub const LARGE: SyntheticSpec = SyntheticSpec {
+        users: 6_000,
+        groups: 200,
+        roles: 4_000,
+        managed_policies: 10_000,
+        buckets: 300,
+        keys: 50,
+        mediaconvert_trusting_roles: 200,
+    };
+
+    /// The number of policy documents written: managed (default versions) and inline.
+    pub fn policy_count(&self) -> usize {
+        self.managed_policies + self.users + self.groups + self.roles
+    }
+}
+
+/// AWS managed policies some principals attach without the snapshot including them, as real
+/// output often does (they come from the bundled copy).
+const AWS_MANAGED: [&str; 4] = [
+    "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    "arn:aws:iam::aws:policy/AWSElementalMediaConvertFullAccess",
+    "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "arn:aws:iam::aws:policy/AmazonAPIGatewayInvokeFullAccess",
+];
+
+/// Writes a snapshot folder for `spec` into `dir` (created if needed).
+pub fn write_account(dir: &Path, spec: &SyntheticSpec) -> io::Result<()> {
+    let generator = Generator { spec: *spec };
+    std::fs::create_dir_all(dir.join("iam"))?;
+    write_json(
+        &dir.join("caller-identity.json"),
+        &json!({"UserId": "AIDASYNTHETIC0000000", "Account": SYNTHETIC_ACCOUNT,
+                "Arn": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/admin")}),
+    )?;
+    std::fs::write(dir.join("region.txt"), format!("{SYNTHETIC_REGION}\n"))?;
+    generator.write_authorization_details(&dir.join("iam/account-authorization-details.json"))?;
+    for bucket in 0..spec.buckets {
+        generator.write_bucket(dir, bucket)?;
+    }
+    for key in 0..spec.keys {
+        generator.write_key(dir, key)?;
+    }
+    if spec.keys > 0 {
+        generator.write_aliases(dir)?;
+    }
+    generator.write_mediaconvert(dir)
+}
+
+fn write_json(path: &Path, value: &Value) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut out = BufWriter::new(File::create(path)?);
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Writes the items of one JSON list, one at a time.
+fn write_list(
+    out: &mut impl Write,
+    name: &str,
+    count: usize,
+    item: impl Fn(usize) -> Value,
+) -> io::Result<()> {
+    write!(out, "\"{name}\":[")?;
+    for index in 0..count {
+        if index > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, &item(index))?;
+    }
+    out.write_all(b"]")
+}
+
+struct Generator {
+    spec: SyntheticSpec,
+}
+
+/// Percent-encodes everything but letters and digits, as the raw IAM API does.
+fn url_encoded(value: &Value) -> String {
+    value
+        .to_string()
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// One of the three encodings AWS uses, chosen by `index`.
+fn encoded(document: Value, index: usize) -> Value {
+    match index % 3 {
+        0 => document,
+        1 => Value::String(document.to_string()),
+        _ => Value::String(url_encoded(&document)),
+    }
+}
+
+impl Generator {
+    fn arn(&self, resource: &str) -> String {
+        format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:{resource}")
+    }
+
+    fn bucket_name(&self, index: usize) -> String {
+        format!("synthetic-bucket-{index:04}")
+    }
+
+    /// A bucket name for statement `index`; there is always one, even with no buckets.
+    fn some_bucket(&self, index: usize) -> String {
+        self.bucket_name(index % self.spec.buckets.max(1))
+    }
+
+    fn key_id(&self, index: usize) -> String {
+        format!("{index:08x}-0000-4000-8000-{:012x}", index * 7919)
+    }
+
+    fn key_arn(&self, index: usize) -> String {
+        format!(
+            "arn:aws:kms:{SYNTHETIC_REGION}:{SYNTHETIC_ACCOUNT}:key/{}",
+            self.key_id(index)
+        )
+    }
+
+    fn managed_arn(&self, index: usize) -> String {
+        self.arn(&format!("policy/team-{}/Policy{index:05}", index % 50))
+    }
+
+    fn role_arn(&self, index: usize) -> String {
+        self.arn(&format!("role/{}", self.role_name(index)))
+    }
+
+    fn role_name(&self, index: usize) -> String {
+        if index < self.spec.mediaconvert_trusting_roles {
+            format!("MediaConvertRole{index:05}")
+        } else {
+            format!("Role{index:05}")
+        }
+    }
+
+    /// A permissions policy with a few statements of the kinds real accounts have.
+    fn permissions(&self, seed: usize) -> Value {
+        let bucket = self.some_bucket(seed);
+        let other = self.some_bucket(seed * 31 + 7);
+        let mut statements = vec![
+            json!({"Sid": "ReadInputs", "Effect": "Allow",
+                   "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                   "Resource": format!("arn:aws:s3:::{bucket}/input/*")}),
+            json!({"Sid": "WriteOutputs", "Effect": "Allow", "Action": "s3:PutObject",
+                   "Resource": [format!("arn:aws:s3:::{other}/out/${{aws:username}}/*"),
+                                format!("arn:aws:s3:::{other}/shared/*")],
+                   "Condition": {"StringEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                                 "Bool": {"aws:SecureTransport": "true"}}}),
+        ];
+        match seed % 4 {
+            0 => statements.push(json!({"Sid": "SubmitJobs", "Effect": "Allow",
+                "Action": ["mediaconvert:CreateJob", "mediaconvert:Get*", "mediaconvert:List*"],
+                "Resource": format!("arn:aws:mediaconvert:{SYNTHETIC_REGION}:{SYNTHETIC_ACCOUNT}:*")})),
+            1 => statements.push(json!({"Sid": "PassToMediaConvert", "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": self.role_arn(seed % self.spec.roles.max(1)),
+                "Condition": {"StringEquals": {"iam:PassedToService": "mediaconvert.amazonaws.com"}}})),
+            2 => statements.push(json!({"Sid": "UseKeysThroughS3", "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+                "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}})),
+            _ => statements.push(json!({"Sid": "NoIam", "Effect": "Deny",
+                "NotAction": ["s3:*", "mediaconvert:*", "kms:*"], "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.7"]}}})),
+        }
+        json!({"Version": "2012-10-17", "Statement": statements})
+    }
+
+    fn inline(&self, name: &str, seed: usize) -> Value {
+        json!([{"PolicyName": name, "PolicyDocument": encoded(self.permissions(seed), seed)}])
+    }
+
+    fn attached(&self, arns: Vec<String>) -> Value {
+        Value::Array(
+            arns.into_iter()
+                .map(|arn| {
+                    let name = arn.rsplit('/').next().unwrap_or_default().to_string();
+                    json!({"PolicyName": name, "PolicyArn": arn})
+                })
+                .collect(),
+        )
+    }
+
+    /// Managed policies for principal `index` (customer ones, and now and then an AWS one).
+    fn attachments(&self, index: usize) -> Vec<String> {
+        let mut arns = Vec::new();
+        if self.spec.managed_policies > 0 {
+            arns.push(self.managed_arn(index % self.spec.managed_policies));
+            arns.push(self.managed_arn((index * 7 + 3) % self.spec.managed_policies));
+            arns.dedup();
+        }
+        if index.is_multiple_of(10) {
+            arns.push(AWS_MANAGED[(index / 10) % AWS_MANAGED.len()].to_string());
+        }
+        arns
+    }
+
+    fn boundary(&self, index: usize) -> Option<Value> {
+        (self.spec.managed_policies > 0 && index.is_multiple_of(7)).then(|| {
+            json!({"PermissionsBoundaryType": "Policy",
+                   "PermissionsBoundaryArn": self.managed_arn((index * 13) % self.spec.managed_policies)})
+        })
+    }
+
+    fn user(&self, index: usize) -> Value {
+        let name = format!("user{index:05}");
+        let path = format!("/team-{}/", index % 50);
+        let groups: Vec<String> = if self.spec.groups == 0 {
+            Vec::new()
+        } else {
+            let mut names = vec![format!("group{:04}", index % self.spec.groups)];
+            if index.is_multiple_of(3) {
+                names.push(format!("group{:04}", (index / 3) % self.spec.groups));
+                names.dedup();
+            }
+            names
+        };
+        let mut user = json!({
+            "Path": path, "UserName": name, "UserId": format!("AIDASYNTH{index:011}"),
+            "Arn": self.arn(&format!("user{path}{name}")), "CreateDate": "2024-01-01T00:00:00+00:00",
+            "UserPolicyList": self.inline(&format!("{name}-inline"), index),
+            "GroupList": groups, "AttachedManagedPolicies": self.attached(self.attachments(index)),
+            "Tags": [{"Key": "team", "Value": format!("team-{}", index % 50)}]});
+        if let (Some(boundary), Some(object)) = (self.boundary(index), user.as_object_mut()) {
+            object.insert("PermissionsBoundary".to_string(), boundary);
+        }
+        user
+    }
+
+    fn group(&self, index: usize) -> Value {
+        let name = format!("group{index:04}");
+        json!({"Path": "/", "GroupName": name, "GroupId": format!("AGPASYNTH{index:011}"),
+               "Arn": self.arn(&format!("group/{name}")), "CreateDate": "2024-01-01T00:00:00+00:00",
+               "GroupPolicyList": self.inline(&format!("{name}-inline"), index + 1),
+               "AttachedManagedPolicies": self.attached(self.attachments(index + 5))})
+    }
+
+    fn trust_policy(&self, index: usize) -> Value {
+        if index < self.spec.mediaconvert_trusting_roles {
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": "mediaconvert.amazonaws.com"}, "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": SYNTHETIC_ACCOUNT},
+                              "ArnLike": {"aws:SourceArn": format!(
+                                  "arn:aws:mediaconvert:{SYNTHETIC_REGION}:{SYNTHETIC_ACCOUNT}:queues/*")}}}]})
+        } else if index.is_multiple_of(2) {
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:root")},
+                "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]})
+        } else {
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                "Principal": {"Service": ["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"]},
+                "Action": "sts:AssumeRole"}]})
+        }
+    }
+
+    fn role(&self, index: usize) -> Value {
+        let name = self.role_name(index);
+        let mut role = json!({
+            "Path": "/", "RoleName": name, "RoleId": format!("AROASYNTH{index:011}"),
+            "Arn": self.role_arn(index), "CreateDate": "2024-01-01T00:00:00+00:00",
+            "AssumeRolePolicyDocument": encoded(self.trust_policy(index), index),
+            "InstanceProfileList": [], "RolePolicyList": self.inline(&format!("{name}-inline"), index + 2),
+            "AttachedManagedPolicies": self.attached(self.attachments(index + 11)), "Tags": [],
+            "RoleLastUsed": {}});
+        if let (Some(boundary), Some(object)) = (self.boundary(index + 3), role.as_object_mut()) {
+            object.insert("PermissionsBoundary".to_string(), boundary);
+        }
+        role
+    }
+
+    fn managed_policy(&self, index: usize) -> Value {
+        let arn = self.managed_arn(index);
+        let name = format!("Policy{index:05}");
+        json!({"PolicyName": name, "PolicyId": format!("ANPASYNTH{index:011}"), "Arn": arn,
+               "Path": format!("/team-{}/", index % 50), "DefaultVersionId": "v2", "AttachmentCount": 1,
+               "PermissionsBoundaryUsageCount": 0, "IsAttachable": true,
+               "CreateDate": "2024-01-01T00:00:00+00:00", "UpdateDate": "2024-02-01T00:00:00+00:00",
+               "PolicyVersionList": [
+                   {"Document": encoded(self.permissions(index + 3), index), "VersionId": "v2",
+                    "IsDefaultVersion": true, "CreateDate": "2024-02-01T00:00:00+00:00"},
+                   {"Document": url_encoded(&json!({"Version": "2012-10-17",
+                        "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})),
+                    "VersionId": "v1", "IsDefaultVersion": false, "CreateDate": "2024-01-01T00:00:00+00:00"}]})
+    }
+
+    /// The authorization details as two pages (users and groups; roles and policies).
+    fn write_authorization_details(&self, path: &Path) -> io::Result<()> {
+        let mut out = BufWriter::new(File::create(path)?);
+        out.write_all(b"[{")?;
+        write_list(&mut out, "UserDetailList", self.spec.users, |i| {
+            self.user(i)
+        })?;
+        out.write_all(b",")?;
+        write_list(&mut out, "GroupDetailList", self.spec.groups, |i| {
+            self.group(i)
+        })?;
+        out.write_all(b",\"RoleDetailList\":[],\"Policies\":[],\"IsTruncated\":true,\"Marker\":\"page-2\"},{\"UserDetailList\":[],\"GroupDetailList\":[],")?;
+        write_list(&mut out, "RoleDetailList", self.spec.roles, |i| {
+            self.role(i)
+        })?;
+        out.write_all(b",")?;
+        write_list(&mut out, "Policies", self.spec.managed_policies, |i| {
+            self.managed_policy(i)
+        })?;
+        out.write_all(b",\"IsTruncated\":false}]\n")?;
+        out.flush()
+    }
+
+    fn write_bucket(&self, dir: &Path, index: usize) -> io::Result<()> {
+        let name = self.bucket_name(index);
+        let folder = dir.join("s3").join(&name);
+        let reader = self.role_arn(index % self.spec.roles.max(1));
+        let policy = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")],
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "AllowReader", "Effect": "Allow", "Principal": {"AWS": reader},
+             "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")]}]});
+        write_json(
+            &folder.join("policy.json"),
+            &json!({"Policy": policy.to_string()}),
+        )?;
+        let default = if index.is_multiple_of(3) && self.spec.keys > 0 {
+            json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": self.key_arn(index % self.spec.keys)})
+        } else {
+            json!({"SSEAlgorithm": "AES256"})
+        };
+        write_json(
+            &folder.join("encryption.json"),
+            &json!({"ServerSideEncryptionConfiguration": {"Rules": [
+                {"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": index.is_multiple_of(3)}]}}),
+        )?;
+        write_json(
+            &folder.join("ownership-controls.json"),
+            &json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}),
+        )?;
+        write_json(
+            &folder.join("public-access-block.json"),
+            &json!({"PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true,
+                    "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}),
+        )?;
+        write_json(
+            &folder.join("tags.json"),
+            &json!({"TagSet": [{"Key": "index", "Value": index.to_string()}]}),
+        )
+    }
+
+    fn write_key(&self, dir: &Path, index: usize) -> io::Result<()> {
+        let id = self.key_id(index);
+        let folder = dir.join("kms").join(&id);
+        write_json(
+            &folder.join("key.json"),
+            &json!({"KeyMetadata": {"AWSAccountId": SYNTHETIC_ACCOUNT, "KeyId": id, "Arn": self.key_arn(index),
+                "Enabled": true, "KeyUsage": "ENCRYPT_DECRYPT", "KeyState": "Enabled", "Origin": "AWS_KMS",
+                "KeyManager": "CUSTOMER", "KeySpec": "SYMMETRIC_DEFAULT", "MultiRegion": false}}),
+        )?;
+        let user = self.role_arn(index % self.spec.roles.max(1));
+        let policy = json!({"Version": "2012-10-17", "Id": "key-policy", "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"},
+            {"Sid": "Allow use through S3", "Effect": "Allow", "Principal": {"AWS": user},
+             "Action": ["kms:GenerateDataKey", "kms:Decrypt"], "Resource": "*",
+             "Condition": {"StringEquals": {"kms:ViaService": format!("s3.{SYNTHETIC_REGION}.amazonaws.com"),
+                                            "kms:CallerAccount": SYNTHETIC_ACCOUNT}}}]});
+        write_json(
+            &folder.join("policy.json"),
+            &json!({"Policy": serde_json::to_string_pretty(&policy).unwrap_or_default(), "PolicyName": "default"}),
+        )
+    }
+
+    fn write_aliases(&self, dir: &Path) -> io::Result<()> {
+        let aliases: Vec<Value> = (0..self.spec.keys)
+            .map(|index| {
+                json!({"AliasName": format!("alias/synthetic-{index:04}"),
+                       "AliasArn": format!("arn:aws:kms:{SYNTHETIC_REGION}:{SYNTHETIC_ACCOUNT}:alias/synthetic-{index:04}"),
+                       "TargetKeyId": self.key_id(index)})
+            })
+            .collect();
+        write_json(
+            &dir.join("kms/aliases.json"),
+            &json!({ "Aliases": aliases }),
+        )
+    }
+
+    fn write_mediaconvert(&self, dir: &Path) -> io::Result<()> {
+        let queue = |name: &str| {
+            json!({"Arn": format!("arn:aws:mediaconvert:{SYNTHETIC_REGION}:{SYNTHETIC_ACCOUNT}:queues/{name}"),
+                   "Name": name, "Type": if name == "Default" { "SYSTEM" } else { "CUSTOM" }, "Status": "ACTIVE"})
+        };
+        write_json(
+            &dir.join("mediaconvert/queues.json"),
+            &json!({"Queues": [queue("Default"), queue("premium")]}),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_synthetic_account_loads_without_warnings() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = SyntheticSpec {
+            users: 30,
+            groups: 4,
+            roles: 20,
+            managed_policies: 25,
+            buckets: 6,
+            keys: 3,
+            mediaconvert_trusting_roles: 5,
+        };
+        write_account(dir.path(), &spec).unwrap();
+        let model = crate::snapshot::load(&[dir.path().to_path_buf()]).unwrap();
+        assert!(model.warnings.is_empty(), "{:#?}", model.warnings);
+        assert_eq!(model.users.len(), 30);
+        assert_eq!(model.groups.len(), 4);
+        assert_eq!(model.roles.len(), 20);
+        assert_eq!(
+            model.managed_policies.len(),
+            25 + AWS_MANAGED.len(),
+            "customer policies and the bundled AWS ones in use"
+        );
+        assert_eq!(model.buckets.len(), 6);
+        assert_eq!(model.keys.len(), 3);
+        let effective = model
+            .effective_policies(&format!(
+                "arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/team-0/user00000"
+            ))
+            .unwrap();
+        assert!(effective.is_complete());
+        assert!(effective.boundary.is_some());
+        assert_eq!(spec.policy_count(), 25 + 30 + 4 + 20);
+        let second = tempfile::tempdir().unwrap();
+        write_account(second.path(), &spec).unwrap();
+        let details = "iam/account-authorization-details.json";
+        assert_eq!(
+            std::fs::read(dir.path().join(details)).unwrap(),
+            std::fs::read(second.path().join(details)).unwrap(),
+            "deterministic"
+        );
+    }
+}
