@@ -409,3 +409,119 @@ fn organization_without_enabled_scps_restricts_nothing() {
     assert_eq!(model.warnings.len(), 1, "{:?}", model.warnings);
     assert_eq!(model.warnings[0].path, "levels[1].policies[2]");
 }
+
+#[test]
+fn errors_in_generated_snapshots_name_file_and_path() {
+    let details = "iam/account-authorization-details.json";
+    let user =
+        r#"{"UserDetailList": [{"UserName": "u", "Arn": "arn:aws:iam::123456789012:user/u"}]}"#;
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (
+            vec![
+                ("caller-identity.json", r#"{"Account": "999988887777"}"#.to_string()),
+                (details, user.to_string()),
+            ],
+            "iam/account-authorization-details.json: UserDetailList[0].Arn: arn:aws:iam::123456789012:user/u is in account 123456789012, but the snapshot is of account 999988887777 (from ",
+        ),
+        (
+            vec![(details, r#"{"UserDetailList": []}"#.to_string())],
+            ": cannot tell the account id: there is no caller-identity.json and no ARN with an account in iam/account-authorization-details.json",
+        ),
+        (
+            vec![(details, user.to_string()), ("region.txt", "\n".to_string())],
+            "region.txt: \"\" is not a region name (expected one line such as us-east-1)",
+        ),
+        (
+            vec![
+                (details, user.to_string()),
+                ("s3/b/policy.json", r#"{"PolicyName": "default"}"#.to_string()),
+            ],
+            "s3/b/policy.json: Policy: missing (expected {\"Policy\": \"<policy document as JSON text>\"})",
+        ),
+        (
+            vec![
+                (details, user.to_string()),
+                (
+                    "apigateway/rest-apis.json",
+                    r#"{"items": [{"id": "a1", "policy": "{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\"}]}"}]}"#.to_string(),
+                ),
+            ],
+            "apigateway/rest-apis.json: items[0].policy.Statement[0].Action: missing (a statement needs Action or NotAction)",
+        ),
+        (
+            vec![
+                (details, user.to_string()),
+                (
+                    "organizations/scps/p-1.json",
+                    r#"{"Policy": {"PolicySummary": {"Id": "p-1", "Type": "RESOURCE_CONTROL_POLICY"}, "Content": "{}"}}"#.to_string(),
+                ),
+            ],
+            "organizations/scps/p-1.json: Policy.PolicySummary.Type: a RESOURCE_CONTROL_POLICY in organizations/scps; it holds SERVICE_CONTROL_POLICY files only",
+        ),
+        (
+            vec![
+                (details, r#"{"Policies": [{"PolicyName": "P", "Arn": "arn:aws:iam::123456789012:policy/P",
+                    "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": false, "Document": {}}]}]}"#.to_string()),
+            ],
+            "iam/account-authorization-details.json: Policies[0].PolicyVersionList: no version has IsDefaultVersion true, so no version is in force",
+        ),
+    ];
+    for (files, expected) in cases {
+        let dir = snapshot_folder(&files);
+        let error = snapshot::load(&[dir.path().to_path_buf()])
+            .expect_err("the snapshot is refused")
+            .to_string();
+        let shown = error
+            .strip_prefix(&dir.path().display().to_string())
+            .map(|rest| rest.trim_start_matches('/'))
+            .unwrap_or(&error);
+        assert!(
+            shown.starts_with(expected),
+            "expected {expected:?}, got {shown:?}"
+        );
+    }
+}
+
+#[test]
+fn buckets_and_keys_of_generated_snapshots() {
+    let details =
+        r#"{"UserDetailList": [{"UserName": "u", "Arn": "arn:aws:iam::123456789012:user/u"}]}"#;
+    let document = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}"#;
+    let dir = snapshot_folder(&[
+        (
+            "iam/account-authorization-details.json",
+            details.to_string(),
+        ),
+        // A bare document (no {"Policy": ...} wrapper) is accepted too.
+        ("s3/bare/policy.json", document.to_string()),
+        (
+            "s3/wrapped/policy.json",
+            serde_json::json!({ "Policy": document }).to_string(),
+        ),
+        ("s3/wrapped/README.md", "notes".to_string()),
+        (
+            "apigateway/rest-apis.json",
+            serde_json::json!({"items": [{"id": "a1", "name": "speke",
+                "policy": document.replace('"', "\\\""), "tags": {"k": "v"},
+                "endpointConfiguration": {"types": ["REGIONAL"]}}]})
+            .to_string(),
+        ),
+        (
+            "collect-errors.txt",
+            "aws s3api get-bucket-policy failed".to_string(),
+        ),
+    ]);
+    let model = snapshot::load(&[dir.path().to_path_buf()]).unwrap();
+    assert_eq!(
+        model.buckets["bare"].policy,
+        model.buckets["wrapped"].policy
+    );
+    assert!(model.buckets["bare"].policy.is_some());
+    let api = &model.rest_apis["arn:aws:execute-api:us-east-1:123456789012:a1"];
+    assert_eq!(api.policy, model.buckets["bare"].policy);
+    assert_eq!(api.endpoint_types, ["REGIONAL"]);
+    let messages: Vec<&str> = model.warnings.iter().map(|w| w.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].contains("scripts/collect.sh could not make some AWS CLI calls"));
+    assert_eq!(messages[1], "not part of the snapshot layout; ignored");
+}
