@@ -525,3 +525,30 @@ fn buckets_and_keys_of_generated_snapshots() {
     assert!(messages[0].contains("scripts/collect.sh could not make some AWS CLI calls"));
     assert_eq!(messages[1], "not part of the snapshot layout; ignored");
 }
+
+#[test]
+fn a_bucket_described_by_two_snapshots_is_an_error() {
+    let snapshot_of = |account: &str| {
+        snapshot_folder(&[
+            (
+                "iam/account-authorization-details.json",
+                format!(
+                    r#"{{"UserDetailList": [{{"UserName": "u", "Arn": "arn:aws:iam::{account}:user/u"}}]}}"#
+                ),
+            ),
+            ("s3/shared-name/tags.json", r#"{"TagSet": []}"#.to_string()),
+        ])
+    };
+    let first = snapshot_of("111111111111");
+    let second = snapshot_of("222222222222");
+    let error = snapshot::load(&[first.path().to_path_buf(), second.path().to_path_buf()])
+        .expect_err("bucket names are global");
+    assert_eq!(
+        error.file,
+        second.path().join("s3/shared-name").display().to_string()
+    );
+    assert_eq!(
+        error.message,
+        "bucket shared-name is already described by the snapshot of account 111111111111; bucket names are global"
+    );
+}

@@ -45,6 +45,8 @@ pub(crate) struct Layout {
 
 #[derive(Debug, Default)]
 pub(crate) struct BucketFiles {
+    /// The bucket's folder, `s3/<bucket>`.
+    pub folder: PathBuf,
     pub policy: Option<PathBuf>,
     pub encryption: Option<PathBuf>,
     pub ownership_controls: Option<PathBuf>,
@@ -84,7 +86,11 @@ pub(crate) fn scan(dir: &Path) -> Result<Layout, InputError> {
         if entry.is_dir {
             match parts.as_slice() {
                 ["s3", bucket] => {
-                    layout.buckets.entry((*bucket).to_string()).or_default();
+                    layout
+                        .buckets
+                        .entry((*bucket).to_string())
+                        .or_default()
+                        .folder = full;
                 }
                 ["kms", key] => {
                     layout.keys.entry((*key).to_string()).or_default();
@@ -116,6 +122,9 @@ impl Layout {
             ["collect-errors.txt"] => &mut self.collect_errors,
             ["s3", bucket, file] => {
                 let files = self.buckets.entry((*bucket).to_string()).or_default();
+                if let Some(folder) = full.parent() {
+                    files.folder = folder.to_path_buf();
+                }
                 match *file {
                     "policy.json" => &mut files.policy,
                     "encryption.json" => &mut files.encryption,

@@ -219,7 +219,7 @@ impl Loader {
             let bucket = resources::bucket(name, files, context)?;
             if let Some(other) = self.model.buckets.get(name) {
                 return Err(InputError::new(
-                    &context_folder(layout, name),
+                    &files.folder.display().to_string(),
                     "",
                     format!(
                         "bucket {name} is already described by the snapshot of account {}; bucket names are global",
@@ -316,26 +316,6 @@ impl Loader {
         self.model.warnings.dedup();
         self.model
     }
-}
-
-fn context_folder(layout: &layout::Layout, bucket: &str) -> String {
-    let files = layout.buckets.get(bucket);
-    files
-        .and_then(|files| {
-            [
-                &files.policy,
-                &files.encryption,
-                &files.ownership_controls,
-                &files.public_access_block,
-                &files.tags,
-            ]
-            .into_iter()
-            .flatten()
-            .next()
-            .and_then(|path| path.parent())
-            .map(|folder| folder.display().to_string())
-        })
-        .unwrap_or_else(|| format!("s3/{bucket}"))
 }
 
 /// `caller-identity.json` (`aws sts get-caller-identity`).
