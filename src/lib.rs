@@ -40,10 +40,14 @@
 //! ```
 
 pub mod eval;
+pub mod graph;
 pub mod input;
 pub mod inspect;
 pub mod model;
 pub mod policy;
+pub mod query;
+pub mod report;
+pub mod service;
 pub mod simulate;
 pub mod smt;
 pub mod snapshot;

@@ -36,6 +36,29 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: TextOrJson,
     },
+    /// Can a principal cause an action on a resource, directly or through any delegation chain?
+    Can {
+        /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
+        #[arg(long = "account", value_name = "DIR", required = true)]
+        accounts: Vec<PathBuf>,
+        /// The user or role ARN.
+        #[arg(long)]
+        principal: String,
+        /// The action, such as s3:PutObject.
+        #[arg(long)]
+        action: String,
+        /// The resource pattern (`*` and `?` as in IAM).
+        #[arg(long)]
+        resource: String,
+        /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
+        #[arg(long = "context", value_name = "KEY=VALUE")]
+        context: Vec<String>,
+        /// Solver timeout per chain, in milliseconds.
+        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
+        timeout_ms: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextOrJson,
+    },
     /// Load account snapshots and show what they hold, every warning, and optionally the
     /// policies in force for one principal.
     Inspect {
@@ -61,6 +84,17 @@ fn main() -> ExitCode {
             batch,
             format,
         } => run_simulate(file.as_deref(), batch, format),
+        Command::Can {
+            accounts,
+            principal,
+            action,
+            resource,
+            context,
+            timeout_ms,
+            format,
+        } => run_can(
+            &accounts, principal, action, resource, &context, timeout_ms, format,
+        ),
         Command::Inspect {
             accounts,
             principal,
@@ -104,6 +138,58 @@ fn read_input(file: Option<&str>) -> Result<(String, String), InputError> {
             Ok((path.to_string(), text))
         }
     }
+}
+
+/// Exit code 3: some answer is unknown.
+const EXIT_UNDECIDED: u8 = 3;
+
+fn run_can(
+    accounts: &[PathBuf],
+    principal: String,
+    action: String,
+    resource: String,
+    context: &[String],
+    timeout_ms: u32,
+    format: TextOrJson,
+) -> ExitCode {
+    let model = match snapshot::load(accounts) {
+        Ok(model) => model,
+        Err(e) => return report(&e),
+    };
+    let context = match iamproof::query::parse_context(context) {
+        Ok(context) => context,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let options = iamproof::query::Options {
+        timeout_ms,
+        ..Default::default()
+    };
+    let engine = iamproof::query::Engine::new(&model, options);
+    let question = iamproof::query::Question {
+        principal,
+        action,
+        resource,
+        context,
+    };
+    let answer = match engine.can(&question) {
+        Ok(answer) => answer,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let rendered = match format {
+        TextOrJson::Text => iamproof::report::answer_text(&answer),
+        TextOrJson::Json => format!("{:#}\n", iamproof::report::answer_json(&answer)),
+    };
+    print!("{rendered}");
+    if answer.verdict == iamproof::query::Verdict::Unknown {
+        ExitCode::from(EXIT_UNDECIDED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_BAD_INPUT)
 }
 
 fn report(error: &InputError) -> ExitCode {

@@ -187,7 +187,7 @@ fn glob_steps(glob: &Glob, class: CharClass) -> Vec<Step> {
 
 /// The string patterns whose regions decide `Glob::matches_arn` for `glob`: the whole-string
 /// glob, the segment-wise form when the glob has six segments, and "has six segments".
-fn arn_patterns(glob: &Glob) -> Vec<StringPattern> {
+pub fn arn_patterns(glob: &Glob) -> Vec<StringPattern> {
     let mut out = vec![
         StringPattern {
             steps: glob_steps(glob, CharClass::Any),

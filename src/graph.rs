@@ -1,0 +1,260 @@
+//! The delegation graph: who can become whom.
+//!
+//! Nodes are the users, groups and roles of the model and the services that act with passed
+//! roles; edges say how one principal reaches another's permissions: group membership,
+//! `sts:AssumeRole` (identity side and trust side), and `iam:PassRole` to MediaConvert followed
+//! by the service assuming the role. Edges come from cheap syntactic filters that only ever
+//! over-approximate: an edge is left out only when no context could make the hop allowed, so
+//! the solver, which decides every hop, never misses a path the graph pruned.
+
+use crate::eval::{principal_applies, PolicySet, Principal, PrincipalRule};
+use crate::model::{Model, Role};
+use crate::policy::Effect;
+use crate::service::mediaconvert;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use std::collections::{BTreeMap, VecDeque};
+
+/// A node of the delegation graph.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Node {
+    User(String),
+    Group(String),
+    Role(String),
+    Service(String),
+}
+
+impl Node {
+    pub fn arn(&self) -> &str {
+        match self {
+            Node::User(arn) | Node::Group(arn) | Node::Role(arn) | Node::Service(arn) => arn,
+        }
+    }
+}
+
+/// How the source of an edge reaches its target.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Edge {
+    /// A user's group: its policies are the user's.
+    MemberOf,
+    /// The source may assume the role.
+    AssumeRole,
+    /// The source may submit a MediaConvert job and pass the role (service node in between).
+    PassRole { service: String },
+    /// The service assumes the role through its trust policy.
+    ServiceAssumes,
+}
+
+/// One step of a delegation chain, from the actor before it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Step {
+    AssumeRole { role: String },
+    MediaConvert { role: String },
+}
+
+impl Step {
+    pub fn role(&self) -> &str {
+        match self {
+            Step::AssumeRole { role } | Step::MediaConvert { role } => role,
+        }
+    }
+}
+
+/// The graph over a model.
+pub struct DelegationGraph {
+    pub graph: DiGraph<Node, Edge>,
+    index: BTreeMap<Node, NodeIndex>,
+}
+
+/// The principal that acts for a user or role: the user itself, or a session of the role.
+pub fn acting_principal(arn: &str, session: &str) -> Option<Principal> {
+    let principal = Principal::parse(arn)?;
+    match &principal {
+        Principal::Aws(p) => match &p.kind {
+            crate::eval::AwsPrincipalKind::Role { name } => Principal::parse(&format!(
+                "arn:{}:sts::{}:assumed-role/{name}/{session}",
+                p.partition, p.account
+            )),
+            _ => Some(principal),
+        },
+        _ => Some(principal),
+    }
+}
+
+/// Session name of roles assumed by principals in witnesses.
+pub const ASSUMED_SESSION_NAME: &str = "iamproof";
+
+fn trust_admits(role: &Role, caller: &Principal) -> bool {
+    role.trust_policy.statements.iter().any(|statement| {
+        statement.effect == Effect::Allow
+            && statement.action.covers("sts:AssumeRole")
+            && principal_applies(statement, caller, PrincipalRule::Required, false).is_some()
+    })
+}
+
+fn identity_may_allow(policies: &PolicySet, action: &str) -> bool {
+    policies
+        .identity
+        .iter()
+        .flat_map(|p| &p.policy.statements)
+        .any(|s| s.effect == Effect::Allow && s.action.covers(action))
+}
+
+impl DelegationGraph {
+    pub fn build(model: &Model) -> DelegationGraph {
+        let mut graph = DelegationGraph {
+            graph: DiGraph::new(),
+            index: BTreeMap::new(),
+        };
+        for user in model.users.values() {
+            let user_node = graph.node(Node::User(user.arn.clone()));
+            for name in &user.groups {
+                if let Some(group) = model.group_named(&user.account, name) {
+                    let group_node = graph.node(Node::Group(group.arn.clone()));
+                    graph.graph.add_edge(user_node, group_node, Edge::MemberOf);
+                }
+            }
+        }
+        let service = Principal::Service(mediaconvert::SERVICE.to_string());
+        let actors: Vec<String> = model
+            .users
+            .keys()
+            .chain(model.roles.keys())
+            .cloned()
+            .collect();
+        for actor in &actors {
+            let Some(caller) = acting_principal(actor, ASSUMED_SESSION_NAME) else {
+                continue;
+            };
+            let Some(effective) = model.effective_policies(actor) else {
+                continue;
+            };
+            let policies = effective.policy_set();
+            let from = graph.actor_node(model, actor);
+            let may_pass = identity_may_allow(&policies, "iam:PassRole")
+                && identity_may_allow(&policies, mediaconvert::CREATE_JOB);
+            for role in model.roles.values() {
+                if role.arn == *actor {
+                    continue;
+                }
+                if trust_admits(role, &caller) {
+                    let to = graph.node(Node::Role(role.arn.clone()));
+                    graph.graph.add_edge(from, to, Edge::AssumeRole);
+                }
+                if may_pass && role.account == effective.account && trust_admits(role, &service) {
+                    let service_node = graph.node(Node::Service(mediaconvert::SERVICE.to_string()));
+                    let to = graph.node(Node::Role(role.arn.clone()));
+                    graph.graph.add_edge(
+                        from,
+                        service_node,
+                        Edge::PassRole {
+                            service: mediaconvert::SERVICE.into(),
+                        },
+                    );
+                    if !graph.graph.edges_connecting(service_node, to).any(|_| true) {
+                        graph.graph.add_edge(service_node, to, Edge::ServiceAssumes);
+                    }
+                }
+            }
+        }
+        graph
+    }
+
+    fn node(&mut self, node: Node) -> NodeIndex {
+        if let Some(&index) = self.index.get(&node) {
+            return index;
+        }
+        let index = self.graph.add_node(node.clone());
+        self.index.insert(node, index);
+        index
+    }
+
+    fn actor_node(&mut self, model: &Model, arn: &str) -> NodeIndex {
+        if model.users.contains_key(arn) {
+            self.node(Node::User(arn.to_string()))
+        } else {
+            self.node(Node::Role(arn.to_string()))
+        }
+    }
+
+    fn index_of(&self, arn: &str) -> Option<NodeIndex> {
+        [Node::User(arn.to_string()), Node::Role(arn.to_string())]
+            .into_iter()
+            .find_map(|node| self.index.get(&node).copied())
+    }
+
+    /// The roles an actor may pass to MediaConvert (graph edges, before the solver's word).
+    fn passable_roles(&self, from: NodeIndex) -> Vec<String> {
+        let mut roles: Vec<String> = self
+            .graph
+            .edges(from)
+            .filter(|e| matches!(e.weight(), Edge::PassRole { .. }))
+            .flat_map(|e| {
+                self.graph
+                    .edges(e.target())
+                    .map(|s| self.graph[s.target()].arn().to_string())
+            })
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    fn assumable_roles(&self, from: NodeIndex) -> Vec<String> {
+        let mut roles: Vec<String> = self
+            .graph
+            .edges(from)
+            .filter(|e| *e.weight() == Edge::AssumeRole)
+            .map(|e| self.graph[e.target()].arn().to_string())
+            .collect();
+        roles.sort();
+        roles
+    }
+
+    /// Every chain from `start` of at most `max_steps` steps that visits no role twice, shortest
+    /// first, then in ARN order. The empty chain (the principal acting itself) comes first.
+    pub fn chains(&self, start: &str, max_steps: usize) -> Vec<Vec<Step>> {
+        let mut out = Vec::new();
+        let Some(start_index) = self.index_of(start) else {
+            return out;
+        };
+        let mut queue: VecDeque<(NodeIndex, Vec<Step>)> =
+            VecDeque::from([(start_index, Vec::new())]);
+        while let Some((node, chain)) = queue.pop_front() {
+            out.push(chain.clone());
+            if chain.len() >= max_steps {
+                continue;
+            }
+            let visited = |role: &str| role == start || chain.iter().any(|s| s.role() == role);
+            let mut next: Vec<Step> = self
+                .assumable_roles(node)
+                .into_iter()
+                .filter(|r| !visited(r))
+                .map(|role| Step::AssumeRole { role })
+                .collect();
+            next.extend(
+                self.passable_roles(node)
+                    .into_iter()
+                    .filter(|r| !visited(r))
+                    .map(|role| Step::MediaConvert { role }),
+            );
+            for step in next {
+                let Some(target) = self.index_of(step.role()) else {
+                    continue;
+                };
+                let mut longer = chain.clone();
+                // A role reached through MediaConvert acts only as the job acts: it ends the chain.
+                let ends = matches!(step, Step::MediaConvert { .. });
+                longer.push(step);
+                if ends {
+                    out.push(longer);
+                } else {
+                    queue.push_back((target, longer));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+        out.dedup();
+        out
+    }
+}

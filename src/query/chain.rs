@@ -1,0 +1,656 @@
+//! One chain of the delegation graph combined with one place of the resource, turned into a
+//! solver problem, solved, and either decoded into a witness that has been replayed through the
+//! concrete evaluator, or explained by the hop that blocks it.
+
+use super::targets::{targets, Target};
+use super::{replay, Answer, Engine, Link, QueryEcho, Question, Verdict};
+use crate::eval::{NamedPolicy, PolicySet, Principal, Request};
+use crate::graph::{acting_principal, Step, ASSUMED_SESSION_NAME};
+use crate::model::{Model, PrincipalType};
+use crate::policy::pattern::Glob;
+use crate::policy::Context;
+use crate::service::mediaconvert;
+use crate::smt::encode::{Hop, Problem, Term, Unsupported};
+use crate::smt::formula::{Formula, Slot};
+use crate::smt::solve::{Outcome, Solver};
+use std::collections::BTreeSet;
+
+/// Keys AWS sets from facts the snapshots do not record; a witness that gives them a value says so.
+const UNRECORDED_KEYS: [&str; 7] = [
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:resourceorgid",
+    "aws:resourceorgpaths",
+    "aws:userid",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+];
+
+/// A hop under construction, with a description for explanations.
+struct PlannedHop {
+    hop: Hop,
+    /// Whether the resource is the question's resource variable.
+    is_target: bool,
+}
+
+/// The state of the search over all chains of one question.
+pub struct Search<'e, 'm> {
+    engine: &'e Engine<'m>,
+    question: &'e Question,
+    pattern: &'e Glob,
+    unknown: Vec<String>,
+    /// The blocked combination that got furthest: (satisfiable hops, explanation).
+    closest: Option<(usize, String)>,
+    combinations: usize,
+}
+
+impl<'e, 'm> Search<'e, 'm> {
+    pub fn new(
+        engine: &'e Engine<'m>,
+        question: &'e Question,
+        pattern: &'e Glob,
+    ) -> Search<'e, 'm> {
+        Search {
+            engine,
+            question,
+            pattern,
+            unknown: Vec::new(),
+            closest: None,
+            combinations: 0,
+        }
+    }
+
+    fn model(&self) -> &'m Model {
+        self.engine.model
+    }
+
+    /// Tries every combination of this chain; a reachable answer ends the search.
+    pub fn try_chain(&mut self, steps: &[Step]) -> Option<Answer> {
+        let via_mediaconvert = matches!(steps.last(), Some(Step::MediaConvert { .. }));
+        if via_mediaconvert && mediaconvert::capability(&self.question.action).is_none() {
+            return None;
+        }
+        let mut actors = vec![self.question.principal.clone()];
+        actors.extend(steps.iter().map(|s| s.role().to_string()));
+        for actor in &actors {
+            let unresolved = self.model().unresolved_for(actor).unwrap_or_default();
+            if !unresolved.is_empty() {
+                let names: Vec<String> = unresolved.iter().map(|u| u.to_string()).collect();
+                self.unknown.push(format!(
+                    "{} depends on policies no snapshot describes: {}",
+                    describe_chain(&self.question.principal, steps),
+                    names.join(", ")
+                ));
+                return None;
+            }
+        }
+        let final_actor = actors.last().cloned().unwrap_or_default();
+        let final_account = crate::model::arn_account(&final_actor)
+            .unwrap_or_default()
+            .to_string();
+        let partition = crate::model::arn_partition(&final_actor)
+            .unwrap_or("aws")
+            .to_string();
+        let queues = self.queues_for(steps);
+        for target in targets(
+            self.model(),
+            &self.question.action,
+            self.pattern,
+            &final_account,
+            &partition,
+        ) {
+            for queue in &queues {
+                self.combinations += 1;
+                match self.solve(steps, queue.as_deref(), &target) {
+                    Ok(Some(answer)) => return Some(answer),
+                    Ok(None) => {}
+                    Err(reason) => self.unknown.push(reason),
+                }
+            }
+        }
+        None
+    }
+
+    /// The queues a MediaConvert step may use (one `None` when the chain has no such step).
+    fn queues_for(&self, steps: &[Step]) -> Vec<Option<String>> {
+        let submitter = match steps
+            .iter()
+            .position(|s| matches!(s, Step::MediaConvert { .. }))
+        {
+            Some(0) => self.question.principal.clone(),
+            Some(i) => steps[i - 1].role().to_string(),
+            None => return vec![None],
+        };
+        let account = crate::model::arn_account(&submitter).unwrap_or_default();
+        let mut queues: Vec<Option<String>> = self
+            .model()
+            .queues
+            .values()
+            .filter(|q| q.account == account)
+            .map(|q| Some(q.arn.clone()))
+            .collect();
+        if queues.is_empty() {
+            let region = self
+                .model()
+                .account(account)
+                .map(|a| a.region.clone())
+                .unwrap_or_else(|| "us-east-1".into());
+            queues.push(Some(mediaconvert::queue_arn(
+                "aws",
+                &region,
+                account,
+                mediaconvert::DEFAULT_QUEUE,
+            )));
+        }
+        queues
+    }
+
+    /// The planned hops of one combination, and the resource variable.
+    fn plan(
+        &self,
+        steps: &[Step],
+        queue: Option<&str>,
+        target: &Target,
+        problem: &mut Problem,
+    ) -> Result<Vec<PlannedHop>, String> {
+        let model = self.model();
+        let mut hops = Vec::new();
+        let mut call = 0;
+        let mut actor = self.question.principal.clone();
+        let mut session = ASSUMED_SESSION_NAME;
+        for step in steps {
+            let role = model
+                .roles
+                .get(step.role())
+                .ok_or_else(|| format!("role {} vanished from the model", step.role()))?;
+            let caller = acting(&actor, session)?;
+            let trust = NamedPolicy {
+                name: format!("trust policy of {}", role.arn),
+                policy: role.trust_policy.clone(),
+            };
+            let rcps = model
+                .account(&role.account)
+                .map(|a| a.rcp_levels())
+                .unwrap_or_default();
+            let mut role_context = Context::new().with("aws:ResourceAccount", &role.account);
+            for (key, value) in &role.tags {
+                role_context = role_context
+                    .with(&format!("aws:ResourceTag/{key}"), value)
+                    .with(&format!("iam:ResourceTag/{key}"), value);
+            }
+            match step {
+                Step::AssumeRole { .. } => {
+                    let mut policies = self.principal_policies(&actor)?;
+                    policies.resource = Some(trust);
+                    policies.rcps = rcps;
+                    hops.push(PlannedHop {
+                        hop: self.hop(
+                            &caller,
+                            &actor,
+                            "sts:AssumeRole",
+                            Term::Fixed(role.arn.clone()),
+                            &role.account,
+                            policies,
+                            call,
+                            role_context,
+                        ),
+                        is_target: false,
+                    });
+                    call += 1;
+                    session = ASSUMED_SESSION_NAME;
+                }
+                Step::MediaConvert { .. } => {
+                    let queue = queue.ok_or("a MediaConvert step without a queue")?;
+                    let account = crate::model::arn_account(&actor)
+                        .unwrap_or_default()
+                        .to_string();
+                    let queue_context = Context::new().with("aws:ResourceAccount", &account);
+                    hops.push(PlannedHop {
+                        hop: self.hop(
+                            &caller,
+                            &actor,
+                            mediaconvert::CREATE_JOB,
+                            Term::Fixed(queue.to_string()),
+                            &account,
+                            self.principal_policies(&actor)?,
+                            call,
+                            queue_context,
+                        ),
+                        is_target: false,
+                    });
+                    let pass_context = role_context
+                        .clone()
+                        .with("iam:PassedToService", mediaconvert::SERVICE);
+                    hops.push(PlannedHop {
+                        hop: self.hop(
+                            &caller,
+                            &actor,
+                            "iam:PassRole",
+                            Term::Fixed(role.arn.clone()),
+                            &role.account,
+                            self.principal_policies(&actor)?,
+                            call,
+                            pass_context,
+                        ),
+                        is_target: false,
+                    });
+                    call += 1;
+                    let service = Principal::Service(mediaconvert::SERVICE.into());
+                    let service_context = role_context
+                        .with("aws:SourceAccount", &account)
+                        .with("aws:SourceArn", queue)
+                        .with("aws:PrincipalIsAWSService", "true")
+                        .with("aws:PrincipalServiceName", mediaconvert::SERVICE);
+                    let policies = PolicySet {
+                        resource: Some(trust),
+                        rcps,
+                        ..PolicySet::default()
+                    };
+                    let hop = self.hop(
+                        &service,
+                        mediaconvert::SERVICE,
+                        "sts:AssumeRole",
+                        Term::Fixed(role.arn.clone()),
+                        &role.account,
+                        policies,
+                        call,
+                        service_context,
+                    );
+                    hops.push(PlannedHop {
+                        hop,
+                        is_target: false,
+                    });
+                    call += 1;
+                    session = mediaconvert::SESSION_NAME;
+                }
+            }
+            actor = role.arn.clone();
+        }
+        let caller = acting(&actor, session)?;
+        let mut policies = self.principal_policies(&actor)?;
+        policies.resource = target.resource_policy.clone();
+        policies.rcps = target.rcps.clone();
+        let resource = match &target.fixed {
+            Some(fixed) => Term::Fixed(fixed.clone()),
+            None => {
+                let mut shapes = vec![self.pattern.clone()];
+                shapes.extend(target.shapes.iter().cloned());
+                let var = problem.resource_variable(call, &shapes);
+                problem.separate(var, &target.excluded);
+                Term::Var(var)
+            }
+        };
+        let mut context = target.context.clone();
+        if self
+            .question
+            .action
+            .to_ascii_lowercase()
+            .starts_with("kms:")
+        {
+            context = context.with(
+                "kms:CallerAccount",
+                crate::model::arn_account(&actor).unwrap_or_default(),
+            );
+            if matches!(steps.last(), Some(Step::MediaConvert { .. })) {
+                let region = model
+                    .account(crate::model::arn_account(&actor).unwrap_or_default())
+                    .map(|a| a.region.clone())
+                    .unwrap_or_else(|| "us-east-1".into());
+                context = context.with("kms:ViaService", &format!("s3.{region}.amazonaws.com"));
+            }
+        }
+        let account = target.account.clone().unwrap_or_default();
+        hops.push(PlannedHop {
+            hop: self.hop(
+                &caller,
+                &actor,
+                &self.question.action,
+                resource,
+                &account,
+                policies,
+                call,
+                context,
+            ),
+            is_target: true,
+        });
+        Ok(hops)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn hop(
+        &self,
+        caller: &Principal,
+        actor_arn: &str,
+        action: &str,
+        resource: Term,
+        resource_account: &str,
+        policies: PolicySet,
+        call: usize,
+        extra: Context,
+    ) -> Hop {
+        let mut fixed = principal_context(self.model(), actor_arn, caller);
+        for (key, value) in extra.iter() {
+            fixed.insert(key, value.clone());
+        }
+        let mut hop = Hop {
+            principal: caller.clone(),
+            action: action.to_string(),
+            resource,
+            resource_account: Some(resource_account.to_string()),
+            policies,
+            call,
+            fixed,
+            free_keys: true,
+        };
+        for (key, value) in self.question.context.iter() {
+            if hop.is_free(key) {
+                hop.fixed.insert(key, value.clone());
+            }
+        }
+        hop
+    }
+
+    fn principal_policies(&self, actor: &str) -> Result<PolicySet, String> {
+        self.model()
+            .effective_policies(actor)
+            .map(|e| e.policy_set())
+            .ok_or_else(|| format!("{actor} is not a user or role of the model"))
+    }
+
+    /// Solves one combination. `Ok(Some)` is a replayed witness; `Ok(None)` a refutation
+    /// (recorded as the closest block when it got furthest); `Err` makes the answer unknown.
+    fn solve(
+        &mut self,
+        steps: &[Step],
+        queue: Option<&str>,
+        target: &Target,
+    ) -> Result<Option<Answer>, String> {
+        let mut problem = Problem::new();
+        let planned = self.plan(steps, queue, target, &mut problem)?;
+        let describe = describe_chain(&self.question.principal, steps);
+        let unsupported = |e: Unsupported| format!("{describe} on {}: {e}", target.label);
+        let mut target_var = None;
+        for planned_hop in &planned {
+            if planned_hop.is_target {
+                if let Term::Var(var) = planned_hop.hop.resource {
+                    target_var = Some(var);
+                }
+            }
+            problem
+                .add_hop(planned_hop.hop.clone())
+                .map_err(unsupported)?;
+        }
+        problem.finish().map_err(unsupported)?;
+        let mut constraints = Vec::new();
+        if let Some(var) = target_var {
+            constraints.push(self.resource_constraint(&problem, var, target));
+        }
+        let allowed: Vec<Formula> = (0..problem.hops.len())
+            .map(|i| problem.allowed(i))
+            .collect();
+        let mut solver = Solver::new(&problem, self.engine.options.timeout_ms);
+        for constraint in &constraints {
+            solver.assert(constraint);
+        }
+        // Hop by hop: the first hop that makes the chain unsatisfiable blocks it.
+        let mut satisfiable_prefix = 0;
+        let mut last_model = None;
+        for formula in &allowed {
+            solver.assert(formula);
+            match solver.satisfiable() {
+                Outcome::Sat(values) => {
+                    satisfiable_prefix += 1;
+                    last_model = Some(values);
+                }
+                Outcome::Unsat => break,
+                Outcome::Unknown(reason) => {
+                    return Err(format!("{describe} on {}: {reason}", target.label))
+                }
+            }
+        }
+        if satisfiable_prefix < allowed.len() {
+            self.record_block(
+                &problem,
+                &planned,
+                satisfiable_prefix,
+                last_model,
+                &describe,
+                target,
+            );
+            return Ok(None);
+        }
+        let values = match solver.minimal_model() {
+            Outcome::Sat(values) => values,
+            Outcome::Unsat => {
+                return Err(format!(
+                    "{describe} on {}: the solver contradicted itself while minimizing",
+                    target.label
+                ))
+            }
+            Outcome::Unknown(reason) => {
+                return Err(format!("{describe} on {}: {reason}", target.label))
+            }
+        };
+        self.witness(&problem, &values, target).map(Some)
+    }
+
+    fn resource_constraint(&self, problem: &Problem, var: usize, target: &Target) -> Formula {
+        let domain = &problem.variables[var].domain;
+        let allowed: BTreeSet<i64> = (0..domain.len())
+            .filter(|&i| {
+                let witness = domain.witness(i).unwrap_or_default();
+                self.pattern.matches_arn(&witness)
+                    && target.shapes.iter().all(|s| s.matches_arn(&witness))
+                    && !target.excluded.iter().any(|e| e.matches_arn(&witness))
+            })
+            .map(|i| i as i64)
+            .collect();
+        Formula::within(Slot { var, index: 0 }, allowed, domain.len())
+    }
+
+    fn requests(problem: &Problem, values: &dyn Fn(Slot) -> i64) -> Vec<(Request, PolicySet)> {
+        (0..problem.hops.len())
+            .map(|i| {
+                let hop = &problem.hops[i];
+                let (resource, context) = problem.concretize(i, values);
+                (
+                    Request {
+                        principal: hop.principal.clone(),
+                        action: hop.action.clone(),
+                        resource,
+                        resource_account: hop.resource_account.clone(),
+                        context,
+                    },
+                    hop.policies.clone(),
+                )
+            })
+            .collect()
+    }
+
+    fn witness(
+        &self,
+        problem: &Problem,
+        values: &std::collections::BTreeMap<Slot, i64>,
+        target: &Target,
+    ) -> Result<Answer, String> {
+        let value_of = |slot: Slot| {
+            values
+                .get(&slot)
+                .copied()
+                .unwrap_or(crate::smt::formula::ABSENT)
+        };
+        let requests = Self::requests(problem, &value_of);
+        let allowed_by = replay(&requests).map_err(|e| {
+            format!("internal error: a witness did not replay through the evaluator: {e}")
+        })?;
+        let mut assumptions: Vec<String> = target.assumption.iter().cloned().collect();
+        let mut chain = Vec::new();
+        for ((request, _), allowed_by) in requests.iter().zip(allowed_by) {
+            for (key, _) in request.context.iter() {
+                if UNRECORDED_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+                    let note = format!(
+                        "{key} is not recorded in the snapshots; the witness picks its value"
+                    );
+                    if !assumptions.contains(&note) {
+                        assumptions.push(note);
+                    }
+                }
+            }
+            chain.push(Link {
+                principal: request.principal.to_text(),
+                action: request.action.clone(),
+                resource: request.resource.clone(),
+                context: request.context.to_json(),
+                allowed_by,
+            });
+        }
+        Ok(Answer {
+            verdict: Verdict::Reachable,
+            query: self.echo(),
+            chain,
+            assumptions,
+            reason: None,
+        })
+    }
+
+    fn record_block(
+        &mut self,
+        problem: &Problem,
+        planned: &[PlannedHop],
+        prefix: usize,
+        model: Option<std::collections::BTreeMap<Slot, i64>>,
+        describe: &str,
+        target: &Target,
+    ) {
+        if self
+            .closest
+            .as_ref()
+            .is_some_and(|(best, _)| *best >= prefix)
+        {
+            return;
+        }
+        let values = model.unwrap_or_default();
+        let value_of = |slot: Slot| {
+            values.get(&slot).copied().unwrap_or_else(|| {
+                if problem.variables[slot.var].may_be_absent {
+                    crate::smt::formula::ABSENT
+                } else {
+                    0
+                }
+            })
+        };
+        let requests = Self::requests(problem, &value_of);
+        let Some((request, policies)) = requests.get(prefix) else {
+            return;
+        };
+        let evaluation = crate::eval::evaluate(request, policies);
+        let hop = &planned[prefix].hop;
+        let resource = match &hop.resource {
+            Term::Fixed(r) => r.clone(),
+            Term::Var(_) => format!("{} ({})", self.question.resource, target.label),
+        };
+        let explanation = format!(
+            "closest path: {describe}; it stops at hop {} of {}, {} {} on {}: {} (no context changes that)",
+            prefix + 1,
+            planned.len(),
+            hop.principal.to_text(),
+            hop.action,
+            resource,
+            evaluation.reason
+        );
+        self.closest = Some((prefix, explanation));
+    }
+
+    fn echo(&self) -> QueryEcho {
+        QueryEcho {
+            principal: self.question.principal.clone(),
+            action: self.question.action.clone(),
+            resource: self.question.resource.clone(),
+        }
+    }
+
+    /// The answer when no combination was satisfiable.
+    pub fn conclude(self) -> Answer {
+        let echo = self.echo();
+        if !self.unknown.is_empty() {
+            return Answer {
+                verdict: Verdict::Unknown,
+                query: echo,
+                chain: Vec::new(),
+                assumptions: Vec::new(),
+                reason: Some(self.unknown.join("; ")),
+            };
+        }
+        let reason = match self.closest {
+            Some((_, explanation)) => explanation,
+            None if self.combinations == 0 => format!(
+                "no delegation path: {} holds no way to {} itself, through a role it may assume, or through a role it may pass to MediaConvert",
+                self.question.principal, self.question.action
+            ),
+            None => "every path is blocked".into(),
+        };
+        Answer {
+            verdict: Verdict::Unreachable,
+            query: echo,
+            chain: Vec::new(),
+            assumptions: Vec::new(),
+            reason: Some(reason),
+        }
+    }
+}
+
+fn acting(arn: &str, session: &str) -> Result<Principal, String> {
+    acting_principal(arn, session).ok_or_else(|| format!("{arn} is not a principal ARN"))
+}
+
+/// Context keys that follow from the principal.
+fn principal_context(model: &Model, actor_arn: &str, caller: &Principal) -> Context {
+    let Principal::Aws(aws) = caller else {
+        return Context::new();
+    };
+    let mut context = Context::new()
+        .with("aws:PrincipalArn", actor_arn)
+        .with("aws:PrincipalAccount", &aws.account)
+        .with("aws:PrincipalIsAWSService", "false");
+    let tags = match model.principal_type(actor_arn) {
+        Some(PrincipalType::User) => {
+            let user = &model.users[actor_arn];
+            context = context
+                .with("aws:PrincipalType", "User")
+                .with("aws:username", &user.name);
+            &user.tags
+        }
+        Some(PrincipalType::Role) => {
+            context = context.with("aws:PrincipalType", "AssumedRole");
+            &model.roles[actor_arn].tags
+        }
+        None => return context,
+    };
+    for (key, value) in tags {
+        context = context.with(&format!("aws:PrincipalTag/{key}"), value);
+    }
+    context
+}
+
+/// `user/editor -> MediaConvert with role X`, for explanations.
+pub fn describe_chain(principal: &str, steps: &[Step]) -> String {
+    let mut text = short_name(principal);
+    for step in steps {
+        match step {
+            Step::AssumeRole { role } => {
+                text.push_str(&format!(" -> assumes {}", short_name(role)))
+            }
+            Step::MediaConvert { role } => {
+                text.push_str(&format!(" -> MediaConvert job with {}", short_name(role)))
+            }
+        }
+    }
+    text
+}
+
+fn short_name(arn: &str) -> String {
+    arn.split_once(":user/")
+        .map(|(_, n)| format!("user/{n}"))
+        .or_else(|| arn.split_once(":role/").map(|(_, n)| format!("role/{n}")))
+        .unwrap_or_else(|| arn.to_string())
+}

@@ -1,0 +1,1 @@
+//! Proof files: what must hold of some accounts, checked as one CI gate.

@@ -1,0 +1,247 @@
+//! The resources a question can be about: the buckets and keys of the model that the resource
+//! pattern reaches, one stand-in for everything of that kind outside the snapshots (whose
+//! policies are unknown and assumed to admit the caller), and a generic resource for services
+//! without resource policies in the model.
+
+use crate::eval::NamedPolicy;
+use crate::model::Model;
+use crate::policy::pattern::Glob;
+use crate::policy::{Context, Policy};
+use crate::smt::regions::string_regions;
+use std::sync::Arc;
+
+/// An account id for resources outside every snapshot.
+pub const OUTSIDE_ACCOUNT: &str = "000000000000";
+
+/// One place the question's resource may be.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// What the answer calls it: a bucket, a key, or a description of the outside.
+    pub label: String,
+    /// Globs the resource must match (besides the question's pattern).
+    pub shapes: Vec<Glob>,
+    /// Globs the resource must not match (resources the model describes elsewhere).
+    pub excluded: Vec<Glob>,
+    /// A fixed resource ARN, when there is only one.
+    pub fixed: Option<String>,
+    pub account: Option<String>,
+    pub resource_policy: Option<NamedPolicy>,
+    pub rcps: Vec<Vec<NamedPolicy>>,
+    /// Context keys the resource determines.
+    pub context: Context,
+    /// Said with any answer that relies on this target.
+    pub assumption: Option<String>,
+    /// The bucket, for S3 targets of the model.
+    pub bucket: Option<String>,
+}
+
+/// S3 actions on objects (the rest act on buckets or on no resource).
+pub fn is_object_action(action: &str) -> bool {
+    let name = action
+        .split_once(':')
+        .map(|(_, n)| n.to_ascii_lowercase())
+        .unwrap_or_default();
+    name.contains("object")
+        || matches!(
+            name.as_str(),
+            "abortmultipartupload" | "listmultipartuploadparts"
+        )
+}
+
+/// Whether some string matches all of `globs` (each as an ARN pattern).
+pub fn intersects(globs: &[&Glob]) -> bool {
+    let patterns: Vec<_> = globs
+        .iter()
+        .flat_map(|g| crate::smt::encode::arn_patterns(g))
+        .collect();
+    match string_regions(&patterns) {
+        Ok(witnesses) => witnesses
+            .iter()
+            .any(|w| globs.iter().all(|g| g.matches_arn(w))),
+        // Too large to decide: keep the target (the solver decides).
+        Err(_) => true,
+    }
+}
+
+fn allow_all(name: &str) -> NamedPolicy {
+    let policy = Policy::from_value(&serde_json::json!({"Version": "2012-10-17", "Statement": {
+        "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}}));
+    NamedPolicy {
+        name: name.to_string(),
+        policy: Arc::new(policy.unwrap_or(Policy {
+            version: None,
+            id: None,
+            statements: Vec::new(),
+        })),
+    }
+}
+
+fn rcps_of(model: &Model, account: &str) -> Vec<Vec<NamedPolicy>> {
+    model
+        .account(account)
+        .map(|a| a.rcp_levels())
+        .unwrap_or_default()
+}
+
+/// The targets of `action` on resources matching `pattern`.
+pub fn targets(
+    model: &Model,
+    action: &str,
+    pattern: &Glob,
+    actor_account: &str,
+    partition: &str,
+) -> Vec<Target> {
+    let service = action
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match service.as_str() {
+        "s3" => s3_targets(model, action, pattern, partition),
+        "kms" => kms_targets(model, pattern, partition),
+        _ => vec![generic_target(pattern, actor_account)],
+    }
+}
+
+fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> Vec<Target> {
+    let object = is_object_action(action);
+    let shape_of = |bucket: &str| {
+        if object {
+            Glob::parse(&format!("arn:{partition}:s3:::{}/?*", bucket))
+        } else {
+            Glob::parse(&format!("arn:{partition}:s3:::{}", bucket))
+        }
+    };
+    let mut out = Vec::new();
+    let mut known = Vec::new();
+    for bucket in model.buckets.values() {
+        let shape = shape_of(&bucket.name);
+        known.push(shape.clone());
+        if !intersects(&[pattern, &shape]) {
+            continue;
+        }
+        let mut context = Context::new()
+            .with("aws:ResourceAccount", &bucket.account)
+            .with("s3:ResourceAccount", &bucket.account);
+        for (key, value) in &bucket.tags {
+            context = context.with(&format!("s3:BucketTag/{key}"), value);
+        }
+        out.push(Target {
+            label: format!("bucket {}", bucket.name),
+            shapes: vec![shape],
+            excluded: Vec::new(),
+            fixed: None,
+            account: Some(bucket.account.clone()),
+            resource_policy: bucket.policy.as_ref().map(|p| NamedPolicy {
+                name: format!("bucket policy of {}", bucket.name),
+                policy: p.clone(),
+            }),
+            rcps: rcps_of(model, &bucket.account),
+            context,
+            assumption: None,
+            bucket: Some(bucket.name.clone()),
+        });
+    }
+    let generic = if object {
+        Glob::parse(&format!("arn:{partition}:s3:::?*/?*"))
+    } else {
+        Glob::parse(&format!("arn:{partition}:s3:::?*"))
+    };
+    let mut everything: Vec<&Glob> = vec![pattern, &generic];
+    everything.extend(known.iter());
+    let outside_possible = {
+        let patterns: Vec<_> = everything
+            .iter()
+            .flat_map(|g| crate::smt::encode::arn_patterns(g))
+            .collect();
+        match string_regions(&patterns) {
+            Ok(witnesses) => witnesses.iter().any(|w| {
+                pattern.matches_arn(w)
+                    && generic.matches_arn(w)
+                    && !known.iter().any(|k| k.matches_arn(w))
+            }),
+            Err(_) => true,
+        }
+    };
+    if outside_possible {
+        out.push(Target {
+            label: "a bucket in no snapshot".into(),
+            shapes: vec![generic],
+            excluded: known,
+            fixed: None,
+            account: Some(OUTSIDE_ACCOUNT.into()),
+            resource_policy: Some(allow_all("(assumed) bucket policy of a bucket outside the snapshots")),
+            rcps: Vec::new(),
+            context: Context::new().with("aws:ResourceAccount", OUTSIDE_ACCOUNT).with("s3:ResourceAccount", OUTSIDE_ACCOUNT),
+            assumption: Some(
+                "the bucket is in no snapshot: its owner is an unknown account whose bucket policy may admit the caller".into(),
+            ),
+            bucket: None,
+        });
+    }
+    out
+}
+
+fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
+    let mut out = Vec::new();
+    let mut known = Vec::new();
+    for key in model.keys.values() {
+        known.push(Glob::literal(&key.arn));
+        if !pattern.matches_arn(&key.arn) {
+            continue;
+        }
+        out.push(Target {
+            label: format!("key {}", key.arn),
+            shapes: Vec::new(),
+            excluded: Vec::new(),
+            fixed: Some(key.arn.clone()),
+            account: Some(key.account.clone()),
+            resource_policy: key.policy.as_ref().map(|p| NamedPolicy {
+                name: format!("key policy of {}", key.arn),
+                policy: p.clone(),
+            }),
+            rcps: rcps_of(model, &key.account),
+            context: Context::new().with("aws:ResourceAccount", &key.account),
+            assumption: None,
+            bucket: None,
+        });
+    }
+    let generic = Glob::parse(&format!("arn:{partition}:kms:*:*:key/?*"));
+    let mut shapes: Vec<&Glob> = vec![pattern, &generic];
+    shapes.extend(known.iter());
+    if intersects(&[pattern, &generic]) {
+        out.push(Target {
+            label: "a key in no snapshot".into(),
+            shapes: vec![generic],
+            excluded: known,
+            fixed: None,
+            account: Some(OUTSIDE_ACCOUNT.into()),
+            resource_policy: Some(allow_all(
+                "(assumed) key policy of a key outside the snapshots",
+            )),
+            rcps: Vec::new(),
+            context: Context::new().with("aws:ResourceAccount", OUTSIDE_ACCOUNT),
+            assumption: Some(
+                "the key is in no snapshot: its key policy is unknown and may admit the caller"
+                    .into(),
+            ),
+            bucket: None,
+        });
+    }
+    out
+}
+
+fn generic_target(pattern: &Glob, actor_account: &str) -> Target {
+    Target {
+        label: "a resource of the caller's account".into(),
+        shapes: Vec::new(),
+        excluded: Vec::new(),
+        fixed: pattern.is_literal().then(|| pattern.to_text()),
+        account: Some(actor_account.to_string()),
+        resource_policy: None,
+        rcps: Vec::new(),
+        context: Context::new().with("aws:ResourceAccount", actor_account),
+        assumption: None,
+        bucket: None,
+    }
+}
