@@ -191,6 +191,14 @@ pub struct Role {
     pub tags: BTreeMap<String, String>,
 }
 
+impl Role {
+    /// Whether AWS created the role for a service (path `/aws-service-role/`); SCPs do not
+    /// restrict such roles.
+    pub fn is_service_linked(&self) -> bool {
+        self.path.starts_with("/aws-service-role/")
+    }
+}
+
 /// Where a managed policy document came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -512,7 +520,8 @@ pub struct EffectivePolicies {
     /// The boundary's ARN, even when the document is unresolved.
     pub boundary_arn: Option<String>,
     pub boundary: Option<(NamedPolicy, PolicySource)>,
-    /// The SCPs of the principal's account, one list per level, root first.
+    /// The SCPs of the principal's account, one list per level, root first (none for a
+    /// service-linked role).
     pub scps: Vec<Vec<NamedPolicy>>,
     /// What the principal depends on that nobody describes, sorted; answers that depend on it
     /// are `unknown`.
@@ -675,7 +684,13 @@ impl Model {
                     None
                 }
             });
+        // SCPs do not apply to service-linked roles (path `/aws-service-role/`).
+        let service_linked = self
+            .roles
+            .get(principal_arn)
+            .is_some_and(Role::is_service_linked);
         let scps = match self.account(account) {
+            Some(_) if service_linked => Vec::new(),
             Some(account_record) => {
                 for id in account_record.missing_organization_policies() {
                     gathered
@@ -899,6 +914,35 @@ mod tests {
         );
         assert!(!effective.is_complete());
         assert_eq!(effective.policy_set().identity.len(), 3);
+    }
+
+    #[test]
+    fn scps_do_not_restrict_service_linked_roles() {
+        let mut model = sample();
+        for (path, name) in [
+            ("/aws-service-role/support.amazonaws.com/", "Linked"),
+            ("/", "Plain"),
+        ] {
+            let arn = format!("arn:aws:iam::111122223333:role{path}{name}");
+            model.roles.insert(
+                arn.clone(),
+                Role {
+                    arn,
+                    name: name.to_string(),
+                    path: path.to_string(),
+                    account: "111122223333".to_string(),
+                    trust_policy: policy("sts:AssumeRole"),
+                    inline_policies: Vec::new(),
+                    managed_policy_arns: Vec::new(),
+                    permissions_boundary: None,
+                    tags: BTreeMap::new(),
+                },
+            );
+        }
+        let linked = "arn:aws:iam::111122223333:role/aws-service-role/support.amazonaws.com/Linked";
+        assert!(model.effective_policies(linked).unwrap().scps.is_empty());
+        let plain = "arn:aws:iam::111122223333:role/Plain";
+        assert_eq!(model.effective_policies(plain).unwrap().scps.len(), 1);
     }
 
     #[test]
