@@ -17,10 +17,10 @@ use template::{Template, VariableSource};
 
 pub use context::{Context, ContextValue};
 
-/// The largest policy document accepted, in bytes of compact JSON. AWS's own quotas stop at
-/// 32 KiB (key policies); four times that leaves room for pretty-printed or padded input while
-/// refusing documents that can only be mistakes.
-pub const MAX_POLICY_BYTES: usize = 128 * 1024;
+/// The largest policy document accepted, in bytes of compact JSON. Customer policies stop at
+/// 32 KiB (key policies), but a few AWS managed policies exceed 150 KB; 1 MiB admits them all
+/// while refusing documents that can only be mistakes.
+pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
 
 /// A parse error: where in the document (`Statement[2].Condition.StringLike`) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -247,7 +247,7 @@ fn check_size(value: &Value) -> Result<(), PolicyError> {
         return Err(PolicyError::new(
             "",
             format!(
-                "policy document is larger than {MAX_POLICY_BYTES} bytes of JSON (AWS allows at most 32768 bytes for any policy type)"
+                "policy document is larger than {MAX_POLICY_BYTES} bytes of JSON (the largest AWS managed policies are about 150 KB)"
             ),
         ));
     }

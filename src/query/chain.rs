@@ -26,12 +26,30 @@ const UNRECORDED_KEYS: [&str; 7] = [
     "aws:sourcevpce",
 ];
 
-/// A hop under construction, with a description for explanations.
+/// A hop under construction.
 struct PlannedHop {
     hop: Hop,
     /// Whether the resource is the question's resource variable.
     is_target: bool,
+    /// For a KMS check that only some writes make: when it is made.
+    guard: Option<KeyUse>,
 }
+
+/// When an S3 write uses a KMS key: the header names it, or the bucket's default names it and
+/// the header does not override it.
+#[derive(Debug, Clone)]
+struct KeyUse {
+    call: usize,
+    /// Strings by which the header may name the key.
+    names: Vec<String>,
+    /// Whether the bucket's default encryption uses this key.
+    is_default: bool,
+}
+
+const SSE_HEADER: &str = "s3:x-amz-server-side-encryption";
+const SSE_KEY_HEADER: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
+const ACL_HEADER: &str = "s3:x-amz-acl";
+const KMS_ALGORITHMS: [&str; 2] = ["aws:kms", "aws:kms:dsse"];
 
 /// The state of the search over all chains of one question.
 pub struct Search<'e, 'm> {
@@ -195,6 +213,7 @@ impl<'e, 'm> Search<'e, 'm> {
                             role_context,
                         ),
                         is_target: false,
+                        guard: None,
                     });
                     call += 1;
                     session = ASSUMED_SESSION_NAME;
@@ -217,6 +236,7 @@ impl<'e, 'm> Search<'e, 'm> {
                             queue_context,
                         ),
                         is_target: false,
+                        guard: None,
                     });
                     let pass_context = role_context
                         .clone()
@@ -233,6 +253,7 @@ impl<'e, 'm> Search<'e, 'm> {
                             pass_context,
                         ),
                         is_target: false,
+                        guard: None,
                     });
                     call += 1;
                     let service = Principal::Service(mediaconvert::SERVICE.into());
@@ -259,6 +280,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     hops.push(PlannedHop {
                         hop,
                         is_target: false,
+                        guard: None,
                     });
                     call += 1;
                     session = mediaconvert::SESSION_NAME;
@@ -312,8 +334,131 @@ impl<'e, 'm> Search<'e, 'm> {
                 context,
             ),
             is_target: true,
+            guard: None,
         });
+        if self.question.action.eq_ignore_ascii_case("s3:PutObject") {
+            self.plan_encryption(&actor, &caller, target, call, &mut hops, problem)?;
+        }
         Ok(hops)
+    }
+
+    /// The KMS checks an S3 write may need: one guarded hop per key of the model that the
+    /// write could use, and the variables of the encryption headers.
+    fn plan_encryption(
+        &self,
+        actor: &str,
+        caller: &Principal,
+        target: &Target,
+        call: usize,
+        hops: &mut Vec<PlannedHop>,
+        problem: &mut Problem,
+    ) -> Result<(), String> {
+        let model = self.model();
+        let Some(bucket) = target.bucket.as_ref().and_then(|b| model.buckets.get(b)) else {
+            return Ok(());
+        };
+        let actor_account = crate::model::arn_account(actor)
+            .unwrap_or_default()
+            .to_string();
+        let region = model
+            .account(&bucket.account)
+            .map(|a| a.region.clone())
+            .unwrap_or_else(|| "us-east-1".into());
+        let default_key = bucket
+            .encryption
+            .as_ref()
+            .filter(|e| e.algorithm.uses_kms())
+            .and_then(|e| e.kms_key_id.as_deref())
+            .and_then(|id| model.resolve_key(id, &bucket.account, &region))
+            .map(|k| k.arn.clone());
+        let mut literals: Vec<String> = KMS_ALGORITHMS.iter().map(|s| s.to_string()).collect();
+        literals.push("AES256".into());
+        let mut key_call = call + 1;
+        for key in model.keys.values() {
+            let mut names = vec![key.arn.clone()];
+            if key.account == actor_account && key.region == region {
+                names.push(key.id.clone());
+                names.extend(key.aliases.iter().cloned());
+            }
+            names.extend(
+                key.aliases
+                    .iter()
+                    .map(|a| format!("arn:aws:kms:{}:{}:{a}", key.region, key.account)),
+            );
+            literals.extend(names.iter().cloned());
+            let mut policies = self.principal_policies(actor)?;
+            policies.resource = key.policy.as_ref().map(|p| NamedPolicy {
+                name: format!("key policy of {}", key.arn),
+                policy: p.clone(),
+            });
+            policies.rcps = model
+                .account(&key.account)
+                .map(|a| a.rcp_levels())
+                .unwrap_or_default();
+            let context = Context::new()
+                .with("aws:ResourceAccount", &key.account)
+                .with("kms:CallerAccount", &actor_account)
+                .with("kms:ViaService", &format!("s3.{region}.amazonaws.com"));
+            let hop = self.hop(
+                caller,
+                actor,
+                "kms:GenerateDataKey",
+                Term::Fixed(key.arn.clone()),
+                &key.account,
+                policies,
+                key_call,
+                context,
+            );
+            hops.push(PlannedHop {
+                hop,
+                is_target: false,
+                guard: Some(KeyUse {
+                    call,
+                    names,
+                    is_default: default_key.as_deref() == Some(key.arn.as_str()),
+                }),
+            });
+            key_call += 1;
+        }
+        let literal_refs: Vec<&str> = literals.iter().map(String::as_str).collect();
+        problem.rule_variable(call, SSE_HEADER, &literal_refs);
+        problem.rule_variable(call, SSE_KEY_HEADER, &literal_refs);
+        problem.rule_variable(call, ACL_HEADER, &["bucket-owner-full-control"]);
+        Ok(())
+    }
+
+    /// The rules S3 itself applies to a write into a bucket of the model: a KMS key id header
+    /// needs SSE-KMS, and a bucket that enforces bucket-owner ownership refuses other ACLs.
+    fn s3_rules(&self, problem: &Problem, target: &Target, target_hop: &Hop) -> Formula {
+        let Some(bucket) = target
+            .bucket
+            .as_ref()
+            .and_then(|b| self.model().buckets.get(b))
+        else {
+            return Formula::TRUE;
+        };
+        let action = self.question.action.to_ascii_lowercase();
+        let enforced = bucket.ownership == Some(crate::model::ObjectOwnership::BucketOwnerEnforced);
+        if action == "s3:putobjectacl" && enforced {
+            return Formula::FALSE;
+        }
+        if action != "s3:putobject" {
+            return Formula::TRUE;
+        }
+        let key_needs_kms = Formula::or([
+            header_is(problem, target_hop, SSE_KEY_HEADER, &|v| v.is_none()),
+            header_is(problem, target_hop, SSE_HEADER, &|v| {
+                v.is_some_and(|v| KMS_ALGORITHMS.contains(&v))
+            }),
+        ]);
+        let acl = if enforced {
+            header_is(problem, target_hop, ACL_HEADER, &|v| {
+                v.is_none_or(|v| v == "bucket-owner-full-control")
+            })
+        } else {
+            Formula::TRUE
+        };
+        Formula::and([key_needs_kms, acl])
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -385,8 +530,19 @@ impl<'e, 'm> Search<'e, 'm> {
         if let Some(var) = target_var {
             constraints.push(self.resource_constraint(&problem, var, target));
         }
+        let target_hop = planned.iter().find(|p| p.is_target).map(|p| p.hop.clone());
+        if let Some(target_hop) = &target_hop {
+            constraints.push(self.s3_rules(&problem, target, target_hop));
+        }
+        let guards: Vec<Formula> = planned
+            .iter()
+            .map(|p| match (&p.guard, &target_hop) {
+                (Some(key_use), Some(target_hop)) => key_use_formula(&problem, target_hop, key_use),
+                _ => Formula::TRUE,
+            })
+            .collect();
         let allowed: Vec<Formula> = (0..problem.hops.len())
-            .map(|i| problem.allowed(i))
+            .map(|i| Formula::or([Formula::not(guards[i].clone()), problem.allowed(i)]))
             .collect();
         let mut solver = Solver::new(&problem, self.engine.options.timeout_ms);
         for constraint in &constraints {
@@ -431,7 +587,14 @@ impl<'e, 'm> Search<'e, 'm> {
                 return Err(format!("{describe} on {}: {reason}", target.label))
             }
         };
-        self.witness(&problem, &values, target).map(Some)
+        let value_of = |slot: Slot| {
+            values
+                .get(&slot)
+                .copied()
+                .unwrap_or(crate::smt::formula::ABSENT)
+        };
+        let made: Vec<bool> = guards.iter().map(|g| g.eval(&value_of)).collect();
+        self.witness(&problem, &values, &made, target).map(Some)
     }
 
     fn resource_constraint(&self, problem: &Problem, var: usize, target: &Target) -> Formula {
@@ -471,6 +634,7 @@ impl<'e, 'm> Search<'e, 'm> {
         &self,
         problem: &Problem,
         values: &std::collections::BTreeMap<Slot, i64>,
+        made: &[bool],
         target: &Target,
     ) -> Result<Answer, String> {
         let value_of = |slot: Slot| {
@@ -479,7 +643,12 @@ impl<'e, 'm> Search<'e, 'm> {
                 .copied()
                 .unwrap_or(crate::smt::formula::ABSENT)
         };
-        let requests = Self::requests(problem, &value_of);
+        let requests: Vec<(Request, PolicySet)> = Self::requests(problem, &value_of)
+            .into_iter()
+            .zip(made)
+            .filter(|(_, made)| **made)
+            .map(|(request, _)| request)
+            .collect();
         let allowed_by = replay(&requests).map_err(|e| {
             format!("internal error: a witness did not replay through the evaluator: {e}")
         })?;
@@ -500,7 +669,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 principal: request.principal.to_text(),
                 action: request.action.clone(),
                 resource: request.resource.clone(),
-                context: request.context.to_json(),
+                context: shown_context(&request.context),
                 allowed_by,
             });
         }
@@ -597,6 +766,77 @@ impl<'e, 'm> Search<'e, 'm> {
             reason: Some(reason),
         }
     }
+}
+
+/// Keys that follow from the principal or the resource of a request: implied by the request,
+/// so a witness does not print them.
+fn is_implied_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    const IMPLIED: [&str; 6] = [
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+        "aws:principalisawsservice",
+        "aws:username",
+        "kms:calleraccount",
+    ];
+    const IMPLIED_PREFIXES: [&str; 7] = [
+        "aws:principaltag/",
+        "aws:resourceaccount",
+        "s3:resourceaccount",
+        "s3:buckettag/",
+        "aws:resourcetag/",
+        "iam:resourcetag/",
+        "aws:principalservicename",
+    ];
+    IMPLIED.contains(&key.as_str()) || IMPLIED_PREFIXES.iter().any(|p| key.starts_with(p))
+}
+
+/// The context a witness shows: what the service set and what the solver chose.
+fn shown_context(context: &Context) -> serde_json::Value {
+    let mut shown = Context::new();
+    for (key, value) in context.iter().filter(|(key, _)| !is_implied_key(key)) {
+        shown.insert(key, value.clone());
+    }
+    shown.to_json()
+}
+
+/// A predicate on one header of the target hop: on its fixed value, or on its variable.
+fn header_is(
+    problem: &Problem,
+    hop: &Hop,
+    key: &str,
+    holds: &dyn Fn(Option<&str>) -> bool,
+) -> Formula {
+    if !hop.is_free(key) {
+        let value = hop
+            .fixed
+            .get(key)
+            .and_then(|v| v.as_slice().first().cloned());
+        return Formula::Const(holds(value.as_deref()));
+    }
+    match problem.variable_of(hop.call, key) {
+        Some(var) => problem.where_value(var, holds),
+        None => Formula::Const(holds(None)),
+    }
+}
+
+/// Whether the write uses the key of a guarded KMS hop.
+fn key_use_formula(problem: &Problem, target_hop: &Hop, key_use: &KeyUse) -> Formula {
+    debug_assert_eq!(key_use.call, target_hop.call);
+    let kms = header_is(problem, target_hop, SSE_HEADER, &|v| {
+        v.is_some_and(|v| KMS_ALGORITHMS.contains(&v))
+    });
+    let no_header = header_is(problem, target_hop, SSE_HEADER, &|v| v.is_none());
+    let names_key = header_is(problem, target_hop, SSE_KEY_HEADER, &|v| {
+        v.is_some_and(|v| key_use.names.iter().any(|n| n == v))
+    });
+    let no_key = header_is(problem, target_hop, SSE_KEY_HEADER, &|v| v.is_none());
+    let by_header = Formula::and([kms.clone(), names_key]);
+    if !key_use.is_default {
+        return by_header;
+    }
+    Formula::or([by_header, no_header, Formula::and([kms, no_key])])
 }
 
 fn acting(arn: &str, session: &str) -> Result<Principal, String> {

@@ -406,6 +406,39 @@ impl Problem {
         Ok(())
     }
 
+    /// The variable of a free context key of `call` that a service rule (not a policy) tests,
+    /// with the literal values the rule distinguishes.
+    pub fn rule_variable(&mut self, call: usize, key: &str, literals: &[&str]) -> VarId {
+        let var = self.key_variable(call, key);
+        let variable = &mut self.variables[var];
+        if variable.family == Family::Unused {
+            variable.family = Family::Text;
+        }
+        variable
+            .strings
+            .extend(literals.iter().map(|l| StringPattern::literal(l, false)));
+        var
+    }
+
+    /// The variable of free key `key` in `call`, if any policy or rule made one.
+    pub fn variable_of(&self, call: usize, key: &str) -> Option<VarId> {
+        self.keys.get(&(call, key.to_ascii_lowercase())).copied()
+    }
+
+    /// The regions of a scalar variable (absent as `None`) on which `holds` is true.
+    pub fn where_value(&self, var: VarId, holds: impl Fn(Option<&str>) -> bool) -> Formula {
+        let variable = &self.variables[var];
+        let values: BTreeSet<i64> = self
+            .slot_values(var)
+            .filter(|&v| {
+                let witness =
+                    (v != ABSENT).then(|| variable.domain.witness(v as usize).unwrap_or_default());
+                holds(witness.as_deref())
+            })
+            .collect();
+        Formula::within(Slot { var, index: 0 }, values, variable.domain.len())
+    }
+
     /// Adds the string globs of a query (such as the `--resource` pattern) to a variable's regions.
     pub fn separate(&mut self, var: VarId, globs: &[Glob]) {
         for glob in globs {

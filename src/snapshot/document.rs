@@ -8,7 +8,7 @@
 
 use super::json::Node;
 use crate::input::{policy_at, InputError};
-use crate::policy::{kind_of, Policy, PolicyError, MAX_POLICY_BYTES};
+use crate::policy::{kind_of, Policy, PolicyError};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -20,8 +20,6 @@ pub(crate) fn policy_document(node: &Node) -> Result<Policy, InputError> {
 }
 
 /// Parses the document of an AWS managed policy at `node`, in any of the three encodings.
-/// AWS holds its own policies to no size quota (`AWSSupportServiceRolePolicy` is about
-/// 150 KB), so they may exceed `MAX_POLICY_BYTES`.
 pub(crate) fn aws_managed_policy_document(node: &Node) -> Result<Policy, InputError> {
     let value = decoded(node)?;
     aws_managed_policy(&value)
@@ -42,67 +40,10 @@ fn decoded<'a>(node: &Node<'a>) -> Result<Cow<'a, Value>, InputError> {
     }
 }
 
-/// Parses an AWS managed policy document of any size. A document over `MAX_POLICY_BYTES` is
-/// parsed in slices of its statements, each under the limit, and put back together; the
-/// result is the same as parsing it whole.
+/// Parses an AWS managed policy document. The largest (`AWSSupportServiceRolePolicy`, about
+/// 150 KB) is well within `MAX_POLICY_BYTES`.
 pub(crate) fn aws_managed_policy(value: &Value) -> Result<Policy, PolicyError> {
-    let statements = match value.get("Statement") {
-        Some(Value::Array(statements)) if compact_size(value) > MAX_POLICY_BYTES => statements,
-        _ => return Policy::from_value(value),
-    };
-    let mut slices: Vec<(usize, Vec<Value>)> = Vec::new();
-    let mut slice_bytes = 0;
-    for (index, statement) in statements.iter().enumerate() {
-        let bytes = compact_size(statement);
-        match slices.last_mut() {
-            Some((_, slice)) if slice_bytes + bytes < MAX_POLICY_BYTES / 2 => {
-                slice.push(statement.clone());
-                slice_bytes += bytes;
-            }
-            _ => {
-                slices.push((index, vec![statement.clone()]));
-                slice_bytes = bytes;
-            }
-        }
-    }
-    let mut whole: Option<Policy> = None;
-    for (offset, slice) in slices {
-        let mut part = value.clone();
-        if let Some(object) = part.as_object_mut() {
-            object.insert("Statement".to_string(), Value::Array(slice));
-        }
-        let mut parsed =
-            Policy::from_value(&part).map_err(|error| shift_statement_index(error, offset))?;
-        for statement in &mut parsed.statements {
-            statement.index += offset;
-        }
-        match &mut whole {
-            Some(policy) => policy.statements.append(&mut parsed.statements),
-            None => whole = Some(parsed),
-        }
-    }
-    whole.ok_or_else(|| PolicyError {
-        path: "Statement".to_string(),
-        message: "empty list; a policy needs at least one statement".to_string(),
-    })
-}
-
-fn compact_size(value: &Value) -> usize {
-    serde_json::to_vec(value)
-        .map(|bytes| bytes.len())
-        .unwrap_or(usize::MAX)
-}
-
-/// Rewrites `Statement[k]...` in an error from a slice that starts at `offset`.
-fn shift_statement_index(mut error: PolicyError, offset: usize) -> PolicyError {
-    if let Some(rest) = error.path.strip_prefix("Statement[") {
-        if let Some((number, tail)) = rest.split_once(']') {
-            if let Ok(index) = number.parse::<usize>() {
-                error.path = format!("Statement[{}]{tail}", index + offset);
-            }
-        }
-    }
-    error
+    Policy::from_value(value)
 }
 
 /// Parses a policy document that may carry one extra level of escaping (`{\"Version\":...}`),
@@ -230,31 +171,6 @@ mod tests {
             policy_document(&node).unwrap_err().to_string(),
             "f.json: Doc: expected a policy document (a JSON object, JSON text or URL-encoded JSON text), found a number"
         );
-    }
-
-    #[test]
-    fn aws_managed_documents_may_exceed_the_size_limit() {
-        let statement = |i: usize| json!({"Sid": format!("S{i}"), "Effect": "Allow", "Action": format!("svc{i}:{}", "x".repeat(200)), "Resource": "*"});
-        let statements: Vec<Value> = (0..1000).map(statement).collect();
-        let document = json!({"Version": "2012-10-17", "Statement": statements});
-        assert!(Policy::from_value(&document).is_err());
-        let policy = aws_managed_policy(&document).unwrap();
-        assert_eq!(policy.statements.len(), 1000);
-        assert!(policy
-            .statements
-            .iter()
-            .enumerate()
-            .all(|(i, s)| s.index == i && s.label() == format!("S{i}")));
-        let small = json!({"Version": "2012-10-17", "Statement": [statement(0), statement(1)]});
-        assert_eq!(
-            aws_managed_policy(&small).unwrap(),
-            Policy::from_value(&small).unwrap()
-        );
-        let mut broken = statements.clone();
-        broken[700] = json!({"Effect": "Permit", "Action": "*"});
-        let error =
-            aws_managed_policy(&json!({"Version": "2012-10-17", "Statement": broken})).unwrap_err();
-        assert_eq!(error.path, "Statement[700].Effect");
     }
 
     #[test]
