@@ -373,8 +373,7 @@ impl<'e, 'm> Search<'e, 'm> {
             .map(|k| k.arn.clone());
         let mut literals: Vec<String> = KMS_ALGORITHMS.iter().map(|s| s.to_string()).collect();
         literals.push("AES256".into());
-        let mut key_call = call + 1;
-        for key in model.keys.values() {
+        for (key_call, key) in (call + 1..).zip(model.keys.values()) {
             let mut names = vec![key.arn.clone()];
             if key.account == actor_account && key.region == region {
                 names.push(key.id.clone());
@@ -418,7 +417,6 @@ impl<'e, 'm> Search<'e, 'm> {
                     is_default: default_key.as_deref() == Some(key.arn.as_str()),
                 }),
             });
-            key_call += 1;
         }
         let literal_refs: Vec<&str> = literals.iter().map(String::as_str).collect();
         problem.rule_variable(call, SSE_HEADER, &literal_refs);
