@@ -84,7 +84,9 @@ pub fn acting_principal(arn: &str, session: &str) -> Option<Principal> {
 /// Session name of roles assumed by principals in witnesses.
 pub const ASSUMED_SESSION_NAME: &str = "iamproof";
 
-fn trust_admits(role: &Role, caller: &Principal) -> bool {
+/// Whether a trust policy has an Allow of `sts:AssumeRole` whose principal covers `caller`
+/// (conditions aside).
+pub fn trust_admits(role: &Role, caller: &Principal) -> bool {
     role.trust_policy.statements.iter().any(|statement| {
         statement.effect == Effect::Allow
             && statement.action.covers("sts:AssumeRole")

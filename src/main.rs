@@ -61,6 +61,37 @@ enum Command {
     },
     /// Load account snapshots and show what they hold, every warning, and optionally the
     /// policies in force for one principal.
+    /// Every user and role that can cause an action on a resource, each with its shortest chain.
+    WhoCan {
+        /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
+        #[arg(long = "account", value_name = "DIR", required = true)]
+        accounts: Vec<PathBuf>,
+        /// The action, such as s3:PutObject.
+        #[arg(long)]
+        action: String,
+        /// The resource pattern (`*` and `?` as in IAM).
+        #[arg(long)]
+        resource: String,
+        /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
+        #[arg(long = "context", value_name = "KEY=VALUE")]
+        context: Vec<String>,
+        /// Solver timeout per chain, in milliseconds.
+        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
+        timeout_ms: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextOrJson,
+    },
+    /// Check proof files; the exit code is the CI gate.
+    Prove {
+        /// Proof files (JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Solver timeout per chain, in milliseconds.
+        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
+        timeout_ms: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextOrJson,
+    },
     Inspect {
         /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
         #[arg(long = "account", value_name = "DIR", required = true)]
@@ -95,6 +126,19 @@ fn main() -> ExitCode {
         } => run_can(
             &accounts, principal, action, resource, &context, timeout_ms, format,
         ),
+        Command::WhoCan {
+            accounts,
+            action,
+            resource,
+            context,
+            timeout_ms,
+            format,
+        } => run_who_can(&accounts, &action, &resource, &context, timeout_ms, format),
+        Command::Prove {
+            files,
+            timeout_ms,
+            format,
+        } => run_prove(&files, timeout_ms, format),
         Command::Inspect {
             accounts,
             principal,
@@ -181,6 +225,75 @@ fn run_can(
     };
     print!("{rendered}");
     if answer.verdict == iamproof::query::Verdict::Unknown {
+        ExitCode::from(EXIT_UNDECIDED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_who_can(
+    accounts: &[PathBuf],
+    action: &str,
+    resource: &str,
+    context: &[String],
+    timeout_ms: u32,
+    format: TextOrJson,
+) -> ExitCode {
+    let model = match snapshot::load(accounts) {
+        Ok(model) => model,
+        Err(e) => return report(&e),
+    };
+    let context = match iamproof::query::parse_context(context) {
+        Ok(context) => context,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let options = iamproof::query::Options {
+        timeout_ms,
+        ..Default::default()
+    };
+    let engine = iamproof::query::Engine::new(&model, options);
+    let answers = match engine.who_can(action, resource, &context) {
+        Ok(answers) => answers,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    match format {
+        TextOrJson::Text => print!(
+            "{}",
+            iamproof::report::who_can_text(&answers, action, resource)
+        ),
+        TextOrJson::Json => println!("{:#}", iamproof::report::who_can_json(&answers)),
+    }
+    if answers
+        .iter()
+        .any(|a| a.verdict == iamproof::query::Verdict::Unknown)
+    {
+        ExitCode::from(EXIT_UNDECIDED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_prove(files: &[PathBuf], timeout_ms: u32, format: TextOrJson) -> ExitCode {
+    use iamproof::query::prove;
+    let options = iamproof::query::Options {
+        timeout_ms,
+        ..Default::default()
+    };
+    let mut results = Vec::new();
+    for file in files {
+        let checked = prove::read(file).and_then(|proof_file| prove::check(&proof_file, options));
+        match checked {
+            Ok(mut file_results) => results.append(&mut file_results),
+            Err(e) => return report(&e),
+        }
+    }
+    match format {
+        TextOrJson::Text => print!("{}", iamproof::report::proofs_text(&results)),
+        TextOrJson::Json => println!("{:#}", iamproof::report::proofs_json(&results)),
+    }
+    if results.iter().any(|r| r.status == prove::Status::Fails) {
+        ExitCode::from(1)
+    } else if results.iter().any(|r| r.status == prove::Status::Unknown) {
         ExitCode::from(EXIT_UNDECIDED)
     } else {
         ExitCode::SUCCESS

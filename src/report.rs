@@ -74,3 +74,83 @@ pub fn answer_text(answer: &Answer) -> String {
 pub fn answer_json(answer: &Answer) -> serde_json::Value {
     serde_json::to_value(answer).unwrap_or(serde_json::Value::Null)
 }
+
+/// `who-can` as text: one block per principal that can.
+pub fn who_can_text(answers: &[Answer], action: &str, resource: &str) -> String {
+    if answers.is_empty() {
+        return format!("nobody can {action} on {resource}\n");
+    }
+    answers
+        .iter()
+        .map(answer_text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `who-can` as the contract's JSON object.
+pub fn who_can_json(answers: &[Answer]) -> serde_json::Value {
+    let principals: Vec<serde_json::Value> = answers
+        .iter()
+        .map(|a| {
+            serde_json::json!({
+                "principal": a.query.principal,
+                "verdict": a.verdict,
+                "chain": a.chain,
+                "assumptions": a.assumptions,
+                "reason": a.reason,
+            })
+        })
+        .collect();
+    serde_json::json!({ "principals": principals })
+}
+
+fn status_word(status: crate::query::prove::Status) -> &'static str {
+    match status {
+        crate::query::prove::Status::Holds => "PASS",
+        crate::query::prove::Status::Fails => "FAIL",
+        crate::query::prove::Status::Unknown => "UNKNOWN",
+    }
+}
+
+/// Proof results as text, with a closing summary line.
+pub fn proofs_text(results: &[crate::query::prove::ProofResult]) -> String {
+    use crate::query::prove::Status;
+    let mut out = String::new();
+    for result in results {
+        out.push_str(&format!(
+            "{} {}  ({} {})\n",
+            status_word(result.status),
+            result.name,
+            result.file,
+            result.path
+        ));
+        if result.status != Status::Holds {
+            if let Some(reason) = &result.reason {
+                out.push_str(&format!("  {reason}\n"));
+            }
+            for answer in &result.answers {
+                for line in answer_text(answer).lines() {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+    }
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    out.push_str(&format!(
+        "{} passed, {} failed, {} unknown\n",
+        count(Status::Holds),
+        count(Status::Fails),
+        count(Status::Unknown)
+    ));
+    out
+}
+
+/// Proof results as JSON.
+pub fn proofs_json(results: &[crate::query::prove::ProofResult]) -> serde_json::Value {
+    use crate::query::prove::Status;
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    serde_json::json!({
+        "results": results,
+        "summary": {"holds": count(Status::Holds), "fails": count(Status::Fails), "unknown": count(Status::Unknown)},
+    })
+}

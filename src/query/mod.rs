@@ -160,6 +160,136 @@ impl<'m> Engine<'m> {
     }
 }
 
+impl Engine<'_> {
+    /// Every user and role of the model that can, each with its shortest chain, then `*` when
+    /// principals outside the snapshots can. Sorted by ARN; unreachable principals are left out.
+    pub fn who_can(
+        &self,
+        action: &str,
+        resource: &str,
+        context: &Context,
+    ) -> Result<Vec<Answer>, QueryError> {
+        let mut out = Vec::new();
+        let principals: Vec<&String> = self
+            .model
+            .users
+            .keys()
+            .chain(self.model.roles.keys())
+            .collect();
+        for principal in principals {
+            let question = Question {
+                principal: principal.clone(),
+                action: action.into(),
+                resource: resource.into(),
+                context: context.clone(),
+            };
+            let answer = self.can(&question)?;
+            if answer.verdict != Verdict::Unreachable {
+                out.push(answer);
+            }
+        }
+        out.sort_by(|a, b| a.query.principal.cmp(&b.query.principal));
+        if let Some(mut outside) = self.outsiders_can(action, resource, context) {
+            outside.query.principal = "*".into();
+            out.push(outside);
+        }
+        Ok(out)
+    }
+
+    /// Whether some principal outside the snapshots (anonymous, or any account the snapshots do
+    /// not hold) can, directly or by assuming a role of the model whose trust admits it.
+    pub fn outsiders_can(&self, action: &str, resource: &str, context: &Context) -> Option<Answer> {
+        let pattern = Glob::parse(resource);
+        let mut unknown = None;
+        for outsider in self.outsider_principals() {
+            let question = Question {
+                principal: outsider.clone(),
+                action: action.into(),
+                resource: resource.into(),
+                context: context.clone(),
+            };
+            let mut search = chain::Search::new(self, &question, &pattern);
+            let caller = crate::eval::Principal::parse(&outsider)?;
+            let mut chains = vec![Vec::new()];
+            // Assuming a role takes signed credentials: anonymous callers act only directly.
+            let may_assume = !matches!(caller, crate::eval::Principal::Anonymous);
+            chains.extend(
+                self.model
+                    .roles
+                    .values()
+                    .filter(|role| may_assume && crate::graph::trust_admits(role, &caller))
+                    .map(|role| {
+                        vec![crate::graph::Step::AssumeRole {
+                            role: role.arn.clone(),
+                        }]
+                    }),
+            );
+            for steps in &chains {
+                if let Some(answer) = search.try_chain(steps) {
+                    return Some(answer);
+                }
+            }
+            let answer = search.conclude();
+            if answer.verdict == Verdict::Unknown && unknown.is_none() {
+                unknown = Some(answer);
+            }
+        }
+        unknown
+    }
+
+    /// Anonymous callers, a stand-in account outside the snapshots, and every account that a
+    /// policy of the model names but no snapshot holds.
+    fn outsider_principals(&self) -> Vec<String> {
+        let known: std::collections::BTreeSet<&str> =
+            self.model.accounts.iter().map(|a| a.id.as_str()).collect();
+        let mut accounts = std::collections::BTreeSet::from([targets::OUTSIDE_ACCOUNT.to_string()]);
+        let policies = self
+            .model
+            .roles
+            .values()
+            .map(|r| &r.trust_policy)
+            .chain(
+                self.model
+                    .buckets
+                    .values()
+                    .filter_map(|b| b.policy.as_ref()),
+            )
+            .chain(self.model.keys.values().filter_map(|k| k.policy.as_ref()));
+        for policy in policies {
+            for statement in &policy.statements {
+                if let Some(crate::policy::PrincipalElement {
+                    set: crate::policy::PrincipalSet::Entries(entries),
+                    ..
+                }) = &statement.principal
+                {
+                    for entry in entries
+                        .iter()
+                        .filter(|e| e.kind == crate::policy::PrincipalKind::Aws)
+                    {
+                        let account = if entry.value.len() == 12 {
+                            Some(entry.value.as_str())
+                        } else {
+                            crate::model::arn_account(&entry.value)
+                        };
+                        if let Some(account) =
+                            account.filter(|a| a.len() == 12 && !known.contains(a))
+                        {
+                            accounts.insert(account.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = vec!["anonymous".to_string()];
+        out.extend(
+            accounts
+                .into_iter()
+                .map(|a| format!("arn:aws:iam::{a}:root")),
+        );
+        out
+    }
+}
+
 /// Replays a chain of requests through the concrete evaluator: every hop must be allowed.
 pub fn replay(
     requests: &[(crate::eval::Request, crate::eval::PolicySet)],

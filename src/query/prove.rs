@@ -1,1 +1,315 @@
 //! Proof files: what must hold of some accounts, checked as one CI gate.
+//!
+//! A proof file names snapshot folders (relative to the file) and a list of proofs, each
+//! expecting `reachable`, `unreachable`, or `{"only": [ARN, ...]}` (nobody else can). A proof
+//! holds, fails (with the counterexample chain) or is unknown; unknown never passes.
+
+use super::{Answer, Engine, Options, Question, Verdict};
+use crate::input::{list_at, parse_json, string_at, InputError};
+use crate::policy::kind_of;
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// What a proof expects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expectation {
+    Reachable,
+    Unreachable,
+    Only(Vec<String>),
+}
+
+/// One proof of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proof {
+    pub name: String,
+    pub principal: Option<String>,
+    pub action: String,
+    pub resource: String,
+    pub context: crate::policy::Context,
+    pub expect: Expectation,
+    /// The JSON path of the proof in its file (`proofs[2]`).
+    pub path: String,
+}
+
+/// A parsed proof file.
+#[derive(Debug, Clone)]
+pub struct ProofFile {
+    pub file: String,
+    pub accounts: Vec<PathBuf>,
+    pub proofs: Vec<Proof>,
+}
+
+/// How one proof came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Holds,
+    Fails,
+    Unknown,
+}
+
+/// The outcome of one proof, with the answers it rests on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProofResult {
+    pub file: String,
+    pub name: String,
+    pub path: String,
+    pub expect: Expectation,
+    pub status: Status,
+    /// For `reachable`/`unreachable`: the answer; for `only`: the principals that can (and
+    /// those that may), each with its answer.
+    pub answers: Vec<Answer>,
+    /// Why it fails or is unknown, in one sentence.
+    pub reason: Option<String>,
+}
+
+/// Reads a proof file.
+pub fn read(path: &Path) -> Result<ProofFile, InputError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(&file, "", format!("cannot read: {e}")))?;
+    let value = parse_json(&file, &text)?;
+    let object = value.as_object().ok_or_else(|| {
+        InputError::new(
+            &file,
+            "",
+            format!("expected a proof file object, found {}", kind_of(&value)),
+        )
+    })?;
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !matches!(k.as_str(), "accounts" | "proofs"))
+    {
+        return Err(InputError::new(
+            &file,
+            unknown,
+            "unknown field (expected accounts and proofs)",
+        ));
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let accounts = list_at(
+        &file,
+        "accounts",
+        object
+            .get("accounts")
+            .ok_or_else(|| InputError::new(&file, "accounts", "missing"))?,
+    )?
+    .iter()
+    .enumerate()
+    .map(|(i, v)| string_at(&file, &format!("accounts[{i}]"), v).map(|dir| base.join(dir)))
+    .collect::<Result<Vec<_>, _>>()?;
+    if accounts.is_empty() {
+        return Err(InputError::new(
+            &file,
+            "accounts",
+            "empty list; name at least one snapshot folder",
+        ));
+    }
+    let proofs = list_at(
+        &file,
+        "proofs",
+        object
+            .get("proofs")
+            .ok_or_else(|| InputError::new(&file, "proofs", "missing"))?,
+    )?
+    .iter()
+    .enumerate()
+    .map(|(i, v)| read_proof(&file, &format!("proofs[{i}]"), v))
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(ProofFile {
+        file,
+        accounts,
+        proofs,
+    })
+}
+
+fn read_proof(file: &str, path: &str, value: &Value) -> Result<Proof, InputError> {
+    let object = value.as_object().ok_or_else(|| {
+        InputError::new(
+            file,
+            path,
+            format!("expected a proof object, found {}", kind_of(value)),
+        )
+    })?;
+    const FIELDS: [&str; 6] = [
+        "name",
+        "principal",
+        "action",
+        "resource",
+        "expect",
+        "context",
+    ];
+    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(InputError::new(
+            file,
+            &format!("{path}.{unknown}"),
+            format!("unknown field (expected one of {})", FIELDS.join(", ")),
+        ));
+    }
+    let field = |name: &str| {
+        object
+            .get(name)
+            .ok_or_else(|| InputError::new(file, &format!("{path}.{name}"), "missing"))
+    };
+    let text = |name: &str| -> Result<String, InputError> {
+        Ok(string_at(file, &format!("{path}.{name}"), field(name)?)?.to_string())
+    };
+    let expect_path = format!("{path}.expect");
+    let expect =
+        match field("expect")? {
+            Value::String(s) if s == "reachable" => Expectation::Reachable,
+            Value::String(s) if s == "unreachable" => Expectation::Unreachable,
+            Value::Object(only) if only.len() == 1 && only.contains_key("only") => {
+                let only_path = format!("{expect_path}.only");
+                let list = list_at(file, &only_path, &only["only"])?;
+                Expectation::Only(
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            string_at(file, &format!("{only_path}[{i}]"), v).map(str::to_string)
+                        })
+                        .collect::<Result<_, _>>()?,
+                )
+            }
+            other => return Err(InputError::new(
+                file,
+                &expect_path,
+                format!(
+                    "expected \"reachable\", \"unreachable\" or {{\"only\": [ARN, ...]}}, found {}",
+                    describe(other)
+                ),
+            )),
+        };
+    let principal = match object.get("principal") {
+        None => None,
+        Some(v) => Some(string_at(file, &format!("{path}.principal"), v)?.to_string()),
+    };
+    if principal.is_none() && expect != Expectation::Reachable && expect != Expectation::Unreachable
+    {
+        // `only` proofs ask who can: no principal needed.
+    } else if principal.is_none() {
+        return Err(InputError::new(
+            file,
+            &format!("{path}.principal"),
+            "missing (a reachable or unreachable proof is about one principal)",
+        ));
+    }
+    let context = match object.get("context") {
+        None => crate::policy::Context::new(),
+        Some(v) => crate::simulate::parse_context(file, &format!("{path}.context"), v)?,
+    };
+    Ok(Proof {
+        name: text("name")?,
+        principal,
+        action: text("action")?,
+        resource: text("resource")?,
+        context,
+        expect,
+        path: path.to_string(),
+    })
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{s:?}"),
+        other => kind_of(other).to_string(),
+    }
+}
+
+/// Checks every proof of a file against its snapshots.
+pub fn check(file: &ProofFile, options: Options) -> Result<Vec<ProofResult>, InputError> {
+    let model = crate::snapshot::load(&file.accounts)?;
+    let engine = Engine::new(&model, options);
+    file.proofs
+        .iter()
+        .map(|proof| check_one(&engine, file, proof))
+        .collect()
+}
+
+fn check_one(engine: &Engine, file: &ProofFile, proof: &Proof) -> Result<ProofResult, InputError> {
+    let to_input_error =
+        |e: super::QueryError| InputError::new(&file.file, &proof.path, e.to_string());
+    let (status, answers, reason) = match &proof.expect {
+        Expectation::Reachable | Expectation::Unreachable => {
+            let principal = proof.principal.clone().unwrap_or_default();
+            let question = Question {
+                principal,
+                action: proof.action.clone(),
+                resource: proof.resource.clone(),
+                context: proof.context.clone(),
+            };
+            let answer = engine.can(&question).map_err(to_input_error)?;
+            let wanted = if proof.expect == Expectation::Reachable {
+                Verdict::Reachable
+            } else {
+                Verdict::Unreachable
+            };
+            let (status, reason) = match answer.verdict {
+                Verdict::Unknown => (Status::Unknown, answer.reason.clone()),
+                verdict if verdict == wanted => (Status::Holds, None),
+                Verdict::Reachable => (
+                    Status::Fails,
+                    Some("it is reachable: the chain below is a counterexample".to_string()),
+                ),
+                _ => (
+                    Status::Fails,
+                    Some(format!(
+                        "it is unreachable: {}",
+                        answer.reason.clone().unwrap_or_default()
+                    )),
+                ),
+            };
+            (status, vec![answer], reason)
+        }
+        Expectation::Only(allowed) => {
+            let answers = engine
+                .who_can(&proof.action, &proof.resource, &proof.context)
+                .map_err(to_input_error)?;
+            let intruders: Vec<&Answer> = answers
+                .iter()
+                .filter(|a| {
+                    a.verdict == Verdict::Reachable && !allowed.contains(&a.query.principal)
+                })
+                .collect();
+            let undecided: Vec<&Answer> = answers
+                .iter()
+                .filter(|a| a.verdict == Verdict::Unknown && !allowed.contains(&a.query.principal))
+                .collect();
+            let (status, reason, shown) = if !intruders.is_empty() {
+                let names: Vec<&str> = intruders
+                    .iter()
+                    .map(|a| a.query.principal.as_str())
+                    .collect();
+                (
+                    Status::Fails,
+                    Some(format!("also reachable by {}", names.join(", "))),
+                    intruders,
+                )
+            } else if !undecided.is_empty() {
+                let names: Vec<&str> = undecided
+                    .iter()
+                    .map(|a| a.query.principal.as_str())
+                    .collect();
+                (
+                    Status::Unknown,
+                    Some(format!("undecided for {}", names.join(", "))),
+                    undecided,
+                )
+            } else {
+                (Status::Holds, None, Vec::new())
+            };
+            (status, shown.into_iter().cloned().collect(), reason)
+        }
+    };
+    Ok(ProofResult {
+        file: file.file.clone(),
+        name: proof.name.clone(),
+        path: proof.path.clone(),
+        expect: proof.expect.clone(),
+        status,
+        answers,
+        reason,
+    })
+}
