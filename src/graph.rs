@@ -7,13 +7,18 @@
 //! over-approximate: an edge is left out only when no context could make the hop allowed, so
 //! the solver, which decides every hop, never misses a path the graph pruned.
 
-use crate::eval::{principal_applies, PolicySet, Principal, PrincipalRule};
+use crate::eval::{
+    principal_applies, AwsPrincipalKind, PolicySet, Principal, PrincipalMatch, PrincipalRule,
+};
 use crate::model::{Model, Role};
+use crate::policy::template::NoVariables;
 use crate::policy::Effect;
+use crate::policy::Statement;
+use crate::policy::{PrincipalKind, PrincipalSet};
 use crate::service::mediaconvert;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A node of the delegation graph.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,7 +44,7 @@ pub enum Edge {
     MemberOf,
     /// The source may assume the role.
     AssumeRole,
-    /// The source may submit a MediaConvert job and pass the role (service node in between).
+    /// The source may submit a MediaConvert job and pass the role to the service.
     PassRole { service: String },
     /// The service assumes the role through its trust policy.
     ServiceAssumes,
@@ -94,12 +99,131 @@ pub fn trust_admits(role: &Role, caller: &Principal) -> bool {
     })
 }
 
-fn identity_may_allow(policies: &PolicySet, action: &str) -> bool {
+/// Who a role's trust policy admits to `sts:AssumeRole`, conditions aside, indexed so that
+/// thousands of callers can be checked against thousands of roles quickly. It may admit more
+/// than the policy does (a `NotPrincipal` admits everyone), never less.
+#[derive(Debug, Default)]
+struct TrustIndex {
+    everyone: bool,
+    accounts: BTreeSet<String>,
+    /// ARNs named exactly: users, role sessions, federated users.
+    exact: BTreeSet<String>,
+    /// Roles named by ARN: `(partition, account, role name)`; their sessions match.
+    roles: BTreeSet<(String, String, String)>,
+    services: BTreeSet<String>,
+}
+
+impl TrustIndex {
+    fn of(role: &Role) -> TrustIndex {
+        let mut index = TrustIndex::default();
+        for statement in &role.trust_policy.statements {
+            if statement.effect != Effect::Allow || !statement.action.covers("sts:AssumeRole") {
+                continue;
+            }
+            let Some(element) = &statement.principal else {
+                continue;
+            };
+            let entries = match &element.set {
+                _ if element.negated => {
+                    index.everyone = true;
+                    continue;
+                }
+                PrincipalSet::Everyone => {
+                    index.everyone = true;
+                    continue;
+                }
+                PrincipalSet::Entries(entries) => entries,
+            };
+            for entry in entries {
+                match entry.kind {
+                    PrincipalKind::Aws if entry.value == "*" => index.everyone = true,
+                    PrincipalKind::Aws => index.add_aws(&entry.value),
+                    PrincipalKind::Service => {
+                        index.services.insert(entry.value.to_ascii_lowercase());
+                    }
+                    PrincipalKind::Federated => {
+                        index.exact.insert(entry.value.clone());
+                    }
+                    PrincipalKind::CanonicalUser => {}
+                }
+            }
+        }
+        index
+    }
+
+    fn add_aws(&mut self, value: &str) {
+        if value.len() == 12 && value.chars().all(|c| c.is_ascii_digit()) {
+            self.accounts.insert(value.to_string());
+            return;
+        }
+        let parts: Vec<&str> = value.splitn(6, ':').collect();
+        if parts.len() == 6 && parts[2] == "iam" && parts[5] == "root" {
+            self.accounts.insert(parts[4].to_string());
+        } else if parts.len() == 6 && parts[2] == "iam" && parts[5].starts_with("role/") {
+            let name = parts[5].rsplit('/').next().unwrap_or_default();
+            self.roles
+                .insert((parts[1].to_string(), parts[4].to_string(), name.to_string()));
+        }
+        self.exact.insert(value.to_string());
+    }
+
+    /// How strongly the trust policy names `caller`, at most.
+    fn strength(&self, caller: &Principal) -> Option<PrincipalMatch> {
+        let mut best = self.everyone.then_some(PrincipalMatch::Everyone);
+        let mut offer = |m: PrincipalMatch| best = best.max(Some(m));
+        match caller {
+            Principal::Anonymous => {}
+            Principal::Service(name) => {
+                if self.services.contains(&name.to_ascii_lowercase()) {
+                    offer(PrincipalMatch::Exact);
+                }
+            }
+            Principal::Aws(p) => {
+                if self.accounts.contains(&p.account) {
+                    offer(PrincipalMatch::Account);
+                }
+                if self.exact.contains(&p.arn) {
+                    offer(PrincipalMatch::Exact);
+                }
+                let role_name = match &p.kind {
+                    AwsPrincipalKind::Role { name } => Some(name),
+                    AwsPrincipalKind::RoleSession { role_name, .. } => Some(role_name),
+                    _ => None,
+                };
+                if let Some(name) = role_name {
+                    if self
+                        .roles
+                        .contains(&(p.partition.clone(), p.account.clone(), name.clone()))
+                    {
+                        offer(PrincipalMatch::Role);
+                    }
+                }
+            }
+        }
+        best
+    }
+}
+
+/// The identity Allow statements that cover `action` (conditions and resources aside).
+fn identity_allows<'p>(policies: &'p PolicySet, action: &str) -> Vec<&'p Statement> {
     policies
         .identity
         .iter()
         .flat_map(|p| &p.policy.statements)
-        .any(|s| s.effect == Effect::Allow && s.action.covers(action))
+        .filter(|s| s.effect == Effect::Allow && s.action.covers(action))
+        .collect()
+}
+
+/// Whether one of `statements` may cover `resource`: a pattern with a policy variable is
+/// assumed to, since the variable's value is not known here.
+fn may_cover(statements: &[&Statement], resource: &str) -> bool {
+    statements.iter().any(|s| match &s.resource {
+        None => true,
+        Some(element) => {
+            element.patterns.iter().any(|p| p.has_variables())
+                || element.covers(resource, &NoVariables)
+        }
+    })
 }
 
 impl DelegationGraph {
@@ -118,6 +242,16 @@ impl DelegationGraph {
             }
         }
         let service = Principal::Service(mediaconvert::SERVICE.to_string());
+        let trust: Vec<(&Role, TrustIndex)> = model
+            .roles
+            .values()
+            .map(|r| (r, TrustIndex::of(r)))
+            .collect();
+        let mediaconvert_roles: Vec<&Role> = trust
+            .iter()
+            .filter(|(_, index)| index.strength(&service).is_some())
+            .map(|(role, _)| *role)
+            .collect();
         let actors: Vec<String> = model
             .users
             .keys()
@@ -133,29 +267,48 @@ impl DelegationGraph {
             };
             let policies = effective.policy_set();
             let from = graph.actor_node(model, actor);
-            let may_pass = identity_may_allow(&policies, "iam:PassRole")
-                && identity_may_allow(&policies, mediaconvert::CREATE_JOB);
-            for role in model.roles.values() {
+            // Identity grants are needed for PassRole and CreateJob (no resource policy grants
+            // them), and for AssumeRole unless the trust policy names the caller itself.
+            let assume_grants = identity_allows(&policies, "sts:AssumeRole");
+            let pass_grants = identity_allows(&policies, "iam:PassRole");
+            let may_submit = !identity_allows(&policies, mediaconvert::CREATE_JOB).is_empty();
+            for (role, index) in &trust {
                 if role.arn == *actor {
                     continue;
                 }
-                if trust_admits(role, &caller) {
+                let assumable = match index.strength(&caller) {
+                    Some(PrincipalMatch::Exact | PrincipalMatch::Everyone) => {
+                        role.account == effective.account || may_cover(&assume_grants, &role.arn)
+                    }
+                    Some(_) => may_cover(&assume_grants, &role.arn),
+                    None => false,
+                };
+                if assumable {
                     let to = graph.node(Node::Role(role.arn.clone()));
                     graph.graph.add_edge(from, to, Edge::AssumeRole);
                 }
-                if may_pass && role.account == effective.account && trust_admits(role, &service) {
-                    let service_node = graph.node(Node::Service(mediaconvert::SERVICE.to_string()));
-                    let to = graph.node(Node::Role(role.arn.clone()));
-                    graph.graph.add_edge(
-                        from,
-                        service_node,
-                        Edge::PassRole {
-                            service: mediaconvert::SERVICE.into(),
-                        },
-                    );
-                    if !graph.graph.edges_connecting(service_node, to).any(|_| true) {
-                        graph.graph.add_edge(service_node, to, Edge::ServiceAssumes);
-                    }
+            }
+            if !may_submit || pass_grants.is_empty() {
+                continue;
+            }
+            for role in &mediaconvert_roles {
+                if role.arn == *actor
+                    || role.account != effective.account
+                    || !may_cover(&pass_grants, &role.arn)
+                {
+                    continue;
+                }
+                let service_node = graph.node(Node::Service(mediaconvert::SERVICE.to_string()));
+                let to = graph.node(Node::Role(role.arn.clone()));
+                graph.graph.add_edge(
+                    from,
+                    to,
+                    Edge::PassRole {
+                        service: mediaconvert::SERVICE.into(),
+                    },
+                );
+                if graph.graph.find_edge(service_node, to).is_none() {
+                    graph.graph.add_edge(service_node, to, Edge::ServiceAssumes);
                 }
             }
         }
@@ -191,14 +344,9 @@ impl DelegationGraph {
             .graph
             .edges(from)
             .filter(|e| matches!(e.weight(), Edge::PassRole { .. }))
-            .flat_map(|e| {
-                self.graph
-                    .edges(e.target())
-                    .map(|s| self.graph[s.target()].arn().to_string())
-            })
+            .map(|e| self.graph[e.target()].arn().to_string())
             .collect();
         roles.sort();
-        roles.dedup();
         roles
     }
 

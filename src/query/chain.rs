@@ -57,8 +57,9 @@ pub struct Search<'e, 'm> {
     question: &'e Question,
     pattern: &'e Glob,
     unknown: Vec<String>,
-    /// The blocked combination that got furthest: (satisfiable hops, explanation).
-    closest: Option<(usize, String)>,
+    /// The blocked combination that got furthest: ((satisfiable hops, chain length),
+    /// explanation); further is better, then longer.
+    closest: Option<((usize, usize), String)>,
     combinations: usize,
 }
 
@@ -117,6 +118,31 @@ impl<'e, 'm> Search<'e, 'm> {
             &final_account,
             &partition,
         ) {
+            let caller = match acting(
+                &final_actor,
+                if via_mediaconvert {
+                    mediaconvert::SESSION_NAME
+                } else {
+                    ASSUMED_SESSION_NAME
+                },
+            ) {
+                Ok(caller) => caller,
+                Err(reason) => {
+                    self.unknown.push(reason);
+                    continue;
+                }
+            };
+            if !self.engine.may_grant(
+                &final_actor,
+                &caller,
+                &self.question.action,
+                self.pattern,
+                &target,
+            ) {
+                self.combinations += 1;
+                self.record_no_grant(steps, &final_actor, &target);
+                continue;
+            }
             for queue in &queues {
                 self.combinations += 1;
                 match self.solve(steps, queue.as_deref(), &target) {
@@ -494,15 +520,27 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     fn principal_policies(&self, actor: &str) -> Result<PolicySet, String> {
-        if self.model().principal_type(actor).is_none() && !self.model().roles.contains_key(actor) {
-            // A principal outside the snapshots: its own account's policies are unknown, and
-            // its account root stands for whatever that account may grant itself.
-            return Ok(PolicySet::default());
+        Ok((*self.engine.policy_set(actor)).clone())
+    }
+
+    /// Records why a chain cannot end in the action, when no policy could grant it.
+    fn record_no_grant(&mut self, steps: &[Step], actor: &str, target: &Target) {
+        let rank = (0, steps.len());
+        if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
+            return;
         }
-        self.model()
-            .effective_policies(actor)
-            .map(|e| e.policy_set())
-            .ok_or_else(|| format!("{actor} is not a user or role of the model"))
+        let explanation = format!(
+            "closest path: {}; it stops at its last hop: no identity-based policy of {} allows {} on resources matching {}, and {} grants it",
+            describe_chain(&self.question.principal, steps),
+            short_name(actor),
+            self.question.action,
+            self.question.resource,
+            match &target.resource_policy {
+                Some(p) => format!("no statement of the {} ({})", p.name, target.label),
+                None => format!("no resource-based policy of {}", target.label),
+            }
+        );
+        self.closest = Some((rank, explanation));
     }
 
     /// Solves one combination. `Ok(Some)` is a replayed witness; `Ok(None)` a refutation
@@ -694,11 +732,8 @@ impl<'e, 'm> Search<'e, 'm> {
         describe: &str,
         target: &Target,
     ) {
-        if self
-            .closest
-            .as_ref()
-            .is_some_and(|(best, _)| *best >= prefix)
-        {
+        let rank = (prefix, planned.len());
+        if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
             return;
         }
         let values = model.unwrap_or_default();
@@ -730,7 +765,7 @@ impl<'e, 'm> Search<'e, 'm> {
             resource,
             evaluation.reason
         );
-        self.closest = Some((prefix, explanation));
+        self.closest = Some((rank, explanation));
     }
 
     fn echo(&self) -> QueryEcho {

@@ -121,6 +121,13 @@ pub struct Engine<'m> {
     pub model: &'m Model,
     pub graph: DelegationGraph,
     pub options: Options,
+    /// Each principal's side of its requests, computed once per run.
+    policy_sets:
+        std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<crate::eval::PolicySet>>>,
+    /// Whether an actor's own policies, or a target's resource policy, may grant the action at
+    /// all: `(actor, action, pattern, target)` to the answer.
+    may_grant:
+        std::cell::RefCell<std::collections::HashMap<(String, String, String, String), bool>>,
 }
 
 impl<'m> Engine<'m> {
@@ -129,6 +136,8 @@ impl<'m> Engine<'m> {
             model,
             graph: DelegationGraph::build(model),
             options,
+            policy_sets: Default::default(),
+            may_grant: Default::default(),
         }
     }
 
@@ -161,6 +170,86 @@ impl<'m> Engine<'m> {
 }
 
 impl Engine<'_> {
+    /// The principal side of `actor`'s requests (identity policies, boundary, SCPs); an empty
+    /// set for a principal outside the snapshots, whose account root stands for whatever that
+    /// account may grant itself.
+    pub fn policy_set(&self, actor: &str) -> std::rc::Rc<crate::eval::PolicySet> {
+        if let Some(set) = self.policy_sets.borrow().get(actor) {
+            return set.clone();
+        }
+        let set = std::rc::Rc::new(
+            self.model
+                .effective_policies(actor)
+                .map(|e| e.policy_set())
+                .unwrap_or_default(),
+        );
+        self.policy_sets
+            .borrow_mut()
+            .insert(actor.to_string(), set.clone());
+        set
+    }
+
+    /// Whether the last hop of a chain could be allowed under some context: an identity Allow
+    /// of the actor covers the action on resources the pattern may match, or the target's
+    /// resource policy has an Allow of the action for the caller. Without either, no context
+    /// allows the hop, so the solver need not be asked.
+    pub fn may_grant(
+        &self,
+        actor: &str,
+        caller: &crate::eval::Principal,
+        action: &str,
+        pattern: &Glob,
+        target: &targets::Target,
+    ) -> bool {
+        let key = (
+            actor.to_string(),
+            action.to_string(),
+            pattern.to_text(),
+            target.label.clone(),
+        );
+        if let Some(&known) = self.may_grant.borrow().get(&key) {
+            return known;
+        }
+        let policies = self.policy_set(actor);
+        let is_root = matches!(caller, crate::eval::Principal::Aws(p) if p.kind == crate::eval::AwsPrincipalKind::Root);
+        let identity = is_root
+            || policies
+                .identity
+                .iter()
+                .flat_map(|p| &p.policy.statements)
+                .any(|s| {
+                    s.effect == crate::policy::Effect::Allow
+                        && s.action.covers(action)
+                        && match &s.resource {
+                            None => true,
+                            Some(element) => {
+                                element.negated
+                                    || element.patterns.iter().any(|t| {
+                                        t.has_variables()
+                                            || t.resolve_glob(&crate::policy::template::NoVariables)
+                                                .is_some_and(|g| targets::intersects(&g, pattern))
+                                    })
+                            }
+                        }
+                });
+        let resource = target.resource_policy.as_ref().is_some_and(|p| {
+            p.policy.statements.iter().any(|s| {
+                s.effect == crate::policy::Effect::Allow
+                    && s.action.covers(action)
+                    && crate::eval::principal_applies(
+                        s,
+                        caller,
+                        crate::eval::PrincipalRule::Required,
+                        false,
+                    )
+                    .is_some()
+            })
+        });
+        let answer = identity || resource;
+        self.may_grant.borrow_mut().insert(key, answer);
+        answer
+    }
+
     /// Every user and role of the model that can, each with its shortest chain, then `*` when
     /// principals outside the snapshots can. Sorted by ARN; unreachable principals are left out.
     pub fn who_can(

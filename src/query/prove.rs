@@ -157,31 +157,32 @@ fn read_proof(file: &str, path: &str, value: &Value) -> Result<Proof, InputError
         Ok(string_at(file, &format!("{path}.{name}"), field(name)?)?.to_string())
     };
     let expect_path = format!("{path}.expect");
-    let expect =
-        match field("expect")? {
-            Value::String(s) if s == "reachable" => Expectation::Reachable,
-            Value::String(s) if s == "unreachable" => Expectation::Unreachable,
-            Value::Object(only) if only.len() == 1 && only.contains_key("only") => {
-                let only_path = format!("{expect_path}.only");
-                let list = list_at(file, &only_path, &only["only"])?;
-                Expectation::Only(
-                    list.iter()
-                        .enumerate()
-                        .map(|(i, v)| {
-                            string_at(file, &format!("{only_path}[{i}]"), v).map(str::to_string)
-                        })
-                        .collect::<Result<_, _>>()?,
-                )
-            }
-            other => return Err(InputError::new(
+    let expect = match field("expect")? {
+        Value::String(s) if s == "reachable" => Expectation::Reachable,
+        Value::String(s) if s == "unreachable" => Expectation::Unreachable,
+        Value::Object(only) if only.len() == 1 && only.contains_key("only") => {
+            let only_path = format!("{expect_path}.only");
+            let list = list_at(file, &only_path, &only["only"])?;
+            Expectation::Only(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, v)| {
+                        string_at(file, &format!("{only_path}[{i}]"), v).map(str::to_string)
+                    })
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        other => {
+            return Err(InputError::new(
                 file,
                 &expect_path,
                 format!(
                     "expected \"reachable\", \"unreachable\" or {{\"only\": [ARN, ...]}}, found {}",
                     describe(other)
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let principal = match object.get("principal") {
         None => None,
         Some(v) => Some(string_at(file, &format!("{path}.principal"), v)?.to_string()),

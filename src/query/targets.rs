@@ -7,7 +7,8 @@ use crate::eval::NamedPolicy;
 use crate::model::Model;
 use crate::policy::pattern::Glob;
 use crate::policy::{Context, Policy};
-use crate::smt::regions::string_regions;
+use crate::smt::encode::arn_matcher;
+use crate::smt::regions::patterns_intersect;
 use std::sync::Arc;
 
 /// An account id for resources outside every snapshot.
@@ -48,19 +49,33 @@ pub fn is_object_action(action: &str) -> bool {
         )
 }
 
-/// Whether some string matches all of `globs` (each as an ARN pattern).
-pub fn intersects(globs: &[&Glob]) -> bool {
-    let patterns: Vec<_> = globs
-        .iter()
-        .flat_map(|g| crate::smt::encode::arn_patterns(g))
-        .collect();
-    match string_regions(&patterns) {
-        Ok(witnesses) => witnesses
+/// Whether some ARN matches both globs.
+pub fn intersects(a: &Glob, b: &Glob) -> bool {
+    patterns_intersect(&arn_matcher(a), &arn_matcher(b))
+}
+
+/// The bucket that `pattern` pins, when its bucket name has no wildcard.
+fn literal_bucket(pattern: &Glob, partition: &str) -> Option<String> {
+    use crate::policy::pattern::GlobToken;
+    let prefix = format!("arn:{partition}:s3:::");
+    let tokens = pattern.tokens();
+    let literal_prefix = tokens.len() >= prefix.len()
+        && tokens
             .iter()
-            .any(|w| globs.iter().all(|g| g.matches_arn(w))),
-        // Too large to decide: keep the target (the solver decides).
-        Err(_) => true,
+            .zip(prefix.chars())
+            .all(|(t, c)| *t == GlobToken::Literal(c));
+    if !literal_prefix {
+        return None;
     }
+    let mut name = String::new();
+    for token in &tokens[prefix.len()..] {
+        match token {
+            GlobToken::Literal('/') => break,
+            GlobToken::Literal(c) => name.push(*c),
+            _ => return None,
+        }
+    }
+    Some(name)
 }
 
 fn allow_all(name: &str) -> NamedPolicy {
@@ -117,7 +132,7 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
     for bucket in model.buckets.values() {
         let shape = shape_of(&bucket.name);
         known.push(shape.clone());
-        if !intersects(&[pattern, &shape]) {
+        if !intersects(pattern, &shape) {
             continue;
         }
         let mut context = Context::new()
@@ -147,22 +162,16 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
     } else {
         Glob::parse(&format!("arn:{partition}:s3:::?*"))
     };
-    let mut everything: Vec<&Glob> = vec![pattern, &generic];
-    everything.extend(known.iter());
-    let outside_possible = {
-        let patterns: Vec<_> = everything
-            .iter()
-            .flat_map(|g| crate::smt::encode::arn_patterns(g))
-            .collect();
-        match string_regions(&patterns) {
-            Ok(witnesses) => witnesses.iter().any(|w| {
-                pattern.matches_arn(w)
-                    && generic.matches_arn(w)
-                    && !known.iter().any(|k| k.matches_arn(w))
-            }),
-            Err(_) => true,
-        }
+    // A pattern that names its bucket reaches outside the snapshots only when that bucket is
+    // not in them; a wildcard bucket name always may.
+    let outside_possible = match literal_bucket(pattern, partition) {
+        Some(name) => !model.buckets.contains_key(&name) && intersects(pattern, &generic),
+        None => intersects(pattern, &generic),
     };
+    let known: Vec<Glob> = known
+        .into_iter()
+        .filter(|shape| intersects(pattern, shape))
+        .collect();
     if outside_possible {
         out.push(Target {
             label: "a bucket in no snapshot".into(),
@@ -207,9 +216,12 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
         });
     }
     let generic = Glob::parse(&format!("arn:{partition}:kms:*:*:key/?*"));
-    let mut shapes: Vec<&Glob> = vec![pattern, &generic];
-    shapes.extend(known.iter());
-    if intersects(&[pattern, &generic]) {
+    let known: Vec<Glob> = known
+        .into_iter()
+        .filter(|k| intersects(pattern, k))
+        .collect();
+    let all_known = pattern.is_literal() && known.iter().any(|k| k.matches_arn(&pattern.to_text()));
+    if !all_known && intersects(pattern, &generic) {
         out.push(Target {
             label: "a key in no snapshot".into(),
             shapes: vec![generic],

@@ -185,6 +185,18 @@ fn glob_steps(glob: &Glob, class: CharClass) -> Vec<Step> {
         .collect()
 }
 
+/// The single pattern that decides `Glob::matches_arn` for values that are ARNs (six
+/// segments): segment-wise when the glob has six segments, the whole-string glob otherwise.
+pub fn arn_matcher(glob: &Glob) -> StringPattern {
+    let patterns = arn_patterns(glob);
+    patterns
+        .into_iter()
+        .nth(2)
+        .unwrap_or_else(|| StringPattern {
+            steps: glob_steps(glob, CharClass::Any),
+        })
+}
+
 /// The string patterns whose regions decide `Glob::matches_arn` for `glob`: the whole-string
 /// glob, the segment-wise form when the glob has six segments, and "has six segments".
 pub fn arn_patterns(glob: &Glob) -> Vec<StringPattern> {

@@ -11,7 +11,7 @@
 //! character standing for all others. Each reachable set of accepting NFAs is a region, and the
 //! first string to reach it (in shortlex order) is its witness.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The most product states explored for one string variable before giving up.
@@ -150,6 +150,90 @@ pub struct TooManyStates;
 /// string lies in exactly one region; two strings in one region are accepted by the same
 /// patterns.
 pub fn string_regions(patterns: &[StringPattern]) -> Result<Vec<String>, TooManyStates> {
+    let mut distinct: Vec<StringPattern> = patterns.to_vec();
+    distinct.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    distinct.dedup();
+    type Cache = HashMap<Vec<StringPattern>, Result<Vec<String>, TooManyStates>>;
+    thread_local! {
+        static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::new(HashMap::new());
+    }
+    if let Some(hit) = CACHE.with(|cache| cache.borrow().get(&distinct).cloned()) {
+        return hit;
+    }
+    let result = compute_string_regions(&distinct);
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        // The cache serves the repeated questions of one run (who-can, prove); keep it bounded.
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(distinct, result.clone());
+    });
+    result
+}
+
+/// Case-sensitive literal patterns share one trie: a literal's NFA is a path, and all of them
+/// together are one deterministic automaton whose state is a trie node.
+#[derive(Default)]
+struct LiteralTrie {
+    children: Vec<BTreeMap<char, u32>>,
+    /// For each node, the literals (by position in the pattern list) that end there.
+    ending: Vec<Vec<usize>>,
+}
+
+const DEAD: u32 = u32::MAX;
+
+impl LiteralTrie {
+    fn new() -> LiteralTrie {
+        LiteralTrie {
+            children: vec![BTreeMap::new()],
+            ending: vec![Vec::new()],
+        }
+    }
+
+    fn insert(&mut self, text: &[char], pattern: usize) {
+        let mut node = 0usize;
+        for &c in text {
+            node = match self.children[node].get(&c) {
+                Some(&next) => next as usize,
+                None => {
+                    let next = self.children.len();
+                    self.children.push(BTreeMap::new());
+                    self.ending.push(Vec::new());
+                    self.children[node].insert(c, next as u32);
+                    next
+                }
+            };
+        }
+        self.ending[node].push(pattern);
+    }
+
+    fn step(&self, node: u32, c: char) -> u32 {
+        if node == DEAD {
+            return DEAD;
+        }
+        self.children[node as usize]
+            .get(&c)
+            .copied()
+            .unwrap_or(DEAD)
+    }
+}
+
+fn as_literal(pattern: &StringPattern) -> Option<Vec<char>> {
+    pattern
+        .steps
+        .iter()
+        .map(|step| match step {
+            Step::Char {
+                c,
+                ignore_case: false,
+            } => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn compute_string_regions(patterns: &[StringPattern]) -> Result<Vec<String>, TooManyStates> {
     let mut alphabet = BTreeSet::new();
     for pattern in patterns {
         pattern.mentioned_chars(&mut alphabet);
@@ -164,37 +248,60 @@ pub fn string_regions(patterns: &[StringPattern]) -> Result<Vec<String>, TooMany
     let mut alphabet: Vec<char> = alphabet.into_iter().collect();
     alphabet.sort_by_key(|&c| char_rank(c));
 
-    type State = Vec<BTreeSet<usize>>;
-    let start: State = patterns.iter().map(StringPattern::start).collect();
-    let signature = |state: &State| -> Vec<bool> {
-        patterns
-            .iter()
-            .zip(state)
-            .map(|(pattern, positions)| pattern.accepts(positions))
-            .collect()
+    let mut trie = LiteralTrie::new();
+    let mut others: Vec<usize> = Vec::new();
+    for (index, pattern) in patterns.iter().enumerate() {
+        match as_literal(pattern) {
+            Some(text) => trie.insert(&text, index),
+            None => others.push(index),
+        }
+    }
+    // Each other pattern's NFA subsets are interned and its transitions memoized, so a product
+    // state is a vector of small integers (the trie node first): cheap to compare and hash.
+    let mut automata: Vec<InternedNfa> = others
+        .iter()
+        .map(|&i| InternedNfa::new(&patterns[i]))
+        .collect();
+    let start: Vec<u32> = std::iter::once(0)
+        .chain(automata.iter().map(|_| 0))
+        .collect();
+    let signature = |automata: &[InternedNfa], state: &[u32]| -> Vec<bool> {
+        let mut accepted = vec![false; patterns.len()];
+        if state[0] != DEAD {
+            for &literal in &trie.ending[state[0] as usize] {
+                accepted[literal] = true;
+            }
+        }
+        for ((automaton, &s), &index) in automata.iter().zip(&state[1..]).zip(&others) {
+            accepted[index] = automaton.accepting[s as usize];
+        }
+        accepted
     };
-    let mut seen: BTreeMap<State, ()> = BTreeMap::new();
+    let mut seen: HashSet<Vec<u32>> = HashSet::new();
     let mut witnesses: BTreeMap<Vec<bool>, String> = BTreeMap::new();
-    let mut queue: VecDeque<(State, String)> = VecDeque::new();
-    seen.insert(start.clone(), ());
+    let mut queue: VecDeque<(Vec<u32>, String)> = VecDeque::new();
+    seen.insert(start.clone());
     queue.push_back((start, String::new()));
     while let Some((state, text)) = queue.pop_front() {
         witnesses
-            .entry(signature(&state))
+            .entry(signature(&automata, &state))
             .or_insert_with(|| text.clone());
         for &c in &alphabet {
-            let next: State = patterns
-                .iter()
-                .zip(&state)
-                .map(|(pattern, positions)| pattern.advance(positions, c))
-                .collect();
-            if seen.contains_key(&next) {
+            let mut next = Vec::with_capacity(state.len());
+            next.push(trie.step(state[0], c));
+            next.extend(
+                automata
+                    .iter_mut()
+                    .zip(&state[1..])
+                    .map(|(a, &s)| a.step(s, c)),
+            );
+            if seen.contains(&next) {
                 continue;
             }
             if seen.len() >= MAX_PRODUCT_STATES {
                 return Err(TooManyStates);
             }
-            seen.insert(next.clone(), ());
+            seen.insert(next.clone());
             let mut longer = text.clone();
             longer.push(c);
             queue.push_back((next, longer));
@@ -208,6 +315,89 @@ pub fn string_regions(patterns: &[StringPattern]) -> Result<Vec<String>, TooMany
         )
     });
     Ok(out)
+}
+
+/// One pattern's NFA with its position sets interned (set 0 is the start) and its
+/// transitions memoized.
+struct InternedNfa<'p> {
+    pattern: &'p StringPattern,
+    sets: Vec<BTreeSet<usize>>,
+    ids: HashMap<BTreeSet<usize>, u32>,
+    accepting: Vec<bool>,
+    transitions: HashMap<(u32, char), u32>,
+}
+
+impl<'p> InternedNfa<'p> {
+    fn new(pattern: &'p StringPattern) -> InternedNfa<'p> {
+        let mut nfa = InternedNfa {
+            pattern,
+            sets: Vec::new(),
+            ids: HashMap::new(),
+            accepting: Vec::new(),
+            transitions: HashMap::new(),
+        };
+        nfa.intern(pattern.start());
+        nfa
+    }
+
+    fn intern(&mut self, set: BTreeSet<usize>) -> u32 {
+        if let Some(&id) = self.ids.get(&set) {
+            return id;
+        }
+        let id = self.sets.len() as u32;
+        self.accepting.push(self.pattern.accepts(&set));
+        self.ids.insert(set.clone(), id);
+        self.sets.push(set);
+        id
+    }
+
+    fn step(&mut self, state: u32, c: char) -> u32 {
+        if let Some(&next) = self.transitions.get(&(state, c)) {
+            return next;
+        }
+        let next_set = self.pattern.advance(&self.sets[state as usize], c);
+        let next = self.intern(next_set);
+        self.transitions.insert((state, c), next);
+        next
+    }
+}
+
+/// Whether some string is accepted by both patterns: a search over pairs of NFA positions,
+/// linear in the product of their lengths (no subset construction).
+pub fn patterns_intersect(a: &StringPattern, b: &StringPattern) -> bool {
+    let mut alphabet = BTreeSet::new();
+    a.mentioned_chars(&mut alphabet);
+    b.mentioned_chars(&mut alphabet);
+    alphabet.insert(':');
+    if let Some(fresh) = "abcdefghijklmnopqrstuvwxyz0123456789"
+        .chars()
+        .find(|c| !alphabet.contains(c))
+    {
+        alphabet.insert(fresh);
+    }
+    let start = (a.start(), b.start());
+    let mut seen: HashSet<(BTreeSet<usize>, BTreeSet<usize>)> = HashSet::from([start.clone()]);
+    let mut queue = VecDeque::from([start]);
+    while let Some((left, right)) = queue.pop_front() {
+        if a.accepts(&left) && b.accepts(&right) {
+            return true;
+        }
+        for &c in &alphabet {
+            let next = (a.advance(&left, c), b.advance(&right, c));
+            if next.0.is_empty() && !matches!(a.steps.as_slice(), [Step::AtLeastColons(_)])
+                || next.1.is_empty() && !matches!(b.steps.as_slice(), [Step::AtLeastColons(_)])
+            {
+                continue;
+            }
+            if seen.len() >= MAX_PRODUCT_STATES {
+                return true;
+            }
+            if seen.insert(next.clone()) {
+                queue.push_back(next);
+            }
+        }
+    }
+    false
 }
 
 /// The order in which witnesses prefer characters: lower-case letters, digits, punctuation,
