@@ -18,7 +18,7 @@ use crate::policy::{PrincipalKind, PrincipalSet};
 use crate::service::mediaconvert;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A node of the delegation graph.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -361,50 +361,21 @@ impl DelegationGraph {
         roles
     }
 
-    /// Every chain from `start` of at most `max_steps` steps that visits no role twice, shortest
-    /// first, then in ARN order. The empty chain (the principal acting itself) comes first.
-    pub fn chains(&self, start: &str, max_steps: usize) -> Vec<Vec<Step>> {
-        let mut out = Vec::new();
-        let Some(start_index) = self.index_of(start) else {
-            return out;
+    /// The steps out of an actor, role assumptions first, each group in ARN order.
+    pub fn steps_from(&self, actor: &str) -> Vec<Step> {
+        let Some(node) = self.index_of(actor) else {
+            return Vec::new();
         };
-        let mut queue: VecDeque<(NodeIndex, Vec<Step>)> =
-            VecDeque::from([(start_index, Vec::new())]);
-        while let Some((node, chain)) = queue.pop_front() {
-            out.push(chain.clone());
-            if chain.len() >= max_steps {
-                continue;
-            }
-            let visited = |role: &str| role == start || chain.iter().any(|s| s.role() == role);
-            let mut next: Vec<Step> = self
-                .assumable_roles(node)
+        let mut steps: Vec<Step> = self
+            .assumable_roles(node)
+            .into_iter()
+            .map(|role| Step::AssumeRole { role })
+            .collect();
+        steps.extend(
+            self.passable_roles(node)
                 .into_iter()
-                .filter(|r| !visited(r))
-                .map(|role| Step::AssumeRole { role })
-                .collect();
-            next.extend(
-                self.passable_roles(node)
-                    .into_iter()
-                    .filter(|r| !visited(r))
-                    .map(|role| Step::MediaConvert { role }),
-            );
-            for step in next {
-                let Some(target) = self.index_of(step.role()) else {
-                    continue;
-                };
-                let mut longer = chain.clone();
-                // A role reached through MediaConvert acts only as the job acts: it ends the chain.
-                let ends = matches!(step, Step::MediaConvert { .. });
-                longer.push(step);
-                if ends {
-                    out.push(longer);
-                } else {
-                    queue.push_back((target, longer));
-                }
-            }
-        }
-        out.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
-        out.dedup();
-        out
+                .map(|role| Step::MediaConvert { role }),
+        );
+        steps
     }
 }

@@ -1,8 +1,14 @@
-//! One chain of the delegation graph combined with one place of the resource, turned into a
-//! solver problem, solved, and either decoded into a witness that has been replayed through the
-//! concrete evaluator, or explained by the hop that blocks it.
+//! The search for one question: from the principal, breadth first over the actors it can
+//! become (roles it may assume, roles it may pass to MediaConvert), each step decided by the
+//! solver on its own hops; at every actor reached, the question's action is tried against every
+//! place the resource may be. Hops of different API calls share no free value, so an actor
+//! reached once is reached for good and each step is solved once, which keeps the search linear
+//! in the edges of the graph. A witness is replayed hop by hop through the concrete evaluator
+//! before it is reported; a refutation is explained by the hop that blocks the path that got
+//! furthest.
 
 use super::targets::{targets, Target};
+
 use super::{replay, Answer, Engine, Link, QueryEcho, Question, Verdict};
 use crate::eval::{NamedPolicy, PolicySet, Principal, Request};
 use crate::graph::{acting_principal, Step, ASSUMED_SESSION_NAME};
@@ -10,10 +16,10 @@ use crate::model::{Model, PrincipalType};
 use crate::policy::pattern::Glob;
 use crate::policy::Context;
 use crate::service::mediaconvert;
-use crate::smt::encode::{Hop, Problem, Term, Unsupported};
-use crate::smt::formula::{Formula, Slot};
+use crate::smt::encode::{Hop, Problem, Term};
+use crate::smt::formula::{Formula, Slot, ABSENT};
 use crate::smt::solve::{Outcome, Solver};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Keys AWS sets from facts the snapshots do not record; a witness that gives them a value says so.
 const UNRECORDED_KEYS: [&str; 7] = [
@@ -24,6 +30,16 @@ const UNRECORDED_KEYS: [&str; 7] = [
     "aws:userid",
     "aws:sourcevpc",
     "aws:sourcevpce",
+];
+
+/// Keys that describe where a request comes from: a `--context` value for them describes the
+/// principal's own calls, not the calls a service makes later on its behalf.
+const ORIGIN_KEYS: [&str; 5] = [
+    "aws:sourceip",
+    "aws:vpcsourceip",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:securetransport",
 ];
 
 /// A hop under construction.
@@ -39,7 +55,6 @@ struct PlannedHop {
 /// the header does not override it.
 #[derive(Debug, Clone)]
 struct KeyUse {
-    call: usize,
     /// Strings by which the header may name the key.
     names: Vec<String>,
     /// Whether the bucket's default encryption uses this key.
@@ -51,16 +66,61 @@ const SSE_KEY_HEADER: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
 const ACL_HEADER: &str = "s3:x-amz-acl";
 const KMS_ALGORITHMS: [&str; 2] = ["aws:kms", "aws:kms:dsse"];
 
-/// The state of the search over all chains of one question.
+/// An actor the search has reached, and the witness of how.
+#[derive(Debug, Clone)]
+struct Reached {
+    actor: String,
+    /// Whether the actor acts as a MediaConvert job (only what a job does) rather than with a
+    /// session of its own.
+    as_job: bool,
+    steps: Vec<Step>,
+    links: Vec<Link>,
+    assumptions: Vec<String>,
+}
+
+impl Reached {
+    fn session(&self) -> &'static str {
+        if self.as_job {
+            mediaconvert::SESSION_NAME
+        } else {
+            ASSUMED_SESSION_NAME
+        }
+    }
+}
+
+/// The solved part of a witness: links and the assumptions they rest on.
+pub type Solved = (Vec<Link>, Vec<String>);
+
+/// The hop that blocks a problem: its place in the problem, and the evaluator's word on it.
+#[derive(Debug, Clone)]
+pub struct Block {
+    prefix: usize,
+    hops: usize,
+    hop: String,
+    reason: String,
+}
+
+/// How one problem came out; memoized by the engine.
+#[derive(Debug, Clone)]
+pub enum SolveResult {
+    Solved(Solved),
+    Blocked(Block),
+    Unknown(String),
+}
+
+/// The state of the search for one question.
 pub struct Search<'e, 'm> {
     engine: &'e Engine<'m>,
     question: &'e Question,
     pattern: &'e Glob,
     unknown: Vec<String>,
-    /// The blocked combination that got furthest: ((satisfiable hops, chain length),
-    /// explanation); further is better, then longer.
+    /// The blocked step or final hop that got furthest: ((hops passed, hops in its problem),
+    /// explanation); further is better, then larger.
     closest: Option<((usize, usize), String)>,
     combinations: usize,
+    /// Whether refutations need their blocking hop (for `unreachable` reasons); `who-can`
+    /// drops the principals that cannot, so it skips that work.
+    explain: bool,
 }
 
 impl<'e, 'm> Search<'e, 'm> {
@@ -76,102 +136,259 @@ impl<'e, 'm> Search<'e, 'm> {
             unknown: Vec::new(),
             closest: None,
             combinations: 0,
+            explain: true,
         }
+    }
+
+    /// A search that does not explain refutations.
+    pub fn without_explanations(mut self) -> Self {
+        self.explain = false;
+        self
     }
 
     fn model(&self) -> &'m Model {
         self.engine.model
     }
 
-    /// Tries every combination of this chain; a reachable answer ends the search.
-    pub fn try_chain(&mut self, steps: &[Step]) -> Option<Answer> {
-        let via_mediaconvert = matches!(steps.last(), Some(Step::MediaConvert { .. }));
-        if via_mediaconvert && mediaconvert::capability(&self.question.action).is_none() {
-            return None;
-        }
-        let mut actors = vec![self.question.principal.clone()];
-        actors.extend(steps.iter().map(|s| s.role().to_string()));
-        for actor in &actors {
-            let unresolved = self.model().unresolved_for(actor).unwrap_or_default();
+    /// Runs the search. `first_steps` replaces the graph's steps out of the principal (for
+    /// principals outside the snapshots, which the graph does not hold).
+    pub fn run(mut self, first_steps: Option<Vec<Step>>) -> Answer {
+        let start = Reached {
+            actor: self.question.principal.clone(),
+            as_job: false,
+            steps: Vec::new(),
+            links: Vec::new(),
+            assumptions: Vec::new(),
+        };
+        let mut visited: BTreeSet<(String, bool)> = BTreeSet::from([(start.actor.clone(), false)]);
+        let mut queue = VecDeque::from([start]);
+        while let Some(state) = queue.pop_front() {
+            let unresolved = self
+                .model()
+                .unresolved_for(&state.actor)
+                .unwrap_or_default();
             if !unresolved.is_empty() {
                 let names: Vec<String> = unresolved.iter().map(|u| u.to_string()).collect();
                 self.unknown.push(format!(
                     "{} depends on policies no snapshot describes: {}",
-                    describe_chain(&self.question.principal, steps),
+                    describe_chain(&self.question.principal, &state.steps),
                     names.join(", ")
                 ));
-                return None;
-            }
-        }
-        let final_actor = actors.last().cloned().unwrap_or_default();
-        let final_account = crate::model::arn_account(&final_actor)
-            .unwrap_or_default()
-            .to_string();
-        let partition = crate::model::arn_partition(&final_actor)
-            .unwrap_or("aws")
-            .to_string();
-        let queues = self.queues_for(steps);
-        for target in targets(
-            self.model(),
-            &self.question.action,
-            self.pattern,
-            &final_account,
-            &partition,
-        ) {
-            let caller = match acting(
-                &final_actor,
-                if via_mediaconvert {
-                    mediaconvert::SESSION_NAME
-                } else {
-                    ASSUMED_SESSION_NAME
-                },
-            ) {
-                Ok(caller) => caller,
-                Err(reason) => {
-                    self.unknown.push(reason);
-                    continue;
-                }
-            };
-            if !self.engine.may_grant(
-                &final_actor,
-                &caller,
-                &self.question.action,
-                self.pattern,
-                &target,
-            ) {
-                self.combinations += 1;
-                self.record_no_grant(steps, &final_actor, &target);
                 continue;
             }
-            for queue in &queues {
-                self.combinations += 1;
-                match self.solve(steps, queue.as_deref(), &target) {
-                    Ok(Some(answer)) => return Some(answer),
-                    Ok(None) => {}
-                    Err(reason) => self.unknown.push(reason),
+            if let Some(answer) = self.try_final(&state) {
+                return answer;
+            }
+            if state.as_job || state.steps.len() >= self.engine.options.max_steps {
+                continue;
+            }
+            let steps = match (&first_steps, state.steps.is_empty()) {
+                (Some(steps), true) => steps.clone(),
+                _ => self.engine.graph.steps_from(&state.actor),
+            };
+            for step in steps {
+                let as_job = matches!(step, Step::MediaConvert { .. });
+                if as_job && mediaconvert::capability(&self.question.action).is_none() {
+                    continue;
                 }
+                let key = (step.role().to_string(), as_job);
+                if visited.contains(&key) {
+                    continue;
+                }
+                // A step is worth solving only when the actor it leads to could go on: a job
+                // acts only on the question's resource, a role may also assume further roles.
+                // (When refutations are explained, the step is solved anyway, so that the
+                // explanation names the hop that really blocks the path.)
+                let dead_end = !self.explain
+                    && self.final_blocked(step.role(), as_job)
+                    && (as_job || self.engine.graph.steps_from(step.role()).is_empty());
+                if dead_end {
+                    continue;
+                }
+                if let Some(next) = self.try_step(&state, &step) {
+                    visited.insert(key);
+                    queue.push_back(next);
+                }
+            }
+        }
+        self.conclude()
+    }
+
+    /// Solves one step out of a reached actor; the actor it leads to, when it is allowed.
+    fn try_step(&mut self, state: &Reached, step: &Step) -> Option<Reached> {
+        let mut steps = state.steps.clone();
+        steps.push(step.clone());
+        let describe = describe_chain(&self.question.principal, &steps);
+        let queues: Vec<Option<String>> = match step {
+            Step::AssumeRole { .. } => vec![None],
+            Step::MediaConvert { .. } => {
+                self.queues_of(&state.actor).into_iter().map(Some).collect()
+            }
+        };
+        for queue in queues {
+            self.combinations += 1;
+            let key = self.memo_key(format!(
+                "step|{}|{}|{step:?}|{queue:?}",
+                state.actor, state.as_job
+            ));
+            let plan = || {
+                self.plan_step(state, step, queue.as_deref())
+                    .map(|planned| (planned, Problem::new()))
+            };
+            match self.solve_cached(key, plan, None, &describe) {
+                SolveResult::Solved((links, assumptions)) => {
+                    let mut next = Reached {
+                        actor: step.role().to_string(),
+                        as_job: matches!(step, Step::MediaConvert { .. }),
+                        steps,
+                        links: state.links.clone(),
+                        assumptions: state.assumptions.clone(),
+                    };
+                    next.links.extend(links);
+                    merge(&mut next.assumptions, assumptions);
+                    return Some(next);
+                }
+                SolveResult::Blocked(block) => self.record(&block, state.links.len(), &describe),
+                SolveResult::Unknown(reason) => self.unknown.push(reason),
             }
         }
         None
     }
 
-    /// The queues a MediaConvert step may use (one `None` when the chain has no such step).
-    fn queues_for(&self, steps: &[Step]) -> Vec<Option<String>> {
-        let submitter = match steps
-            .iter()
-            .position(|s| matches!(s, Step::MediaConvert { .. }))
-        {
-            Some(0) => self.question.principal.clone(),
-            Some(i) => steps[i - 1].role().to_string(),
-            None => return vec![None],
+    /// The places the question's resource may be, for an actor of `account`.
+    fn targets_for(&self, account: &str, partition: &str) -> std::rc::Rc<Vec<Target>> {
+        let key = (
+            self.question.action.clone(),
+            self.question.resource.clone(),
+            account.to_string(),
+        );
+        if let Some(hit) = self.engine.targets.borrow().get(&key) {
+            return hit.clone();
+        }
+        let found = std::rc::Rc::new(targets(
+            self.model(),
+            &self.question.action,
+            self.pattern,
+            account,
+            partition,
+        ));
+        self.engine.targets.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    /// Whether the question's action is refuted for `actor` on every target (no grant, or the
+    /// solver's proof): then no chain through it can succeed. Unknown results count as open.
+    fn final_blocked(&self, actor: &str, as_job: bool) -> bool {
+        if as_job && mediaconvert::capability(&self.question.action).is_none() {
+            return true;
+        }
+        let state = Reached {
+            actor: actor.to_string(),
+            as_job,
+            steps: Vec::new(),
+            links: Vec::new(),
+            assumptions: Vec::new(),
         };
-        let account = crate::model::arn_account(&submitter).unwrap_or_default();
-        let mut queues: Vec<Option<String>> = self
+        let Ok(caller) = acting(actor, state.session()) else {
+            return false;
+        };
+        let account = crate::model::arn_account(actor)
+            .unwrap_or_default()
+            .to_string();
+        let partition = crate::model::arn_partition(actor)
+            .unwrap_or("aws")
+            .to_string();
+        self.targets_for(&account, &partition).iter().all(|target| {
+            if !self
+                .engine
+                .may_grant(actor, &caller, &self.question.action, self.pattern, target)
+            {
+                return true;
+            }
+            let key = self.memo_key(format!("final|{actor}|{as_job}|{}", target.label));
+            let plan = || {
+                let mut problem = Problem::new();
+                self.plan_final(&state, &caller, target, &mut problem)
+                    .map(|planned| (planned, problem))
+            };
+            matches!(
+                self.solve_cached(key, plan, Some(target), actor),
+                SolveResult::Blocked(_)
+            )
+        })
+    }
+
+    /// Tries the question's action from a reached actor on every place of the resource.
+    fn try_final(&mut self, state: &Reached) -> Option<Answer> {
+        let account = crate::model::arn_account(&state.actor)
+            .unwrap_or_default()
+            .to_string();
+        let partition = crate::model::arn_partition(&state.actor)
+            .unwrap_or("aws")
+            .to_string();
+        let caller = match acting(&state.actor, state.session()) {
+            Ok(caller) => caller,
+            Err(reason) => {
+                self.unknown.push(reason);
+                return None;
+            }
+        };
+        if state.as_job && mediaconvert::capability(&self.question.action).is_none() {
+            return None;
+        }
+        let describe = describe_chain(&self.question.principal, &state.steps);
+        for target in self.targets_for(&account, &partition).iter() {
+            self.combinations += 1;
+            if !self.engine.may_grant(
+                &state.actor,
+                &caller,
+                &self.question.action,
+                self.pattern,
+                target,
+            ) {
+                self.record_no_grant(state, target);
+                continue;
+            }
+            let key = self.memo_key(format!(
+                "final|{}|{}|{}",
+                state.actor, state.as_job, target.label
+            ));
+            let plan = || {
+                let mut problem = Problem::new();
+                self.plan_final(state, &caller, target, &mut problem)
+                    .map(|planned| (planned, problem))
+            };
+            match self.solve_cached(key, plan, Some(target), &describe) {
+                SolveResult::Solved((links, assumptions)) => {
+                    let mut chain = state.links.clone();
+                    chain.extend(links);
+                    let mut all = state.assumptions.clone();
+                    merge(&mut all, target.assumption.iter().cloned().collect());
+                    merge(&mut all, assumptions);
+                    return Some(Answer {
+                        verdict: Verdict::Reachable,
+                        query: self.echo(),
+                        chain,
+                        assumptions: all,
+                        reason: None,
+                    });
+                }
+                SolveResult::Blocked(block) => self.record(&block, state.links.len(), &describe),
+                SolveResult::Unknown(reason) => self.unknown.push(reason),
+            }
+        }
+        None
+    }
+
+    /// The queues of the submitter's account (the `Default` queue at least).
+    fn queues_of(&self, submitter: &str) -> Vec<String> {
+        let account = crate::model::arn_account(submitter).unwrap_or_default();
+        let mut queues: Vec<String> = self
             .model()
             .queues
             .values()
             .filter(|q| q.account == account)
-            .map(|q| Some(q.arn.clone()))
+            .map(|q| q.arn.clone())
             .collect();
         if queues.is_empty() {
             let region = self
@@ -179,143 +396,137 @@ impl<'e, 'm> Search<'e, 'm> {
                 .account(account)
                 .map(|a| a.region.clone())
                 .unwrap_or_else(|| "us-east-1".into());
-            queues.push(Some(mediaconvert::queue_arn(
+            queues.push(mediaconvert::queue_arn(
                 "aws",
                 &region,
                 account,
                 mediaconvert::DEFAULT_QUEUE,
-            )));
+            ));
         }
         queues
     }
 
-    /// The planned hops of one combination, and the resource variable.
-    fn plan(
+    /// The hops of one step: `sts:AssumeRole`, or CreateJob and PassRole in one call followed
+    /// by MediaConvert assuming the role.
+    fn plan_step(
         &self,
-        steps: &[Step],
+        state: &Reached,
+        step: &Step,
         queue: Option<&str>,
+    ) -> Result<Vec<PlannedHop>, String> {
+        let model = self.model();
+        let actor = &state.actor;
+        let role = model
+            .roles
+            .get(step.role())
+            .ok_or_else(|| format!("role {} is not in the model", step.role()))?;
+        let caller = acting(actor, state.session())?;
+        let trust = NamedPolicy {
+            name: format!("trust policy of {}", role.arn),
+            policy: role.trust_policy.clone(),
+        };
+        let rcps = model
+            .account(&role.account)
+            .map(|a| a.rcp_levels())
+            .unwrap_or_default();
+        let mut role_context = Context::new().with("aws:ResourceAccount", &role.account);
+        for (key, value) in &role.tags {
+            role_context = role_context
+                .with(&format!("aws:ResourceTag/{key}"), value)
+                .with(&format!("iam:ResourceTag/{key}"), value);
+        }
+        let plain = |hop: Hop| PlannedHop {
+            hop,
+            is_target: false,
+            guard: None,
+        };
+        match step {
+            Step::AssumeRole { .. } => {
+                let mut policies = self.principal_policies(actor);
+                policies.resource = Some(trust);
+                policies.rcps = rcps;
+                let hop = self.hop(
+                    &caller,
+                    actor,
+                    "sts:AssumeRole",
+                    Term::Fixed(role.arn.clone()),
+                    &role.account,
+                    policies,
+                    0,
+                    role_context,
+                    true,
+                );
+                Ok(vec![plain(hop)])
+            }
+            Step::MediaConvert { .. } => {
+                let queue = queue.ok_or("a MediaConvert step without a queue")?;
+                let account = crate::model::arn_account(actor)
+                    .unwrap_or_default()
+                    .to_string();
+                let queue_context = Context::new().with("aws:ResourceAccount", &account);
+                let submit = self.hop(
+                    &caller,
+                    actor,
+                    mediaconvert::CREATE_JOB,
+                    Term::Fixed(queue.to_string()),
+                    &account,
+                    self.principal_policies(actor),
+                    0,
+                    queue_context,
+                    true,
+                );
+                let pass_context = role_context
+                    .clone()
+                    .with("iam:PassedToService", mediaconvert::SERVICE);
+                let pass = self.hop(
+                    &caller,
+                    actor,
+                    "iam:PassRole",
+                    Term::Fixed(role.arn.clone()),
+                    &role.account,
+                    self.principal_policies(actor),
+                    0,
+                    pass_context,
+                    true,
+                );
+                let service = Principal::Service(mediaconvert::SERVICE.into());
+                let service_context = role_context
+                    .with("aws:SourceAccount", &account)
+                    .with("aws:SourceArn", queue)
+                    .with("aws:PrincipalIsAWSService", "true")
+                    .with("aws:PrincipalServiceName", mediaconvert::SERVICE);
+                let policies = PolicySet {
+                    resource: Some(trust),
+                    rcps,
+                    ..PolicySet::default()
+                };
+                let assume = self.hop(
+                    &service,
+                    mediaconvert::SERVICE,
+                    "sts:AssumeRole",
+                    Term::Fixed(role.arn.clone()),
+                    &role.account,
+                    policies,
+                    1,
+                    service_context,
+                    false,
+                );
+                Ok(vec![plain(submit), plain(pass), plain(assume)])
+            }
+        }
+    }
+
+    /// The hops of the question's action from a reached actor on one target: the request
+    /// itself, and for S3 writes the KMS checks the write may need.
+    fn plan_final(
+        &self,
+        state: &Reached,
+        caller: &Principal,
         target: &Target,
         problem: &mut Problem,
     ) -> Result<Vec<PlannedHop>, String> {
-        let model = self.model();
-        let mut hops = Vec::new();
-        let mut call = 0;
-        let mut actor = self.question.principal.clone();
-        let mut session = ASSUMED_SESSION_NAME;
-        for step in steps {
-            let role = model
-                .roles
-                .get(step.role())
-                .ok_or_else(|| format!("role {} vanished from the model", step.role()))?;
-            let caller = acting(&actor, session)?;
-            let trust = NamedPolicy {
-                name: format!("trust policy of {}", role.arn),
-                policy: role.trust_policy.clone(),
-            };
-            let rcps = model
-                .account(&role.account)
-                .map(|a| a.rcp_levels())
-                .unwrap_or_default();
-            let mut role_context = Context::new().with("aws:ResourceAccount", &role.account);
-            for (key, value) in &role.tags {
-                role_context = role_context
-                    .with(&format!("aws:ResourceTag/{key}"), value)
-                    .with(&format!("iam:ResourceTag/{key}"), value);
-            }
-            match step {
-                Step::AssumeRole { .. } => {
-                    let mut policies = self.principal_policies(&actor)?;
-                    policies.resource = Some(trust);
-                    policies.rcps = rcps;
-                    hops.push(PlannedHop {
-                        hop: self.hop(
-                            &caller,
-                            &actor,
-                            "sts:AssumeRole",
-                            Term::Fixed(role.arn.clone()),
-                            &role.account,
-                            policies,
-                            call,
-                            role_context,
-                        ),
-                        is_target: false,
-                        guard: None,
-                    });
-                    call += 1;
-                    session = ASSUMED_SESSION_NAME;
-                }
-                Step::MediaConvert { .. } => {
-                    let queue = queue.ok_or("a MediaConvert step without a queue")?;
-                    let account = crate::model::arn_account(&actor)
-                        .unwrap_or_default()
-                        .to_string();
-                    let queue_context = Context::new().with("aws:ResourceAccount", &account);
-                    hops.push(PlannedHop {
-                        hop: self.hop(
-                            &caller,
-                            &actor,
-                            mediaconvert::CREATE_JOB,
-                            Term::Fixed(queue.to_string()),
-                            &account,
-                            self.principal_policies(&actor)?,
-                            call,
-                            queue_context,
-                        ),
-                        is_target: false,
-                        guard: None,
-                    });
-                    let pass_context = role_context
-                        .clone()
-                        .with("iam:PassedToService", mediaconvert::SERVICE);
-                    hops.push(PlannedHop {
-                        hop: self.hop(
-                            &caller,
-                            &actor,
-                            "iam:PassRole",
-                            Term::Fixed(role.arn.clone()),
-                            &role.account,
-                            self.principal_policies(&actor)?,
-                            call,
-                            pass_context,
-                        ),
-                        is_target: false,
-                        guard: None,
-                    });
-                    call += 1;
-                    let service = Principal::Service(mediaconvert::SERVICE.into());
-                    let service_context = role_context
-                        .with("aws:SourceAccount", &account)
-                        .with("aws:SourceArn", queue)
-                        .with("aws:PrincipalIsAWSService", "true")
-                        .with("aws:PrincipalServiceName", mediaconvert::SERVICE);
-                    let policies = PolicySet {
-                        resource: Some(trust),
-                        rcps,
-                        ..PolicySet::default()
-                    };
-                    let hop = self.hop(
-                        &service,
-                        mediaconvert::SERVICE,
-                        "sts:AssumeRole",
-                        Term::Fixed(role.arn.clone()),
-                        &role.account,
-                        policies,
-                        call,
-                        service_context,
-                    );
-                    hops.push(PlannedHop {
-                        hop,
-                        is_target: false,
-                        guard: None,
-                    });
-                    call += 1;
-                    session = mediaconvert::SESSION_NAME;
-                }
-            }
-            actor = role.arn.clone();
-        }
-        let caller = acting(&actor, session)?;
-        let mut policies = self.principal_policies(&actor)?;
+        let actor = &state.actor;
+        let mut policies = self.principal_policies(actor);
         policies.resource = target.resource_policy.clone();
         policies.rcps = target.rcps.clone();
         let resource = match &target.fixed {
@@ -323,53 +534,57 @@ impl<'e, 'm> Search<'e, 'm> {
             None => {
                 let mut shapes = vec![self.pattern.clone()];
                 shapes.extend(target.shapes.iter().cloned());
-                let var = problem.resource_variable(call, &shapes);
+                let var = problem.resource_variable(0, &shapes);
                 problem.separate(var, &target.excluded);
                 Term::Var(var)
             }
         };
         let mut context = target.context.clone();
+        let actor_account = crate::model::arn_account(actor)
+            .unwrap_or_default()
+            .to_string();
         if self
             .question
             .action
             .to_ascii_lowercase()
             .starts_with("kms:")
         {
-            context = context.with(
-                "kms:CallerAccount",
-                crate::model::arn_account(&actor).unwrap_or_default(),
-            );
-            if matches!(steps.last(), Some(Step::MediaConvert { .. })) {
-                let region = model
-                    .account(crate::model::arn_account(&actor).unwrap_or_default())
+            context = context.with("kms:CallerAccount", &actor_account);
+            if state.as_job {
+                let region = self
+                    .model()
+                    .account(&actor_account)
                     .map(|a| a.region.clone())
                     .unwrap_or_else(|| "us-east-1".into());
                 context = context.with("kms:ViaService", &format!("s3.{region}.amazonaws.com"));
             }
         }
         let account = target.account.clone().unwrap_or_default();
-        hops.push(PlannedHop {
-            hop: self.hop(
-                &caller,
-                &actor,
-                &self.question.action,
-                resource,
-                &account,
-                policies,
-                call,
-                context,
-            ),
+        let hop = self.hop(
+            caller,
+            actor,
+            &self.question.action,
+            resource,
+            &account,
+            policies,
+            0,
+            context,
+            !state.as_job,
+        );
+        let mut hops = vec![PlannedHop {
+            hop,
             is_target: true,
             guard: None,
-        });
+        }];
         if self.question.action.eq_ignore_ascii_case("s3:PutObject") {
-            self.plan_encryption(&actor, &caller, target, call, &mut hops, problem)?;
+            self.plan_encryption(actor, caller, target, 0, &mut hops, problem, !state.as_job)?;
         }
         Ok(hops)
     }
 
     /// The KMS checks an S3 write may need: one guarded hop per key of the model that the
     /// write could use, and the variables of the encryption headers.
+    #[allow(clippy::too_many_arguments)]
     fn plan_encryption(
         &self,
         actor: &str,
@@ -378,6 +593,7 @@ impl<'e, 'm> Search<'e, 'm> {
         call: usize,
         hops: &mut Vec<PlannedHop>,
         problem: &mut Problem,
+        callers_own: bool,
     ) -> Result<(), String> {
         let model = self.model();
         let Some(bucket) = target.bucket.as_ref().and_then(|b| model.buckets.get(b)) else {
@@ -399,7 +615,28 @@ impl<'e, 'm> Search<'e, 'm> {
             .map(|k| k.arn.clone());
         let mut literals: Vec<String> = KMS_ALGORITHMS.iter().map(|s| s.to_string()).collect();
         literals.push("AES256".into());
-        for (key_call, key) in (call + 1..).zip(model.keys.values()) {
+        // The header values the policies test: a key they never name matters only as the
+        // bucket's default. Leaving the others out drops constraints, never adds them.
+        let tested: Vec<Glob> = hops
+            .iter()
+            .flat_map(|p| policies_of(&p.hop.policies))
+            .flat_map(|policy| &policy.statements)
+            .flat_map(|statement| &statement.conditions)
+            .filter(|condition| condition.key.eq_ignore_ascii_case(SSE_KEY_HEADER))
+            .flat_map(|condition| condition.values.iter().map(|v| Glob::parse(v.raw())))
+            .collect();
+        let candidates = model.keys.values().filter(|key| {
+            default_key.as_deref() == Some(key.arn.as_str())
+                || tested.iter().any(|glob| {
+                    glob.matches(&key.arn)
+                        || glob.matches(&key.id)
+                        || key
+                            .aliases
+                            .iter()
+                            .any(|a| glob.matches(a) || glob.to_text().ends_with(a.as_str()))
+                })
+        });
+        for (key_call, key) in (call + 1..).zip(candidates) {
             let mut names = vec![key.arn.clone()];
             if key.account == actor_account && key.region == region {
                 names.push(key.id.clone());
@@ -411,7 +648,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     .map(|a| format!("arn:aws:kms:{}:{}:{a}", key.region, key.account)),
             );
             literals.extend(names.iter().cloned());
-            let mut policies = self.principal_policies(actor)?;
+            let mut policies = self.principal_policies(actor);
             policies.resource = key.policy.as_ref().map(|p| NamedPolicy {
                 name: format!("key policy of {}", key.arn),
                 policy: p.clone(),
@@ -433,12 +670,12 @@ impl<'e, 'm> Search<'e, 'm> {
                 policies,
                 key_call,
                 context,
+                callers_own,
             );
             hops.push(PlannedHop {
                 hop,
                 is_target: false,
                 guard: Some(KeyUse {
-                    call,
                     names,
                     is_default: default_key.as_deref() == Some(key.arn.as_str()),
                 }),
@@ -496,6 +733,7 @@ impl<'e, 'm> Search<'e, 'm> {
         policies: PolicySet,
         call: usize,
         extra: Context,
+        callers_own: bool,
     ) -> Hop {
         let mut fixed = principal_context(self.model(), actor_arn, caller);
         for (key, value) in extra.iter() {
@@ -512,27 +750,28 @@ impl<'e, 'm> Search<'e, 'm> {
             free_keys: true,
         };
         for (key, value) in self.question.context.iter() {
-            if hop.is_free(key) {
+            let origin = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());
+            if hop.is_free(key) && (callers_own || !origin) {
                 hop.fixed.insert(key, value.clone());
             }
         }
         hop
     }
 
-    fn principal_policies(&self, actor: &str) -> Result<PolicySet, String> {
-        Ok((*self.engine.policy_set(actor)).clone())
+    fn principal_policies(&self, actor: &str) -> PolicySet {
+        (*self.engine.policy_set(actor)).clone()
     }
 
-    /// Records why a chain cannot end in the action, when no policy could grant it.
-    fn record_no_grant(&mut self, steps: &[Step], actor: &str, target: &Target) {
-        let rank = (0, steps.len());
+    /// Records why a reached actor cannot do the action, when no policy could grant it.
+    fn record_no_grant(&mut self, state: &Reached, target: &Target) {
+        let rank = (state.links.len(), 0);
         if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
             return;
         }
         let explanation = format!(
             "closest path: {}; it stops at its last hop: no identity-based policy of {} allows {} on resources matching {}, and {} grants it",
-            describe_chain(&self.question.principal, steps),
-            short_name(actor),
+            describe_chain(&self.question.principal, &state.steps),
+            short_name(&state.actor),
             self.question.action,
             self.question.resource,
             match &target.resource_policy {
@@ -543,36 +782,37 @@ impl<'e, 'm> Search<'e, 'm> {
         self.closest = Some((rank, explanation));
     }
 
-    /// Solves one combination. `Ok(Some)` is a replayed witness; `Ok(None)` a refutation
-    /// (recorded as the closest block when it got furthest); `Err` makes the answer unknown.
+    /// Solves the hops of one step or one final request: the replayed links, the hop that
+    /// blocks them, or why the solver could not tell.
     fn solve(
-        &mut self,
-        steps: &[Step],
-        queue: Option<&str>,
-        target: &Target,
-    ) -> Result<Option<Answer>, String> {
-        let mut problem = Problem::new();
-        let planned = self.plan(steps, queue, target, &mut problem)?;
-        let describe = describe_chain(&self.question.principal, steps);
-        let unsupported = |e: Unsupported| format!("{describe} on {}: {e}", target.label);
+        &self,
+        planned: Vec<PlannedHop>,
+        mut problem: Problem,
+        target: Option<&Target>,
+        describe: &str,
+    ) -> SolveResult {
+        let place = target
+            .map(|t| format!(" on {}", t.label))
+            .unwrap_or_default();
+        let unsupported = |e: crate::smt::encode::Unsupported| format!("{describe}{place}: {e}");
         let mut target_var = None;
         for planned_hop in &planned {
-            if planned_hop.is_target {
-                if let Term::Var(var) = planned_hop.hop.resource {
-                    target_var = Some(var);
-                }
+            if let (true, Term::Var(var)) = (planned_hop.is_target, &planned_hop.hop.resource) {
+                target_var = Some(*var);
             }
-            problem
-                .add_hop(planned_hop.hop.clone())
-                .map_err(unsupported)?;
+            if let Err(e) = problem.add_hop(planned_hop.hop.clone()) {
+                return SolveResult::Unknown(unsupported(e));
+            }
         }
-        problem.finish().map_err(unsupported)?;
+        if let Err(e) = problem.finish() {
+            return SolveResult::Unknown(unsupported(e));
+        }
         let mut constraints = Vec::new();
-        if let Some(var) = target_var {
+        if let (Some(var), Some(target)) = (target_var, target) {
             constraints.push(self.resource_constraint(&problem, var, target));
         }
         let target_hop = planned.iter().find(|p| p.is_target).map(|p| p.hop.clone());
-        if let Some(target_hop) = &target_hop {
+        if let (Some(target_hop), Some(target)) = (&target_hop, target) {
             constraints.push(self.s3_rules(&problem, target, target_hop));
         }
         let guards: Vec<Formula> = planned
@@ -585,57 +825,174 @@ impl<'e, 'm> Search<'e, 'm> {
         let allowed: Vec<Formula> = (0..problem.hops.len())
             .map(|i| Formula::or([Formula::not(guards[i].clone()), problem.allowed(i)]))
             .collect();
-        let mut solver = Solver::new(&problem, self.engine.options.timeout_ms);
-        for constraint in &constraints {
+        // The least assignment (every key absent, every value in its first region) is the
+        // minimal model whenever it satisfies everything, which is common for steps whose
+        // policies set no conditions: then the solver is not needed at all.
+        let least = |slot: Slot| {
+            if problem.variables[slot.var].may_be_absent {
+                ABSENT
+            } else {
+                0
+            }
+        };
+        let least_model = || -> BTreeMap<Slot, i64> {
+            problem
+                .variables
+                .iter()
+                .enumerate()
+                .flat_map(|(var, v)| (0..v.slots).map(move |index| Slot { var, index }))
+                .map(|slot| (slot, least(slot)))
+                .collect()
+        };
+        // A hop whose policies settle it as denied blocks at once when the hops before it are
+        // satisfied by the least assignment: no solver needed for the explanation either.
+        if let Some(first_false) = allowed.iter().position(Formula::is_false) {
+            if constraints
+                .iter()
+                .chain(&allowed[..first_false])
+                .all(|f| f.eval(&least))
+            {
+                return SolveResult::Blocked(self.block(
+                    &problem,
+                    &planned,
+                    first_false,
+                    Some(least_model()),
+                    target,
+                ));
+            }
+        }
+        let least_works = constraints.iter().chain(&allowed).all(|f| f.eval(&least));
+        let values: BTreeMap<Slot, i64> = if least_works {
+            least_model()
+        } else {
+            let mut solver = Solver::new(&problem, self.engine.options.timeout_ms);
+            for formula in constraints.iter().chain(&allowed) {
+                solver.assert(formula);
+            }
+            match solver.minimal_model() {
+                Outcome::Sat(values) => values,
+                Outcome::Unsat if !self.explain => {
+                    return SolveResult::Blocked(Block {
+                        prefix: 0,
+                        hops: planned.len(),
+                        hop: String::new(),
+                        reason: "refuted".into(),
+                    })
+                }
+                Outcome::Unsat => {
+                    return self.blocked(
+                        &problem,
+                        &planned,
+                        &constraints,
+                        &allowed,
+                        target,
+                        describe,
+                    )
+                }
+                Outcome::Unknown(reason) => {
+                    return SolveResult::Unknown(format!("{describe}{place}: {reason}"))
+                }
+            }
+        };
+        let value_of = |slot: Slot| values.get(&slot).copied().unwrap_or(ABSENT);
+        let made: Vec<bool> = guards.iter().map(|g| g.eval(&value_of)).collect();
+        match witness(&problem, &value_of, &made) {
+            Ok(solved) => SolveResult::Solved(solved),
+            Err(reason) => SolveResult::Unknown(reason),
+        }
+    }
+
+    /// The hop that blocks an unsatisfiable problem: the first whose addition makes the hops
+    /// so far unsatisfiable.
+    fn blocked(
+        &self,
+        problem: &Problem,
+        planned: &[PlannedHop],
+        constraints: &[Formula],
+        allowed: &[Formula],
+        target: Option<&Target>,
+        describe: &str,
+    ) -> SolveResult {
+        let mut solver = Solver::new(problem, self.engine.options.timeout_ms);
+        for constraint in constraints {
             solver.assert(constraint);
         }
-        // Hop by hop: the first hop that makes the chain unsatisfiable blocks it.
-        let mut satisfiable_prefix = 0;
-        let mut last_model = None;
-        for formula in &allowed {
+        // A model of the question's own constraints (such as the resource matching its
+        // pattern), so that a hop blocked first is judged on a resource of the question.
+        let mut last_model = match solver.satisfiable() {
+            Outcome::Sat(values) => Some(values),
+            _ => None,
+        };
+        for (index, formula) in allowed.iter().enumerate() {
             solver.assert(formula);
             match solver.satisfiable() {
-                Outcome::Sat(values) => {
-                    satisfiable_prefix += 1;
-                    last_model = Some(values);
+                Outcome::Sat(values) => last_model = Some(values),
+                Outcome::Unsat => {
+                    return SolveResult::Blocked(
+                        self.block(problem, planned, index, last_model, target),
+                    )
                 }
-                Outcome::Unsat => break,
                 Outcome::Unknown(reason) => {
-                    return Err(format!("{describe} on {}: {reason}", target.label))
+                    return SolveResult::Unknown(format!("{describe}: {reason}"))
                 }
             }
         }
-        if satisfiable_prefix < allowed.len() {
-            self.record_block(
-                &problem,
-                &planned,
-                satisfiable_prefix,
-                last_model,
-                &describe,
-                target,
-            );
-            return Ok(None);
+        SolveResult::Unknown(format!("{describe}: the solver contradicted itself"))
+    }
+
+    /// Solves through the engine's memo: a step or a final request depends only on the actor,
+    /// what it does and the question, never on how the actor was reached.
+    fn solve_cached(
+        &self,
+        key: String,
+        plan: impl FnOnce() -> Result<(Vec<PlannedHop>, Problem), String>,
+        target: Option<&Target>,
+        describe: &str,
+    ) -> SolveResult {
+        if let Some(hit) = self.engine.solutions.borrow().get(&key) {
+            return hit.clone();
         }
-        let values = match solver.minimal_model() {
-            Outcome::Sat(values) => values,
-            Outcome::Unsat => {
-                return Err(format!(
-                    "{describe} on {}: the solver contradicted itself while minimizing",
-                    target.label
-                ))
-            }
-            Outcome::Unknown(reason) => {
-                return Err(format!("{describe} on {}: {reason}", target.label))
-            }
+        let result = match plan() {
+            Ok((planned, problem)) => self.solve(planned, problem, target, describe),
+            Err(reason) => SolveResult::Unknown(reason),
         };
-        let value_of = |slot: Slot| {
-            values
-                .get(&slot)
-                .copied()
-                .unwrap_or(crate::smt::formula::ABSENT)
-        };
-        let made: Vec<bool> = guards.iter().map(|g| g.eval(&value_of)).collect();
-        self.witness(&problem, &values, &made, target).map(Some)
+        self.engine
+            .solutions
+            .borrow_mut()
+            .insert(key, result.clone());
+        result
+    }
+
+    /// The memo key of a step or final request of this question.
+    fn memo_key(&self, what: String) -> String {
+        let context: Vec<String> = self
+            .question
+            .context
+            .iter()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect();
+        format!(
+            "{what}|{}|{}|{}|{}",
+            self.question.action,
+            self.question.resource,
+            context.join(","),
+            self.explain
+        )
+    }
+
+    /// Records a blocked step or final request when it got further than any before.
+    fn record(&mut self, block: &Block, passed: usize, describe: &str) {
+        let rank = (passed + block.prefix, block.hops);
+        if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
+            return;
+        }
+        let explanation = format!(
+            "closest path: {describe}; it stops at hop {} of the path, {}: {} (no context changes that)",
+            passed + block.prefix + 1,
+            block.hop,
+            block.reason
+        );
+        self.closest = Some((rank, explanation));
     }
 
     fn resource_constraint(&self, problem: &Problem, var: usize, target: &Target) -> Formula {
@@ -652,120 +1009,44 @@ impl<'e, 'm> Search<'e, 'm> {
         Formula::within(Slot { var, index: 0 }, allowed, domain.len())
     }
 
-    fn requests(problem: &Problem, values: &dyn Fn(Slot) -> i64) -> Vec<(Request, PolicySet)> {
-        (0..problem.hops.len())
-            .map(|i| {
-                let hop = &problem.hops[i];
-                let (resource, context) = problem.concretize(i, values);
-                (
-                    Request {
-                        principal: hop.principal.clone(),
-                        action: hop.action.clone(),
-                        resource,
-                        resource_account: hop.resource_account.clone(),
-                        context,
-                    },
-                    hop.policies.clone(),
-                )
-            })
-            .collect()
-    }
-
-    fn witness(
+    /// Which hop blocks a problem, and what the evaluator says of it.
+    fn block(
         &self,
-        problem: &Problem,
-        values: &std::collections::BTreeMap<Slot, i64>,
-        made: &[bool],
-        target: &Target,
-    ) -> Result<Answer, String> {
-        let value_of = |slot: Slot| {
-            values
-                .get(&slot)
-                .copied()
-                .unwrap_or(crate::smt::formula::ABSENT)
-        };
-        let requests: Vec<(Request, PolicySet)> = Self::requests(problem, &value_of)
-            .into_iter()
-            .zip(made)
-            .filter(|(_, made)| **made)
-            .map(|(request, _)| request)
-            .collect();
-        let allowed_by = replay(&requests).map_err(|e| {
-            format!("internal error: a witness did not replay through the evaluator: {e}")
-        })?;
-        let mut assumptions: Vec<String> = target.assumption.iter().cloned().collect();
-        let mut chain = Vec::new();
-        for ((request, _), allowed_by) in requests.iter().zip(allowed_by) {
-            for (key, _) in request.context.iter() {
-                if UNRECORDED_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
-                    let note = format!(
-                        "{key} is not recorded in the snapshots; the witness picks its value"
-                    );
-                    if !assumptions.contains(&note) {
-                        assumptions.push(note);
-                    }
-                }
-            }
-            chain.push(Link {
-                principal: request.principal.to_text(),
-                action: request.action.clone(),
-                resource: request.resource.clone(),
-                context: shown_context(&request.context),
-                allowed_by,
-            });
-        }
-        Ok(Answer {
-            verdict: Verdict::Reachable,
-            query: self.echo(),
-            chain,
-            assumptions,
-            reason: None,
-        })
-    }
-
-    fn record_block(
-        &mut self,
         problem: &Problem,
         planned: &[PlannedHop],
         prefix: usize,
-        model: Option<std::collections::BTreeMap<Slot, i64>>,
-        describe: &str,
-        target: &Target,
-    ) {
-        let rank = (prefix, planned.len());
-        if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
-            return;
-        }
+        model: Option<BTreeMap<Slot, i64>>,
+        target: Option<&Target>,
+    ) -> Block {
         let values = model.unwrap_or_default();
         let value_of = |slot: Slot| {
             values.get(&slot).copied().unwrap_or_else(|| {
                 if problem.variables[slot.var].may_be_absent {
-                    crate::smt::formula::ABSENT
+                    ABSENT
                 } else {
                     0
                 }
             })
         };
-        let requests = Self::requests(problem, &value_of);
-        let Some((request, policies)) = requests.get(prefix) else {
-            return;
-        };
-        let evaluation = crate::eval::evaluate(request, policies);
+        let requests = requests(problem, &value_of);
+        let reason = requests
+            .get(prefix)
+            .map(|(request, policies)| crate::eval::evaluate(request, policies).reason)
+            .unwrap_or_default();
         let hop = &planned[prefix].hop;
-        let resource = match &hop.resource {
-            Term::Fixed(r) => r.clone(),
-            Term::Var(_) => format!("{} ({})", self.question.resource, target.label),
+        let resource = match (&hop.resource, target) {
+            (Term::Fixed(r), _) => r.clone(),
+            (Term::Var(_), Some(target)) => {
+                format!("{} ({})", self.question.resource, target.label)
+            }
+            (Term::Var(_), None) => self.question.resource.clone(),
         };
-        let explanation = format!(
-            "closest path: {describe}; it stops at hop {} of {}, {} {} on {}: {} (no context changes that)",
-            prefix + 1,
-            planned.len(),
-            hop.principal.to_text(),
-            hop.action,
-            resource,
-            evaluation.reason
-        );
-        self.closest = Some((rank, explanation));
+        Block {
+            prefix,
+            hops: planned.len(),
+            hop: format!("{} {} on {resource}", hop.principal.to_text(), hop.action),
+            reason,
+        }
     }
 
     fn echo(&self) -> QueryEcho {
@@ -776,8 +1057,8 @@ impl<'e, 'm> Search<'e, 'm> {
         }
     }
 
-    /// The answer when no combination was satisfiable.
-    pub fn conclude(self) -> Answer {
+    /// The answer when nothing was reachable.
+    fn conclude(self) -> Answer {
         let echo = self.echo();
         if !self.unknown.is_empty() {
             return Answer {
@@ -804,6 +1085,94 @@ impl<'e, 'm> Search<'e, 'm> {
             reason: Some(reason),
         }
     }
+}
+
+/// Every policy of a hop's policy set.
+fn policies_of(set: &PolicySet) -> impl Iterator<Item = &crate::policy::Policy> {
+    set.identity
+        .iter()
+        .chain(&set.boundaries)
+        .chain(&set.session)
+        .chain(&set.resource)
+        .chain(set.scps.iter().flatten())
+        .chain(set.rcps.iter().flatten())
+        .chain(&set.endpoints)
+        .map(|named| named.policy.as_ref())
+}
+
+/// Adds the assumptions of `more` that `all` lacks, in order.
+fn merge(all: &mut Vec<String>, more: Vec<String>) {
+    for assumption in more {
+        if !all.contains(&assumption) {
+            all.push(assumption);
+        }
+    }
+}
+
+/// The concrete requests of a problem under an assignment of its slots.
+fn requests(problem: &Problem, values: &dyn Fn(Slot) -> i64) -> Vec<(Request, PolicySet)> {
+    (0..problem.hops.len())
+        .map(|i| {
+            let hop = &problem.hops[i];
+            let (resource, context) = problem.concretize(i, values);
+            (
+                Request {
+                    principal: hop.principal.clone(),
+                    action: hop.action.clone(),
+                    resource,
+                    resource_account: hop.resource_account.clone(),
+                    context,
+                },
+                hop.policies.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The replayed links of a solved problem: the requests that are made (a guarded KMS check
+/// only when the write uses that key), each checked by the concrete evaluator.
+fn witness(
+    problem: &Problem,
+    value_of: &dyn Fn(Slot) -> i64,
+    made: &[bool],
+) -> Result<Solved, String> {
+    let requests: Vec<(Request, PolicySet)> = requests(problem, value_of)
+        .into_iter()
+        .zip(made)
+        .filter(|(_, made)| **made)
+        .map(|(r, _)| r)
+        .collect();
+    let allowed_by = replay(&requests).map_err(|e| {
+        format!("internal error: a witness did not replay through the evaluator: {e}")
+    })?;
+    let mut assumptions = Vec::new();
+    let mut links = Vec::new();
+    for ((request, _), allowed_by) in requests.iter().zip(allowed_by) {
+        for (key, _) in request.context.iter() {
+            if UNRECORDED_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+                merge(
+                    &mut assumptions,
+                    vec![format!(
+                        "{key} is not recorded in the snapshots; the witness picks its value"
+                    )],
+                );
+            }
+        }
+        let mut unique = Vec::new();
+        for entry in allowed_by {
+            if !unique.contains(&entry) {
+                unique.push(entry);
+            }
+        }
+        links.push(Link {
+            principal: request.principal.to_text(),
+            action: request.action.clone(),
+            resource: request.resource.clone(),
+            context: shown_context(&request.context),
+            allowed_by: unique,
+        });
+    }
+    Ok((links, assumptions))
 }
 
 /// Keys that follow from the principal or the resource of a request: implied by the request,
@@ -861,7 +1230,6 @@ fn header_is(
 
 /// Whether the write uses the key of a guarded KMS hop.
 fn key_use_formula(problem: &Problem, target_hop: &Hop, key_use: &KeyUse) -> Formula {
-    debug_assert_eq!(key_use.call, target_hop.call);
     let kms = header_is(problem, target_hop, SSE_HEADER, &|v| {
         v.is_some_and(|v| KMS_ALGORITHMS.contains(&v))
     });

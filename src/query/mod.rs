@@ -116,6 +116,10 @@ impl Default for Options {
     }
 }
 
+/// Targets by `(action, pattern, actor account)`.
+type TargetMemo =
+    std::collections::HashMap<(String, String, String), std::rc::Rc<Vec<targets::Target>>>;
+
 /// The engine over one model: the graph is built once and shared by all questions.
 pub struct Engine<'m> {
     pub model: &'m Model,
@@ -128,6 +132,10 @@ pub struct Engine<'m> {
     /// all: `(actor, action, pattern, target)` to the answer.
     may_grant:
         std::cell::RefCell<std::collections::HashMap<(String, String, String, String), bool>>,
+    /// The places a resource pattern may be: `(action, pattern, actor account)` to targets.
+    pub(crate) targets: std::cell::RefCell<TargetMemo>,
+    /// Solved steps and final requests, shared by the questions of one run.
+    pub(crate) solutions: std::cell::RefCell<std::collections::HashMap<String, chain::SolveResult>>,
 }
 
 impl<'m> Engine<'m> {
@@ -138,11 +146,12 @@ impl<'m> Engine<'m> {
             options,
             policy_sets: Default::default(),
             may_grant: Default::default(),
+            solutions: Default::default(),
+            targets: Default::default(),
         }
     }
 
-    /// Answers one question.
-    pub fn can(&self, question: &Question) -> Result<Answer, QueryError> {
+    fn check_question(&self, question: &Question) -> Result<(), QueryError> {
         let action = &question.action;
         if action.contains('*')
             || action.contains('?')
@@ -155,17 +164,24 @@ impl<'m> Engine<'m> {
         if self.model.principal_type(&question.principal).is_none() {
             return Err(QueryError::UnknownPrincipal(question.principal.clone()));
         }
+        Ok(())
+    }
+
+    /// Answers one question without explaining a refutation (for `who-can`, which leaves out
+    /// the principals that cannot).
+    pub fn can_quietly(&self, question: &Question) -> Result<Answer, QueryError> {
+        self.check_question(question)?;
         let pattern = Glob::parse(&question.resource);
-        let chains = self
-            .graph
-            .chains(&question.principal, self.options.max_steps);
-        let mut search = chain::Search::new(self, question, &pattern);
-        for steps in &chains {
-            if let Some(answer) = search.try_chain(steps) {
-                return Ok(answer);
-            }
-        }
-        Ok(search.conclude())
+        Ok(chain::Search::new(self, question, &pattern)
+            .without_explanations()
+            .run(None))
+    }
+
+    /// Answers one question.
+    pub fn can(&self, question: &Question) -> Result<Answer, QueryError> {
+        self.check_question(question)?;
+        let pattern = Glob::parse(&question.resource);
+        Ok(chain::Search::new(self, question, &pattern).run(None))
     }
 }
 
@@ -272,7 +288,7 @@ impl Engine<'_> {
                 resource: resource.into(),
                 context: context.clone(),
             };
-            let answer = self.can(&question)?;
+            let answer = self.can_quietly(&question)?;
             if answer.verdict != Verdict::Unreachable {
                 out.push(answer);
             }
@@ -297,28 +313,22 @@ impl Engine<'_> {
                 resource: resource.into(),
                 context: context.clone(),
             };
-            let mut search = chain::Search::new(self, &question, &pattern);
             let caller = crate::eval::Principal::parse(&outsider)?;
-            let mut chains = vec![Vec::new()];
             // Assuming a role takes signed credentials: anonymous callers act only directly.
             let may_assume = !matches!(caller, crate::eval::Principal::Anonymous);
-            chains.extend(
-                self.model
-                    .roles
-                    .values()
-                    .filter(|role| may_assume && crate::graph::trust_admits(role, &caller))
-                    .map(|role| {
-                        vec![crate::graph::Step::AssumeRole {
-                            role: role.arn.clone(),
-                        }]
-                    }),
-            );
-            for steps in &chains {
-                if let Some(answer) = search.try_chain(steps) {
-                    return Some(answer);
-                }
+            let first_steps: Vec<crate::graph::Step> = self
+                .model
+                .roles
+                .values()
+                .filter(|role| may_assume && crate::graph::trust_admits(role, &caller))
+                .map(|role| crate::graph::Step::AssumeRole {
+                    role: role.arn.clone(),
+                })
+                .collect();
+            let answer = chain::Search::new(self, &question, &pattern).run(Some(first_steps));
+            if answer.verdict == Verdict::Reachable {
+                return Some(answer);
             }
-            let answer = search.conclude();
             if answer.verdict == Verdict::Unknown && unknown.is_none() {
                 unknown = Some(answer);
             }

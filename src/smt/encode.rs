@@ -124,13 +124,25 @@ pub struct Hop {
 impl Hop {
     /// Whether `key` is a free variable of this hop.
     pub fn is_free(&self, key: &str) -> bool {
-        self.free_keys && !self.fixed.contains(key) && !is_determined_key(key)
+        self.free_keys && !self.fixed.contains(key) && !is_determined_key(key, &self.action)
     }
 }
 
 /// Keys whose value follows from the principal, the resource or the service: when a hop does
-/// not fix them, they are absent rather than free.
-fn is_determined_key(key: &str) -> bool {
+/// not fix them, they are absent rather than free. Two exceptions follow the action: a
+/// principal that passes a role names the service itself (`iam:PassedToService`), and one that
+/// calls KMS may do so through any service (`kms:ViaService`).
+fn is_determined_key(key: &str, action: &str) -> bool {
+    let action = action.to_ascii_lowercase();
+    let lower = key.to_ascii_lowercase();
+    if action == "iam:passrole"
+        && (lower == "iam:passedtoservice" || lower == "iam:associatedresourcearn")
+    {
+        return false;
+    }
+    if action.starts_with("kms:") && lower == "kms:viaservice" {
+        return false;
+    }
     const FREE_PRINCIPAL_KEYS: [&str; 2] = ["aws:principalorgid", "aws:principalorgpaths"];
     const DETERMINED_PREFIXES: [&str; 15] = [
         "aws:principal",

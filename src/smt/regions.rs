@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub const MAX_PRODUCT_STATES: usize = 200_000;
 
 /// A character class for wildcard tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CharClass {
     Any,
     /// Any character but `:` (wildcards inside one ARN segment).
@@ -32,7 +32,7 @@ impl CharClass {
 }
 
 /// One step of a string pattern.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Step {
     /// A character, optionally matched without regard to case.
     Char { c: char, ignore_case: bool },
@@ -45,7 +45,7 @@ pub enum Step {
 }
 
 /// A linear string pattern: a sequence of steps that must match the whole string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StringPattern {
     pub steps: Vec<Step>,
 }
@@ -151,7 +151,7 @@ pub struct TooManyStates;
 /// patterns.
 pub fn string_regions(patterns: &[StringPattern]) -> Result<Vec<String>, TooManyStates> {
     let mut distinct: Vec<StringPattern> = patterns.to_vec();
-    distinct.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    distinct.sort();
     distinct.dedup();
     type Cache = HashMap<Vec<StringPattern>, Result<Vec<String>, TooManyStates>>;
     thread_local! {
