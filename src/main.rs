@@ -223,7 +223,7 @@ fn run_can(
         TextOrJson::Text => iamproof::report::answer_text(&answer),
         TextOrJson::Json => format!("{:#}\n", iamproof::report::answer_json(&answer)),
     };
-    print!("{rendered}");
+    emit(&rendered);
     if answer.verdict == iamproof::query::Verdict::Unknown {
         ExitCode::from(EXIT_UNDECIDED)
     } else {
@@ -257,11 +257,8 @@ fn run_who_can(
         Err(e) => return usage_error(&e.to_string()),
     };
     match format {
-        TextOrJson::Text => print!(
-            "{}",
-            iamproof::report::who_can_text(&answers, action, resource)
-        ),
-        TextOrJson::Json => println!("{:#}", iamproof::report::who_can_json(&answers)),
+        TextOrJson::Text => emit(&iamproof::report::who_can_text(&answers, action, resource)),
+        TextOrJson::Json => emit(&format!("{:#}\n", iamproof::report::who_can_json(&answers))),
     }
     if answers
         .iter()
@@ -288,8 +285,8 @@ fn run_prove(files: &[PathBuf], timeout_ms: u32, format: TextOrJson) -> ExitCode
         }
     }
     match format {
-        TextOrJson::Text => print!("{}", iamproof::report::proofs_text(&results)),
-        TextOrJson::Json => println!("{:#}", iamproof::report::proofs_json(&results)),
+        TextOrJson::Text => emit(&iamproof::report::proofs_text(&results)),
+        TextOrJson::Json => emit(&format!("{:#}\n", iamproof::report::proofs_json(&results))),
     }
     if results.iter().any(|r| r.status == prove::Status::Fails) {
         ExitCode::from(1)
@@ -298,6 +295,11 @@ fn run_prove(files: &[PathBuf], timeout_ms: u32, format: TextOrJson) -> ExitCode
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Writes results to standard output; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 fn usage_error(message: &str) -> ExitCode {

@@ -125,7 +125,15 @@ pub fn proofs_text(results: &[crate::query::prove::ProofResult]) -> String {
             result.path
         ));
         if result.status != Status::Holds {
-            if let Some(reason) = &result.reason {
+            // A single answer carries its own reason; repeat only what it does not say.
+            let said = result.answers.iter().any(|a| {
+                a.reason.is_some()
+                    && result
+                        .reason
+                        .as_ref()
+                        .is_some_and(|r| r.contains(a.reason.as_deref().unwrap_or_default()))
+            });
+            if let Some(reason) = result.reason.as_ref().filter(|_| !said) {
                 out.push_str(&format!("  {reason}\n"));
             }
             for answer in &result.answers {

@@ -438,8 +438,13 @@ fn snapshot_folder_that_does_not_exist() {
         "nowhere.json",
         r#"{"accounts": ["no-such-snapshot"], "proofs": []}"#,
     );
-    // The folder is resolved against the proof file's folder and named as resolved.
-    let message = rejected(&dir, "nowhere.json", "no-such-snapshot", "cannot open");
+    // The proof file and its entry are named, then the folder as resolved.
+    let message = rejected(
+        &dir,
+        "nowhere.json",
+        "nowhere.json: accounts[0]",
+        "no-such-snapshot: cannot open",
+    );
     insta::assert_snapshot!(message);
 }
 

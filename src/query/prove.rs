@@ -221,7 +221,21 @@ fn describe(value: &Value) -> String {
 
 /// Checks every proof of a file against its snapshots.
 pub fn check(file: &ProofFile, options: Options) -> Result<Vec<ProofResult>, InputError> {
-    let model = crate::snapshot::load(&file.accounts)?;
+    let model = crate::snapshot::load(&file.accounts).map_err(|e| {
+        // A folder that cannot be opened is the proof file's mistake: name it and the entry.
+        match file
+            .accounts
+            .iter()
+            .position(|dir| e.file == dir.display().to_string())
+        {
+            Some(index) if e.path.is_empty() => InputError::new(
+                &file.file,
+                &format!("accounts[{index}]"),
+                format!("{}: {}", e.file, e.message),
+            ),
+            _ => e,
+        }
+    })?;
     let engine = Engine::new(&model, options);
     file.proofs
         .iter()
