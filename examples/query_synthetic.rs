@@ -11,18 +11,6 @@ use iamproof::synthetic::{write_account, SyntheticSpec};
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// The scale the query benchmark promises: 2,000 users, 200 groups, 1,000 roles (50 trust
-/// MediaConvert), 3,000 customer managed policies, 500 buckets, 50 keys.
-pub const QUERY_SCALE: SyntheticSpec = SyntheticSpec {
-    users: 2_000,
-    groups: 200,
-    roles: 1_000,
-    managed_policies: 3_000,
-    buckets: 500,
-    keys: 50,
-    mediaconvert_trusting_roles: 50,
-};
-
 fn main() {
     let dir = PathBuf::from(
         std::env::args()
@@ -30,7 +18,7 @@ fn main() {
             .unwrap_or_else(|| "/tmp/iamproof-synthetic-query".into()),
     );
     if !dir.join("iam/account-authorization-details.json").exists() {
-        write_account(&dir, &QUERY_SCALE).expect("the synthetic snapshot is written");
+        write_account(&dir, &SyntheticSpec::QUERY).expect("the synthetic snapshot is written");
     }
     let started = Instant::now();
     let model = iamproof::snapshot::load(&[dir]).expect("the synthetic snapshot loads");

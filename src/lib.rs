@@ -5,18 +5,37 @@
 //! refute: "can this user cause writes to that bucket?".
 //!
 //! # Map of the codebase
+//! ```text
+//! snapshot files --snapshot--> Model --graph--> DelegationGraph (petgraph)
+//! question --query--> actors reached step by step --smt--> z3 --> witness --eval--> replayed
+//! ```
 //! | module | job |
 //! |---|---|
 //! | [`policy`] | the IAM policy language: typed syntax tree, strict parsing with JSON-path errors, glob patterns ([`policy::pattern`]), policy variables ([`policy::template`]), condition operators ([`policy::condition`]), the request context ([`policy::context`]) |
 //! | [`eval`] | the concrete evaluator: AWS's evaluation logic over every policy type; the reference semantics behind `simulate` and witness replay. Principals and `Principal` matching live in [`eval::principal`] |
 //! | [`input`] | errors about user input (file, line, JSON path) and JSON helpers that keep the path |
 //! | [`simulate`] | the `simulate` request format read into [`eval`] types, and its text and JSON output |
+//! | [`model`] | accounts, users, groups, roles, policies, buckets, keys, queues: plain data, no I/O |
+//! | [`snapshot`] | reading account snapshot folders (AWS CLI output) into the model; the bundled AWS managed policies |
+//! | [`inspect`] | what a loaded model holds, and one principal's effective policies |
+//! | [`synthetic`] | large synthetic snapshots for benchmarks |
+//! | [`service`] | what a service does with a role passed to it ([`service::mediaconvert`]) |
+//! | [`graph`] | the delegation graph: who may assume or pass which role, from cheap filters that only over-approximate |
+//! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
+//! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors ([`query::chain`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |
+//! | [`report`] | answers, who-can lists and proof results as text and JSON |
 //!
-//! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2.
-//!
+//! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2, failed
+//! proofs to 1 and unknown answers to 3.
+
 //! # Invariants
-//! - One semantics: [`eval::evaluate`] is the reference. Everything else that decides access
-//!   must agree with it, and is tested against it.
+//! - One semantics: [`eval::evaluate`] is the reference. The formulas of [`smt::encode`] test
+//!   each condition by calling the evaluator's own operators on a region's witness, every witness
+//!   is replayed through the evaluator before it is printed, and a differential test compares
+//!   the two on random policies.
+//! - Sound before complete: the graph and every filter only over-approximate; what the model
+//!   does not cover (an unresolved policy, an unsupported construct, a solver timeout) makes an
+//!   answer `unknown`, never `unreachable`.
 //! - Nothing that comes from input is unwrapped: bad input is an [`input::InputError`] naming
 //!   the file and the JSON path.
 //! - Output is deterministic: the same input gives the same bytes.

@@ -46,6 +46,18 @@ impl SyntheticSpec {
         mediaconvert_trusting_roles: 200,
     };
 
+    /// The scale the query benchmark promises answers at: 2,000 users, 200 groups, 1,000 roles
+    /// (50 trust MediaConvert), 3,000 customer managed policies, 500 buckets, 50 keys.
+    pub const QUERY: SyntheticSpec = SyntheticSpec {
+        users: 2_000,
+        groups: 200,
+        roles: 1_000,
+        managed_policies: 3_000,
+        buckets: 500,
+        keys: 50,
+        mediaconvert_trusting_roles: 50,
+    };
+
     /// The number of policy documents written: managed (default versions) and inline.
     pub fn policy_count(&self) -> usize {
         self.managed_policies + self.users + self.groups + self.roles
