@@ -1250,7 +1250,7 @@ fn acting(arn: &str, session: &str) -> Result<Principal, String> {
 }
 
 /// Context keys that follow from the principal.
-fn principal_context(model: &Model, actor_arn: &str, caller: &Principal) -> Context {
+pub(crate) fn principal_context(model: &Model, actor_arn: &str, caller: &Principal) -> Context {
     let Principal::Aws(aws) = caller else {
         return Context::new();
     };

@@ -227,6 +227,9 @@ impl Engine<'_> {
             return known;
         }
         let policies = self.policy_set(actor);
+        // The variables the principal settles (`aws:username`, its tags) resolve here; the
+        // others leave a pattern open.
+        let known = chain::principal_context(self.model, actor, caller);
         let is_root = matches!(caller, crate::eval::Principal::Aws(p) if p.kind == crate::eval::AwsPrincipalKind::Root);
         let identity = is_root
             || policies
@@ -241,9 +244,11 @@ impl Engine<'_> {
                             Some(element) => {
                                 element.negated
                                     || element.patterns.iter().any(|t| {
-                                        t.has_variables()
-                                            || t.resolve_glob(&crate::policy::template::NoVariables)
-                                                .is_some_and(|g| targets::intersects(&g, pattern))
+                                        match t.resolve_glob(&known) {
+                                            Some(glob) => targets::intersects(&glob, pattern),
+                                            // A variable the principal does not settle: it may match.
+                                            None => t.has_variables(),
+                                        }
                                     })
                             }
                         }
