@@ -1,6 +1,6 @@
 //! The `iamproof` command line: argument parsing and exit codes. The work happens in the library.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use iamproof::input::{parse_json, InputError};
 use iamproof::{inspect, simulate, snapshot};
 use std::io::{Read, Write};
@@ -108,7 +108,18 @@ enum Command {
 const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The version line names the z3 library too: answers depend on it.
+    let version = format!(
+        "{} (z3 {})",
+        env!("CARGO_PKG_VERSION"),
+        iamproof::smt::solve::z3_version()
+    );
+    let version: &'static str = Box::leak(version.into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Simulate {
             file,
