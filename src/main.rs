@@ -198,6 +198,24 @@ fn read_input(file: Option<&str>) -> Result<(String, String), InputError> {
 /// Exit code 3: some answer is unknown.
 const EXIT_UNDECIDED: u8 = 3;
 
+/// The snapshots and the `--context` pairs of a question, or the exit code of what is wrong.
+fn load_question_inputs(
+    accounts: &[PathBuf],
+    context: &[String],
+) -> Result<(iamproof::model::Model, iamproof::policy::Context), ExitCode> {
+    let model = snapshot::load(accounts).map_err(|e| report(&e))?;
+    let context =
+        iamproof::query::parse_context(context).map_err(|e| usage_error(&e.to_string()))?;
+    Ok((model, context))
+}
+
+fn question_options(timeout_ms: u32) -> iamproof::query::Options {
+    iamproof::query::Options {
+        timeout_ms,
+        ..Default::default()
+    }
+}
+
 fn run_can(
     accounts: &[PathBuf],
     principal: String,
@@ -207,19 +225,11 @@ fn run_can(
     timeout_ms: u32,
     format: TextOrJson,
 ) -> ExitCode {
-    let model = match snapshot::load(accounts) {
-        Ok(model) => model,
-        Err(e) => return report(&e),
+    let (model, context) = match load_question_inputs(accounts, context) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
     };
-    let context = match iamproof::query::parse_context(context) {
-        Ok(context) => context,
-        Err(e) => return usage_error(&e.to_string()),
-    };
-    let options = iamproof::query::Options {
-        timeout_ms,
-        ..Default::default()
-    };
-    let engine = iamproof::query::Engine::new(&model, options);
+    let engine = iamproof::query::Engine::new(&model, question_options(timeout_ms));
     let question = iamproof::query::Question {
         principal,
         action,
@@ -250,19 +260,11 @@ fn run_who_can(
     timeout_ms: u32,
     format: TextOrJson,
 ) -> ExitCode {
-    let model = match snapshot::load(accounts) {
-        Ok(model) => model,
-        Err(e) => return report(&e),
+    let (model, context) = match load_question_inputs(accounts, context) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
     };
-    let context = match iamproof::query::parse_context(context) {
-        Ok(context) => context,
-        Err(e) => return usage_error(&e.to_string()),
-    };
-    let options = iamproof::query::Options {
-        timeout_ms,
-        ..Default::default()
-    };
-    let engine = iamproof::query::Engine::new(&model, options);
+    let engine = iamproof::query::Engine::new(&model, question_options(timeout_ms));
     let answers = match engine.who_can(action, resource, &context) {
         Ok(answers) => answers,
         Err(e) => return usage_error(&e.to_string()),
@@ -283,10 +285,7 @@ fn run_who_can(
 
 fn run_prove(files: &[PathBuf], timeout_ms: u32, format: TextOrJson) -> ExitCode {
     use iamproof::query::prove;
-    let options = iamproof::query::Options {
-        timeout_ms,
-        ..Default::default()
-    };
+    let options = question_options(timeout_ms);
     let mut results = Vec::new();
     for file in files {
         let checked = prove::read(file).and_then(|proof_file| prove::check(&proof_file, options));
