@@ -18,20 +18,76 @@ pub enum Outcome {
     Unknown(String),
 }
 
-/// A z3 solver over the variables of one problem.
+/// A z3 solver over the variables of one problem. Making a z3 solver costs more than solving
+/// most problems, so one solver per thread is reused: each problem works in a scope of its own
+/// (`push` when made, `pop` when dropped).
 pub struct Solver<'p> {
     problem: &'p Problem,
-    z3: z3::Solver,
+    z3: ScopedSolver,
     slots: BTreeMap<Slot, Int>,
+}
+
+thread_local! {
+    /// The reusable solver and the timeout it is set to.
+    static SPARE: std::cell::RefCell<Option<(z3::Solver, u32)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The thread's solver, inside a scope that is popped when this is dropped.
+struct ScopedSolver {
+    solver: Option<z3::Solver>,
+    timeout_ms: u32,
+}
+
+impl ScopedSolver {
+    fn take(timeout_ms: u32) -> ScopedSolver {
+        let spare = SPARE.with(|spare| spare.borrow_mut().take());
+        let solver = match spare {
+            Some((solver, set)) if set == timeout_ms => solver,
+            Some((solver, _)) => {
+                set_timeout(&solver, timeout_ms);
+                solver
+            }
+            None => {
+                let solver = z3::Solver::new();
+                set_timeout(&solver, timeout_ms);
+                solver
+            }
+        };
+        solver.push();
+        ScopedSolver {
+            solver: Some(solver),
+            timeout_ms,
+        }
+    }
+
+    fn get(&self) -> &z3::Solver {
+        // Present from `take` until `drop`.
+        self.solver
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("the scoped solver is present until dropped"))
+    }
+}
+
+impl Drop for ScopedSolver {
+    fn drop(&mut self) {
+        if let Some(solver) = self.solver.take() {
+            solver.pop(1);
+            let timeout = self.timeout_ms;
+            SPARE.with(|spare| *spare.borrow_mut() = Some((solver, timeout)));
+        }
+    }
+}
+
+fn set_timeout(solver: &z3::Solver, timeout_ms: u32) {
+    let mut params = Params::new();
+    params.set_u32("timeout", timeout_ms);
+    solver.set_params(&params);
 }
 
 impl<'p> Solver<'p> {
     /// Declares every slot of the problem with its domain, under a timeout per check.
     pub fn new(problem: &'p Problem, timeout_ms: u32) -> Solver<'p> {
-        let z3 = z3::Solver::new();
-        let mut params = Params::new();
-        params.set_u32("timeout", timeout_ms);
-        z3.set_params(&params);
+        let z3 = ScopedSolver::take(timeout_ms);
         let mut slots = BTreeMap::new();
         for (var, variable) in problem.variables.iter().enumerate() {
             let lowest = if variable.may_be_absent { ABSENT } else { 0 };
@@ -40,14 +96,14 @@ impl<'p> Solver<'p> {
             for index in 0..variable.slots {
                 let slot = Slot { var, index };
                 let int = Int::new_const(format!("v{var}_{index}"));
-                z3.assert(int.ge(Int::from_i64(lowest)));
-                z3.assert(int.le(Int::from_i64(highest.max(lowest))));
+                z3.get().assert(int.ge(Int::from_i64(lowest)));
+                z3.get().assert(int.le(Int::from_i64(highest.max(lowest))));
                 if let Some(previous) = &previous {
                     // Set members in increasing order, empties last: one representation per set.
                     let empty = int.eq(Int::from_i64(ABSENT));
                     let ordered =
                         Bool::and(&[previous.eq(Int::from_i64(ABSENT)).not(), previous.lt(&int)]);
-                    z3.assert(Bool::or(&[empty, ordered]));
+                    z3.get().assert(Bool::or(&[empty, ordered]));
                 }
                 previous = Some(int.clone());
                 slots.insert(slot, int);
@@ -86,15 +142,15 @@ impl<'p> Solver<'p> {
 
     pub fn assert(&mut self, formula: &Formula) {
         let term = self.term(formula);
-        self.z3.assert(&term);
+        self.z3.get().assert(&term);
     }
 
     fn check(&self) -> SatResult {
-        self.z3.check()
+        self.z3.get().check()
     }
 
     fn model_values(&self) -> Option<BTreeMap<Slot, i64>> {
-        let model = self.z3.get_model()?;
+        let model = self.z3.get().get_model()?;
         self.slots
             .iter()
             .map(|(slot, int)| Some((*slot, model.eval(int, true)?.as_i64()?)))
@@ -114,7 +170,7 @@ impl<'p> Solver<'p> {
     }
 
     fn reason_unknown(&self) -> String {
-        match self.z3.get_reason_unknown() {
+        match self.z3.get().get_reason_unknown() {
             Some(reason) if reason.contains("timeout") || reason.contains("canceled") => {
                 "solver timeout".into()
             }
@@ -138,8 +194,8 @@ impl<'p> Solver<'p> {
             let mut high = current[&slot];
             while low < high {
                 let middle = low + (high - low) / 2;
-                self.z3.push();
-                self.z3.assert(int.le(Int::from_i64(middle)));
+                self.z3.get().push();
+                self.z3.get().assert(int.le(Int::from_i64(middle)));
                 match self.check() {
                     SatResult::Sat => {
                         if let Some(values) = self.model_values() {
@@ -151,13 +207,13 @@ impl<'p> Solver<'p> {
                     }
                     SatResult::Unsat => low = middle + 1,
                     SatResult::Unknown => {
-                        self.z3.pop(1);
+                        self.z3.get().pop(1);
                         return Outcome::Unknown(self.reason_unknown());
                     }
                 }
-                self.z3.pop(1);
+                self.z3.get().pop(1);
             }
-            self.z3.assert(int.eq(Int::from_i64(high)));
+            self.z3.get().assert(int.eq(Int::from_i64(high)));
             if current[&slot] != high {
                 match self.satisfiable() {
                     Outcome::Sat(values) => current = values,
