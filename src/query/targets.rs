@@ -51,7 +51,23 @@ pub fn is_object_action(action: &str) -> bool {
 
 /// Whether some ARN matches both globs.
 pub fn intersects(a: &Glob, b: &Glob) -> bool {
-    patterns_intersect(&arn_matcher(a), &arn_matcher(b))
+    thread_local! {
+        /// The same pairs come back for every principal of a `who-can`.
+        static SEEN: std::cell::RefCell<std::collections::HashMap<(Glob, Glob), bool>> = Default::default();
+    }
+    let key = (a.clone(), b.clone());
+    if let Some(known) = SEEN.with(|seen| seen.borrow().get(&key).copied()) {
+        return known;
+    }
+    let answer = patterns_intersect(&arn_matcher(a), &arn_matcher(b));
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() > 100_000 {
+            seen.clear();
+        }
+        seen.insert(key, answer);
+    });
+    answer
 }
 
 /// The bucket that `pattern` pins, when its bucket name has no wildcard.
@@ -129,10 +145,13 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
     };
     let mut out = Vec::new();
     let mut known = Vec::new();
+    // A pattern that names its bucket can only reach that bucket: no need to try the others.
+    let named = literal_bucket(pattern, partition);
     for bucket in model.buckets.values() {
         let shape = shape_of(&bucket.name);
         known.push(shape.clone());
-        if !intersects(pattern, &shape) {
+        let elsewhere = named.as_ref().is_some_and(|name| *name != bucket.name);
+        if elsewhere || !intersects(pattern, &shape) {
             continue;
         }
         let mut context = Context::new()
