@@ -187,11 +187,11 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
         Some(name) => !model.buckets.contains_key(&name) && intersects(pattern, &generic),
         None => intersects(pattern, &generic),
     };
-    let known: Vec<Glob> = known
-        .into_iter()
-        .filter(|shape| intersects(pattern, shape))
-        .collect();
     if outside_possible {
+        let known: Vec<Glob> = known
+            .into_iter()
+            .filter(|shape| intersects(pattern, shape))
+            .collect();
         out.push(Target {
             label: "a bucket in no snapshot".into(),
             shapes: vec![generic],
