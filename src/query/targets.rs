@@ -55,6 +55,12 @@ pub fn intersects(a: &Glob, b: &Glob) -> bool {
         /// The same pairs come back for every principal of a `who-can`.
         static SEEN: std::cell::RefCell<std::collections::HashMap<(Glob, Glob), bool>> = Default::default();
     }
+    // Every string either glob matches starts with its literal prefix: prefixes that disagree
+    // settle the question at once.
+    let (prefix_a, prefix_b) = (literal_prefix(a), literal_prefix(b));
+    if !prefix_a.starts_with(&prefix_b) && !prefix_b.starts_with(&prefix_a) {
+        return false;
+    }
     let key = (a.clone(), b.clone());
     if let Some(known) = SEEN.with(|seen| seen.borrow().get(&key).copied()) {
         return known;
@@ -68,6 +74,17 @@ pub fn intersects(a: &Glob, b: &Glob) -> bool {
         seen.insert(key, answer);
     });
     answer
+}
+
+/// The characters a glob starts with before its first wildcard.
+fn literal_prefix(glob: &Glob) -> String {
+    glob.tokens()
+        .iter()
+        .map_while(|t| match t {
+            crate::policy::pattern::GlobToken::Literal(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The bucket that `pattern` pins, when its bucket name has no wildcard.
