@@ -24,6 +24,28 @@ enum TextOrJson {
     Json,
 }
 
+/// What `can` and `who-can` share: the snapshots and the question.
+#[derive(clap::Args)]
+struct QuestionArgs {
+    /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
+    #[arg(long = "account", value_name = "DIR", required = true)]
+    accounts: Vec<PathBuf>,
+    /// The action, such as s3:PutObject.
+    #[arg(long)]
+    action: String,
+    /// The resource pattern (`*` and `?` as in IAM).
+    #[arg(long)]
+    resource: String,
+    /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// Solver timeout per chain, in milliseconds.
+    #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
+    timeout_ms: u32,
+    #[arg(long, value_enum, default_value = "text")]
+    format: TextOrJson,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate one request concretely, like the AWS policy simulator.
@@ -38,48 +60,16 @@ enum Command {
     },
     /// Can a principal cause an action on a resource, directly or through any delegation chain?
     Can {
-        /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
-        #[arg(long = "account", value_name = "DIR", required = true)]
-        accounts: Vec<PathBuf>,
         /// The user or role ARN.
         #[arg(long)]
         principal: String,
-        /// The action, such as s3:PutObject.
-        #[arg(long)]
-        action: String,
-        /// The resource pattern (`*` and `?` as in IAM).
-        #[arg(long)]
-        resource: String,
-        /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
-        #[arg(long = "context", value_name = "KEY=VALUE")]
-        context: Vec<String>,
-        /// Solver timeout per chain, in milliseconds.
-        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
-        timeout_ms: u32,
-        #[arg(long, value_enum, default_value = "text")]
-        format: TextOrJson,
+        #[command(flatten)]
+        question: QuestionArgs,
     },
-    /// Load account snapshots and show what they hold, every warning, and optionally the
-    /// policies in force for one principal.
     /// Every user and role that can cause an action on a resource, each with its shortest chain.
     WhoCan {
-        /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
-        #[arg(long = "account", value_name = "DIR", required = true)]
-        accounts: Vec<PathBuf>,
-        /// The action, such as s3:PutObject.
-        #[arg(long)]
-        action: String,
-        /// The resource pattern (`*` and `?` as in IAM).
-        #[arg(long)]
-        resource: String,
-        /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
-        #[arg(long = "context", value_name = "KEY=VALUE")]
-        context: Vec<String>,
-        /// Solver timeout per chain, in milliseconds.
-        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
-        timeout_ms: u32,
-        #[arg(long, value_enum, default_value = "text")]
-        format: TextOrJson,
+        #[command(flatten)]
+        question: QuestionArgs,
     },
     /// Check proof files; the exit code is the CI gate.
     Prove {
@@ -92,6 +82,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: TextOrJson,
     },
+    /// Load account snapshots and show what they hold, every warning, and optionally the
+    /// policies in force for one principal.
     Inspect {
         /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
         #[arg(long = "account", value_name = "DIR", required = true)]
@@ -127,24 +119,10 @@ fn main() -> ExitCode {
             format,
         } => run_simulate(file.as_deref(), batch, format),
         Command::Can {
-            accounts,
             principal,
-            action,
-            resource,
-            context,
-            timeout_ms,
-            format,
-        } => run_can(
-            &accounts, principal, action, resource, &context, timeout_ms, format,
-        ),
-        Command::WhoCan {
-            accounts,
-            action,
-            resource,
-            context,
-            timeout_ms,
-            format,
-        } => run_who_can(&accounts, &action, &resource, &context, timeout_ms, format),
+            question,
+        } => run_can(principal, &question),
+        Command::WhoCan { question } => run_who_can(&question),
         Command::Prove {
             files,
             timeout_ms,
@@ -216,31 +194,23 @@ fn question_options(timeout_ms: u32) -> iamproof::query::Options {
     }
 }
 
-fn run_can(
-    accounts: &[PathBuf],
-    principal: String,
-    action: String,
-    resource: String,
-    context: &[String],
-    timeout_ms: u32,
-    format: TextOrJson,
-) -> ExitCode {
-    let (model, context) = match load_question_inputs(accounts, context) {
+fn run_can(principal: String, args: &QuestionArgs) -> ExitCode {
+    let (model, context) = match load_question_inputs(&args.accounts, &args.context) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = iamproof::query::Engine::new(&model, question_options(timeout_ms));
+    let engine = iamproof::query::Engine::new(&model, question_options(args.timeout_ms));
     let question = iamproof::query::Question {
         principal,
-        action,
-        resource,
+        action: args.action.clone(),
+        resource: args.resource.clone(),
         context,
     };
     let answer = match engine.can(&question) {
         Ok(answer) => answer,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let rendered = match format {
+    let rendered = match args.format {
         TextOrJson::Text => iamproof::report::answer_text(&answer),
         TextOrJson::Json => format!("{:#}\n", iamproof::report::answer_json(&answer)),
     };
@@ -252,25 +222,22 @@ fn run_can(
     }
 }
 
-fn run_who_can(
-    accounts: &[PathBuf],
-    action: &str,
-    resource: &str,
-    context: &[String],
-    timeout_ms: u32,
-    format: TextOrJson,
-) -> ExitCode {
-    let (model, context) = match load_question_inputs(accounts, context) {
+fn run_who_can(args: &QuestionArgs) -> ExitCode {
+    let (model, context) = match load_question_inputs(&args.accounts, &args.context) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = iamproof::query::Engine::new(&model, question_options(timeout_ms));
-    let answers = match engine.who_can(action, resource, &context) {
+    let engine = iamproof::query::Engine::new(&model, question_options(args.timeout_ms));
+    let answers = match engine.who_can(&args.action, &args.resource, &context) {
         Ok(answers) => answers,
         Err(e) => return usage_error(&e.to_string()),
     };
-    match format {
-        TextOrJson::Text => emit(&iamproof::report::who_can_text(&answers, action, resource)),
+    match args.format {
+        TextOrJson::Text => emit(&iamproof::report::who_can_text(
+            &answers,
+            &args.action,
+            &args.resource,
+        )),
         TextOrJson::Json => emit(&format!("{:#}\n", iamproof::report::who_can_json(&answers))),
     }
     if answers
