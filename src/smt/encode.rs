@@ -180,7 +180,6 @@ pub struct Problem {
     pub variables: Vec<Variable>,
     pub hops: Vec<Hop>,
     keys: BTreeMap<(usize, String), VarId>,
-    finished: bool,
 }
 
 fn glob_steps(glob: &Glob, class: CharClass) -> Vec<Step> {
@@ -483,7 +482,6 @@ impl Problem {
                 Family::Ip => Domain::Ips(regions::ip_regions(&variable.networks)),
             };
         }
-        self.finished = true;
         Ok(())
     }
 
