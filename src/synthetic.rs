@@ -128,10 +128,8 @@ struct Generator {
 }
 
 /// Percent-encodes everything but letters and digits, as the raw IAM API does.
-fn url_encoded(value: &Value) -> String {
-    value
-        .to_string()
-        .bytes()
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() {
                 (b as char).to_string()
@@ -147,7 +145,7 @@ fn encoded(document: Value, index: usize) -> Value {
     match index % 3 {
         0 => document,
         1 => Value::String(document.to_string()),
-        _ => Value::String(url_encoded(&document)),
+        _ => Value::String(url_encode(&document.to_string())),
     }
 }
 
@@ -336,8 +334,8 @@ impl Generator {
                "PolicyVersionList": [
                    {"Document": encoded(self.permissions(index + 3), index), "VersionId": "v2",
                     "IsDefaultVersion": true, "CreateDate": "2024-02-01T00:00:00+00:00"},
-                   {"Document": url_encoded(&json!({"Version": "2012-10-17",
-                        "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})),
+                   {"Document": url_encode(&json!({"Version": "2012-10-17",
+                        "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}).to_string()),
                     "VersionId": "v1", "IsDefaultVersion": false, "CreateDate": "2024-01-01T00:00:00+00:00"}]})
     }
 

@@ -322,25 +322,13 @@ fn snapshot_folder(files: &[(&str, String)]) -> tempfile::TempDir {
     dir
 }
 
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 #[test]
 fn the_three_document_encodings_and_pages_give_the_same_model() {
     let document = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::b/*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}"#;
     let encodings = [
         serde_json::from_str::<serde_json::Value>(document).unwrap(),
         serde_json::Value::String(document.to_string()),
-        serde_json::Value::String(percent_encode(document)),
+        serde_json::Value::String(iamproof::synthetic::url_encode(document)),
     ];
     let user = |name: &str, encoded: &serde_json::Value| {
         serde_json::json!({"UserName": name, "Path": "/", "Arn": format!("arn:aws:iam::123456789012:user/{name}"),
