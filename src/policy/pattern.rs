@@ -66,14 +66,12 @@ impl Glob {
 
     /// Matches the whole of `text`, case-sensitively.
     pub fn matches(&self, text: &str) -> bool {
-        let chars: Vec<char> = text.chars().collect();
-        match_tokens(&self.tokens, &chars, false)
+        match_text(&self.tokens, text, false)
     }
 
     /// Matches the whole of `text`, ignoring ASCII and Unicode case.
     pub fn matches_ignore_case(&self, text: &str) -> bool {
-        let chars: Vec<char> = text.chars().collect();
-        match_tokens(&self.tokens, &chars, true)
+        match_text(&self.tokens, text, true)
     }
 
     /// Matches an ARN segment by segment: the first five colons delimit partition, service,
@@ -85,17 +83,14 @@ impl Glob {
             return true;
         }
         let pattern_segments = split_tokens_into_arn_segments(&self.tokens);
-        let value_segments: Vec<&str> = arn.splitn(6, ':').collect();
-        if pattern_segments.len() != 6 || value_segments.len() != 6 {
+        if pattern_segments.len() != 6 || arn.split(':').nth(5).is_none() {
             return self.matches(arn);
         }
-        pattern_segments
+        let matched = pattern_segments
             .iter()
-            .zip(value_segments)
-            .all(|(pattern, value)| {
-                let chars: Vec<char> = value.chars().collect();
-                match_tokens(pattern, &chars, false)
-            })
+            .zip(arn.splitn(6, ':'))
+            .all(|(pattern, value)| match_text(pattern, value, false));
+        matched
     }
 
     /// The pattern written back as IAM text (literal wildcard characters are not escaped).
@@ -111,33 +106,70 @@ impl Glob {
     }
 }
 
-fn split_tokens_into_arn_segments(tokens: &[GlobToken]) -> Vec<&[GlobToken]> {
-    let mut segments = Vec::with_capacity(6);
+/// The colon-delimited segments of a pattern (at most six: the sixth keeps its colons), in a
+/// fixed array because matching runs in the evaluator's inner loop.
+struct ArnSegments<'t> {
+    segments: [&'t [GlobToken]; 6],
+    count: usize,
+}
+
+impl<'t> ArnSegments<'t> {
+    fn len(&self) -> usize {
+        self.count
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &&'t [GlobToken]> {
+        self.segments[..self.count].iter()
+    }
+}
+
+fn split_tokens_into_arn_segments(tokens: &[GlobToken]) -> ArnSegments<'_> {
+    let mut out = ArnSegments {
+        segments: [&[]; 6],
+        count: 0,
+    };
     let mut start = 0;
     for (index, token) in tokens.iter().enumerate() {
-        if segments.len() == 5 {
+        if out.count == 5 {
             break;
         }
         if *token == GlobToken::Literal(':') {
-            segments.push(&tokens[start..index]);
+            out.segments[out.count] = &tokens[start..index];
+            out.count += 1;
             start = index + 1;
         }
     }
-    segments.push(&tokens[start..]);
-    segments
+    out.segments[out.count] = &tokens[start..];
+    out.count += 1;
+    out
 }
 
 fn chars_equal(a: char, b: char, ignore_case: bool) -> bool {
-    if ignore_case {
-        a == b || a.to_lowercase().eq(b.to_lowercase())
+    if a == b {
+        true
+    } else if !ignore_case {
+        false
+    } else if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(&b)
     } else {
-        a == b
+        a.to_lowercase().eq(b.to_lowercase())
+    }
+}
+
+/// Matches `text` as a whole; ASCII text (nearly every ARN and action) is matched on its bytes
+/// without collecting its characters.
+fn match_text(tokens: &[GlobToken], text: &str, ignore_case: bool) -> bool {
+    if text.is_ascii() {
+        match_tokens(tokens, text.as_bytes(), ignore_case)
+    } else {
+        let chars: Vec<char> = text.chars().collect();
+        match_tokens(tokens, &chars, ignore_case)
     }
 }
 
 /// Iterative wildcard matching with single-star backtracking: linear in the usual case,
 /// quadratic at worst, never exponential.
-fn match_tokens(tokens: &[GlobToken], text: &[char], ignore_case: bool) -> bool {
+fn match_tokens<C: Copy + Into<char>>(tokens: &[GlobToken], text: &[C], ignore_case: bool) -> bool {
     let (mut t, mut s) = (0usize, 0usize);
     let mut resume: Option<(usize, usize)> = None;
     while s < text.len() {
@@ -150,7 +182,7 @@ fn match_tokens(tokens: &[GlobToken], text: &[char], ignore_case: bool) -> bool 
                 t += 1;
                 s += 1;
             }
-            Some(GlobToken::Literal(c)) if chars_equal(*c, text[s], ignore_case) => {
+            Some(GlobToken::Literal(c)) if chars_equal(*c, text[s].into(), ignore_case) => {
                 t += 1;
                 s += 1;
             }

@@ -245,7 +245,9 @@ impl Engine<'_> {
                                 element.negated
                                     || element.patterns.iter().any(|t| {
                                         match t.resolve_glob(&known) {
-                                            Some(glob) => targets::intersects(&glob, pattern),
+                                            Some(glob) => crate::smt::encode::arn_globs_intersect(
+                                                &glob, pattern,
+                                            ),
                                             // A variable the principal does not settle: it may match.
                                             None => t.has_variables(),
                                         }

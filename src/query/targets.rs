@@ -7,8 +7,7 @@ use crate::eval::NamedPolicy;
 use crate::model::Model;
 use crate::policy::pattern::Glob;
 use crate::policy::{Context, Policy};
-use crate::smt::encode::arn_matcher;
-use crate::smt::regions::patterns_intersect;
+use crate::smt::encode::arn_globs_intersect;
 use std::sync::Arc;
 
 /// An account id for resources outside every snapshot.
@@ -47,44 +46,6 @@ pub fn is_object_action(action: &str) -> bool {
             name.as_str(),
             "abortmultipartupload" | "listmultipartuploadparts"
         )
-}
-
-/// Whether some ARN matches both globs.
-pub fn intersects(a: &Glob, b: &Glob) -> bool {
-    thread_local! {
-        /// The same pairs come back for every principal of a `who-can`.
-        static SEEN: std::cell::RefCell<std::collections::HashMap<(Glob, Glob), bool>> = Default::default();
-    }
-    // Every string either glob matches starts with its literal prefix: prefixes that disagree
-    // settle the question at once.
-    let (prefix_a, prefix_b) = (literal_prefix(a), literal_prefix(b));
-    if !prefix_a.starts_with(&prefix_b) && !prefix_b.starts_with(&prefix_a) {
-        return false;
-    }
-    let key = (a.clone(), b.clone());
-    if let Some(known) = SEEN.with(|seen| seen.borrow().get(&key).copied()) {
-        return known;
-    }
-    let answer = patterns_intersect(&arn_matcher(a), &arn_matcher(b));
-    SEEN.with(|seen| {
-        let mut seen = seen.borrow_mut();
-        if seen.len() > 100_000 {
-            seen.clear();
-        }
-        seen.insert(key, answer);
-    });
-    answer
-}
-
-/// The characters a glob starts with before its first wildcard.
-fn literal_prefix(glob: &Glob) -> String {
-    glob.tokens()
-        .iter()
-        .map_while(|t| match t {
-            crate::policy::pattern::GlobToken::Literal(c) => Some(*c),
-            _ => None,
-        })
-        .collect()
 }
 
 /// The bucket that `pattern` pins, when its bucket name has no wildcard.
@@ -168,7 +129,7 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
         let shape = shape_of(&bucket.name);
         known.push(shape.clone());
         let elsewhere = named.as_ref().is_some_and(|name| *name != bucket.name);
-        if elsewhere || !intersects(pattern, &shape) {
+        if elsewhere || !arn_globs_intersect(pattern, &shape) {
             continue;
         }
         let mut context = Context::new()
@@ -201,13 +162,13 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
     // A pattern that names its bucket reaches outside the snapshots only when that bucket is
     // not in them; a wildcard bucket name always may.
     let outside_possible = match literal_bucket(pattern, partition) {
-        Some(name) => !model.buckets.contains_key(&name) && intersects(pattern, &generic),
-        None => intersects(pattern, &generic),
+        Some(name) => !model.buckets.contains_key(&name) && arn_globs_intersect(pattern, &generic),
+        None => arn_globs_intersect(pattern, &generic),
     };
     if outside_possible {
         let known: Vec<Glob> = known
             .into_iter()
-            .filter(|shape| intersects(pattern, shape))
+            .filter(|shape| arn_globs_intersect(pattern, shape))
             .collect();
         out.push(Target {
             label: "a bucket in no snapshot".into(),
@@ -254,10 +215,10 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
     let generic = Glob::parse(&format!("arn:{partition}:kms:*:*:key/?*"));
     let known: Vec<Glob> = known
         .into_iter()
-        .filter(|k| intersects(pattern, k))
+        .filter(|k| arn_globs_intersect(pattern, k))
         .collect();
     let all_known = pattern.is_literal() && known.iter().any(|k| k.matches_arn(&pattern.to_text()));
-    if !all_known && intersects(pattern, &generic) {
+    if !all_known && arn_globs_intersect(pattern, &generic) {
         out.push(Target {
             label: "a key in no snapshot".into(),
             shapes: vec![generic],

@@ -95,6 +95,10 @@ pub struct Variable {
     numbers: Vec<f64>,
     dates: Vec<i64>,
     networks: Vec<ipnet::IpNet>,
+    /// For a resource: globs its value must match, every one of them. Resource patterns of
+    /// statements that share no ARN with one of them are false wherever the value may lie, so
+    /// they do not split its regions.
+    within: Vec<Glob>,
     pub domain: Domain,
 }
 
@@ -246,13 +250,51 @@ pub fn arn_patterns(glob: &Glob) -> Vec<StringPattern> {
     out
 }
 
+/// Whether some ARN matches both globs.
+pub fn arn_globs_intersect(a: &Glob, b: &Glob) -> bool {
+    thread_local! {
+        /// The same pairs come back for every principal of a `who-can`.
+        static SEEN: std::cell::RefCell<std::collections::HashMap<(Glob, Glob), bool>> = Default::default();
+    }
+    // Every string either glob matches starts with its literal prefix: prefixes that disagree
+    // settle the question at once.
+    let (prefix_a, prefix_b) = (literal_prefix(a), literal_prefix(b));
+    if !prefix_a.starts_with(&prefix_b) && !prefix_b.starts_with(&prefix_a) {
+        return false;
+    }
+    let key = (a.clone(), b.clone());
+    if let Some(known) = SEEN.with(|seen| seen.borrow().get(&key).copied()) {
+        return known;
+    }
+    let answer = regions::patterns_intersect(&arn_matcher(a), &arn_matcher(b));
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.len() > 100_000 {
+            seen.clear();
+        }
+        seen.insert(key, answer);
+    });
+    answer
+}
+
+/// The characters a glob starts with before its first wildcard.
+fn literal_prefix(glob: &Glob) -> String {
+    glob.tokens()
+        .iter()
+        .map_while(|t| match t {
+            GlobToken::Literal(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Problem {
     pub fn new() -> Problem {
         Problem::default()
     }
 
-    /// A resource variable whose value must match one of `shapes` (ARN globs) and whose regions
-    /// also separate `extra` globs.
+    /// A resource variable whose value must match every one of `shapes` (ARN globs): a hop on
+    /// it is allowed only there.
     pub fn resource_variable(&mut self, call: usize, shapes: &[Glob]) -> VarId {
         let id = self.variables.len();
         let mut variable = Variable {
@@ -267,6 +309,7 @@ impl Problem {
             numbers: Vec::new(),
             dates: Vec::new(),
             networks: Vec::new(),
+            within: shapes.to_vec(),
             domain: Domain::Strings(Vec::new()),
         };
         for shape in shapes {
@@ -295,6 +338,7 @@ impl Problem {
             numbers: Vec::new(),
             dates: Vec::new(),
             networks: Vec::new(),
+            within: Vec::new(),
             domain: Domain::Strings(Vec::new()),
         });
         self.keys.insert((call, lower), id);
@@ -318,8 +362,14 @@ impl Problem {
             for pattern in &resource.patterns {
                 check_variables(pattern, hop)?;
                 if let Some(glob) = pattern.resolve_glob(&hop.fixed) {
-                    let patterns = arn_patterns(&glob);
-                    self.variables[*var].strings.extend(patterns);
+                    let variable = &mut self.variables[*var];
+                    if variable
+                        .within
+                        .iter()
+                        .all(|shape| arn_globs_intersect(&glob, shape))
+                    {
+                        variable.strings.extend(arn_patterns(&glob));
+                    }
                 }
             }
         }
@@ -600,8 +650,35 @@ impl Problem {
         )
     }
 
-    /// The formula "hop `index` is allowed", mirroring [`crate::eval::evaluate`].
+    /// The formula "hop `index` is allowed", mirroring [`crate::eval::evaluate`], on the
+    /// resources its variable may take.
     pub fn allowed(&self, index: usize) -> Formula {
+        let decision = self.decision(index);
+        match self.hops[index].resource {
+            Term::Var(var) => Formula::and([self.within_shapes(var), decision]),
+            Term::Fixed(_) => decision,
+        }
+    }
+
+    /// The regions of a resource variable that match every glob it must match.
+    fn within_shapes(&self, var: VarId) -> Formula {
+        let variable = &self.variables[var];
+        let size = variable.domain.len();
+        let values: BTreeSet<i64> = (0..size)
+            .filter(|&v| {
+                let witness = variable.domain.witness(v).unwrap_or_default();
+                variable
+                    .within
+                    .iter()
+                    .all(|shape| shape.matches_arn(&witness))
+            })
+            .map(|v| v as i64)
+            .collect();
+        Formula::within(Slot { var, index: 0 }, values, size)
+    }
+
+    /// The evaluator's decision for hop `index` as a formula.
+    fn decision(&self, index: usize) -> Formula {
         let hop = &self.hops[index];
         let facts = HopFacts::of(hop, self.concrete_resource(hop));
         if facts.always_allowed {
