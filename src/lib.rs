@@ -58,6 +58,7 @@
 //! assert_eq!(evaluate(&request, &policies).decision, Decision::Allowed);
 //! ```
 
+pub mod compare;
 pub mod eval;
 pub mod graph;
 pub mod input;

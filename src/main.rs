@@ -4,7 +4,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use iamproof::input::{parse_json, InputError};
 use iamproof::{inspect, simulate, snapshot};
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -82,6 +82,18 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: TextOrJson,
     },
+    /// Does NEW allow any request that OLD does not? Exit 1 with one such request if so.
+    Compare {
+        /// The policy in force (identity or resource policy, JSON).
+        old: PathBuf,
+        /// The proposed policy, of the same kind.
+        new: PathBuf,
+        /// Solver timeout per action class, in milliseconds.
+        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
+        timeout_ms: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextOrJson,
+    },
     /// Load account snapshots and show what they hold, every warning, and optionally the
     /// policies in force for one principal.
     Inspect {
@@ -128,11 +140,65 @@ fn main() -> ExitCode {
             timeout_ms,
             format,
         } => run_prove(&files, timeout_ms, format),
+        Command::Compare {
+            old,
+            new,
+            timeout_ms,
+            format,
+        } => run_compare(&old, &new, timeout_ms, format),
         Command::Inspect {
             accounts,
             principal,
             format,
         } => run_inspect(&accounts, principal.as_deref(), format),
+    }
+}
+
+fn run_compare(old: &Path, new: &Path, timeout_ms: u32, format: TextOrJson) -> ExitCode {
+    use iamproof::compare::{compare, CompareVerdict, Document};
+    let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
+    let read = |name: &str, path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| InputError::new(name, "", format!("cannot read: {e}")))
+            .and_then(|text| parse_json(name, &text))
+            .and_then(|value| iamproof::input::policy_at(name, "", &value))
+    };
+    let (old_policy, new_policy) = match (read(&old_name, old), read(&new_name, new)) {
+        (Ok(old), Ok(new)) => (old, new),
+        (Err(e), _) | (_, Err(e)) => return report(&e),
+    };
+    let comparison = match compare(
+        Document {
+            name: &old_name,
+            policy: &old_policy,
+        },
+        Document {
+            name: &new_name,
+            policy: &new_policy,
+        },
+        timeout_ms,
+    ) {
+        Ok(comparison) => comparison,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    match format {
+        TextOrJson::Text => emit(&iamproof::compare::comparison_text(
+            &comparison,
+            &old_name,
+            &new_name,
+        )),
+        TextOrJson::Json => emit(&format!(
+            "{:#}\n",
+            serde_json::to_value(&comparison).expect("a comparison serializes")
+        )),
+    }
+    match comparison.verdict {
+        CompareVerdict::NoNewAccess => ExitCode::SUCCESS,
+        CompareVerdict::NewAccess => ExitCode::from(1),
+        CompareVerdict::Unknown => ExitCode::from(EXIT_UNDECIDED),
     }
 }
 

@@ -6,7 +6,7 @@
 use iamproof::eval::{evaluate, Decision, NamedPolicy, PolicySet, Principal, Request};
 use iamproof::policy::pattern::Glob;
 use iamproof::policy::{Context, ContextValue, Policy};
-use iamproof::smt::encode::{Hop, Problem, Term};
+use iamproof::smt::encode::{Hop, KeyFreedom, Problem, Term};
 use iamproof::smt::formula::Formula;
 use iamproof::smt::solve::{Outcome, Solver};
 use proptest::prelude::*;
@@ -196,7 +196,11 @@ fn hop(policies: PolicySet, resource: Term, fixed: Context, free_keys: bool) -> 
         resource_account: Some("111122223333".into()),
         policies,
         call: 0,
-        free_keys,
+        keys: if free_keys {
+            KeyFreedom::CallerChosen
+        } else {
+            KeyFreedom::Fixed
+        },
         fixed,
     }
 }
@@ -329,4 +333,85 @@ fn free_contexts_agree_with_the_evaluator() {
             },
         )
         .unwrap();
+}
+
+/// `compare` against the evaluator: a policy allows nothing new over itself; a counterexample
+/// is allowed by NEW and not by OLD; and where no new access is proved, no probe request is
+/// allowed by NEW alone.
+#[test]
+fn compare_agrees_with_the_evaluator() {
+    use iamproof::compare::{compare, CompareVerdict, Document};
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        ..Config::default()
+    });
+    let probes = probe_contexts();
+    let decide = |policy: &Policy, resource: &str, context: &Context| {
+        let request = Request {
+            principal: principal(),
+            action: "s3:PutObject".into(),
+            resource: resource.to_string(),
+            resource_account: Some("111122223333".into()),
+            context: context.clone(),
+        };
+        let set = PolicySet {
+            identity: vec![NamedPolicy::new("policy", policy.clone())],
+            ..PolicySet::default()
+        };
+        evaluate(&request, &set).decision
+    };
+    runner
+        .run(&(policy(), policy()), |(old, new)| {
+            let document = |policy| Document {
+                name: "policy",
+                policy,
+            };
+            let itself = compare(document(&old), document(&old), 10_000).unwrap();
+            prop_assert_ne!(itself.verdict, CompareVerdict::NewAccess);
+            let answer = compare(document(&old), document(&new), 10_000).unwrap();
+            match answer.verdict {
+                CompareVerdict::NewAccess => {
+                    let request = answer.request.expect("a counterexample");
+                    let context = request_context(&request.context);
+                    prop_assert_eq!(decide(&new, &request.resource, &context), Decision::Allowed);
+                    prop_assert_ne!(decide(&old, &request.resource, &context), Decision::Allowed);
+                }
+                CompareVerdict::NoNewAccess => {
+                    for (resource, context) in &probes {
+                        if decide(&new, resource, context) == Decision::Allowed {
+                            prop_assert_eq!(
+                                decide(&old, resource, context),
+                                Decision::Allowed,
+                                "no new access proved, yet {} {:?} is new",
+                                resource,
+                                context
+                            );
+                        }
+                    }
+                }
+                CompareVerdict::Unknown => {
+                    let reason = answer.reason.unwrap_or_default();
+                    prop_assert!(reason.contains("decided only for"), "{}", reason);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+fn request_context(json: &Value) -> Context {
+    let mut context = Context::new();
+    for (key, value) in json.as_object().expect("a context object") {
+        let value = match value {
+            Value::Array(items) => ContextValue::Multi(
+                items
+                    .iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_string())
+                    .collect(),
+            ),
+            other => ContextValue::Single(other.as_str().unwrap_or_default().to_string()),
+        };
+        context.insert(key, value);
+    }
+    context
 }

@@ -192,15 +192,7 @@ pub fn classify(request: &Request) -> ResourceKind {
     {
         return ResourceKind::AwsManagedPolicyWrite;
     }
-    let trust_action = matches!(
-        action.as_str(),
-        "sts:assumerole"
-            | "sts:assumerolewithsaml"
-            | "sts:assumerolewithwebidentity"
-            | "sts:tagsession"
-            | "sts:setsourceidentity"
-            | "sts:setcontext"
-    );
+    let trust_action = TRUST_ACTIONS.contains(&action.as_str());
     if trust_action && service == "iam" && resource_part.starts_with("role/") {
         return ResourceKind::RoleTrust;
     }
@@ -208,17 +200,28 @@ pub fn classify(request: &Request) -> ResourceKind {
 }
 
 /// IAM actions that change a managed policy; AWS managed policies refuse them all.
+pub const POLICY_WRITE_ACTIONS: [&str; 7] = [
+    "iam:createpolicy",
+    "iam:createpolicyversion",
+    "iam:deletepolicy",
+    "iam:deletepolicyversion",
+    "iam:setdefaultpolicyversion",
+    "iam:tagpolicy",
+    "iam:untagpolicy",
+];
+
+/// STS actions decided by a role's trust policy.
+pub const TRUST_ACTIONS: [&str; 6] = [
+    "sts:assumerole",
+    "sts:assumerolewithsaml",
+    "sts:assumerolewithwebidentity",
+    "sts:tagsession",
+    "sts:setsourceidentity",
+    "sts:setcontext",
+];
+
 fn is_policy_write(action: &str) -> bool {
-    matches!(
-        action,
-        "iam:createpolicy"
-            | "iam:createpolicyversion"
-            | "iam:deletepolicy"
-            | "iam:deletepolicyversion"
-            | "iam:setdefaultpolicyversion"
-            | "iam:tagpolicy"
-            | "iam:untagpolicy"
-    )
+    POLICY_WRITE_ACTIONS.contains(&action)
 }
 
 /// How a policy type treats the `Principal` element.

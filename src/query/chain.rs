@@ -16,7 +16,7 @@ use crate::model::{Model, PrincipalType};
 use crate::policy::pattern::Glob;
 use crate::policy::Context;
 use crate::service::mediaconvert;
-use crate::smt::encode::{Hop, Problem, Term};
+use crate::smt::encode::{Hop, KeyFreedom, Problem, Term};
 use crate::smt::formula::{Formula, Slot, ABSENT};
 use crate::smt::solve::{Outcome, Solver};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -747,7 +747,7 @@ impl<'e, 'm> Search<'e, 'm> {
             policies,
             call,
             fixed,
-            free_keys: true,
+            keys: KeyFreedom::CallerChosen,
         };
         for (key, value) in self.question.context.iter() {
             let origin = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());

@@ -120,16 +120,34 @@ pub struct Hop {
     pub call: usize,
     /// Keys whose values the service or the principal determine.
     pub fixed: Context,
-    /// Whether keys that are neither fixed nor determined are free (chosen by the caller); when
-    /// false they are absent, and the context is exactly `fixed`.
-    pub free_keys: bool,
+    /// Which keys the solver may choose.
+    pub keys: KeyFreedom,
 }
 
 impl Hop {
     /// Whether `key` is a free variable of this hop.
     pub fn is_free(&self, key: &str) -> bool {
-        self.free_keys && !self.fixed.contains(key) && !is_determined_key(key, &self.action)
+        match self.keys {
+            KeyFreedom::Fixed => false,
+            KeyFreedom::CallerChosen => {
+                !self.fixed.contains(key) && !is_determined_key(key, &self.action)
+            }
+            KeyFreedom::Any => !self.fixed.contains(key),
+        }
     }
+}
+
+/// Which context keys of a hop, beyond those it fixes, take any value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFreedom {
+    /// None: the context is exactly the fixed keys.
+    Fixed,
+    /// Those the caller chooses; keys that follow from the principal, the resource or the
+    /// service are absent unless fixed.
+    CallerChosen,
+    /// Every key, even those AWS derives from the principal or the resource: for questions
+    /// about every possible request rather than one principal's.
+    Any,
 }
 
 /// Keys whose value follows from the principal, the resource or the service: when a hop does
@@ -186,14 +204,22 @@ pub struct Problem {
     keys: BTreeMap<(usize, String), VarId>,
 }
 
+/// The string pattern of a glob matched as one whole string (actions: `ignore_case`).
+pub fn text_pattern(glob: &Glob, ignore_case: bool) -> StringPattern {
+    StringPattern {
+        steps: glob_steps_with_case(glob, CharClass::Any, ignore_case),
+    }
+}
+
 fn glob_steps(glob: &Glob, class: CharClass) -> Vec<Step> {
+    glob_steps_with_case(glob, class, false)
+}
+
+fn glob_steps_with_case(glob: &Glob, class: CharClass, ignore_case: bool) -> Vec<Step> {
     glob.tokens()
         .iter()
         .map(|t| match t {
-            GlobToken::Literal(c) => Step::Char {
-                c: *c,
-                ignore_case: false,
-            },
+            GlobToken::Literal(c) => Step::Char { c: *c, ignore_case },
             GlobToken::AnyChar => Step::One(class),
             GlobToken::AnyRun => Step::Run(class),
         })

@@ -113,6 +113,18 @@ impl StringPattern {
         next
     }
 
+    /// Whether the pattern accepts the whole of `text`.
+    pub fn accepts_text(&self, text: &str) -> bool {
+        let mut positions = self.start();
+        for c in text.chars() {
+            positions = self.advance(&positions, c);
+            if positions.is_empty() {
+                return false;
+            }
+        }
+        self.accepts(&positions)
+    }
+
     fn accepts(&self, positions: &BTreeSet<usize>) -> bool {
         if let [Step::AtLeastColons(n)] = self.steps.as_slice() {
             return positions.contains(n);

@@ -66,6 +66,46 @@ pub fn bundled_arns() -> Result<Vec<&'static str>, BundleError> {
     Ok(arns)
 }
 
+/// Every action the bundled policies name without a wildcard, sorted: real action names, so
+/// that answers can speak of an action a reader recognises.
+pub fn known_actions() -> Result<&'static [String], BundleError> {
+    static ACTIONS: OnceLock<Vec<String>> = OnceLock::new();
+    let bundle = bundle()?;
+    Ok(ACTIONS.get_or_init(|| {
+        let mut actions = std::collections::BTreeSet::new();
+        for entry in bundle.policies.values() {
+            let Ok(document) = serde_json::from_str::<serde_json::Value>(entry.document.get())
+            else {
+                continue;
+            };
+            let statements = match document.get("Statement") {
+                Some(serde_json::Value::Array(list)) => list.iter().collect(),
+                Some(one) => vec![one],
+                None => Vec::new(),
+            };
+            for statement in statements {
+                for key in ["Action", "NotAction"] {
+                    let names = match statement.get(key) {
+                        Some(serde_json::Value::Array(list)) => list.iter().collect(),
+                        Some(one) => vec![one],
+                        None => Vec::new(),
+                    };
+                    actions.extend(
+                        names
+                            .into_iter()
+                            .filter_map(serde_json::Value::as_str)
+                            .filter(|a| !a.contains(['*', '?']))
+                            .filter_map(|a| a.split_once(':'))
+                            // Service prefixes are lowercase; a few documents capitalise them.
+                            .map(|(service, name)| format!("{}:{name}", service.to_lowercase())),
+                    );
+                }
+            }
+        }
+        actions.into_iter().collect()
+    }))
+}
+
 /// Whether the bundle marks the policy deprecated (AWS keeps deprecated policies working for
 /// the principals that already have them).
 pub fn is_deprecated(arn: &str) -> Result<bool, BundleError> {

@@ -1,0 +1,679 @@
+//! `compare`: does a new policy allow any request that an old one does not?
+//!
+//! This is the "no new access" check of a policy change, decided offline by the solver with a
+//! concrete counterexample. Both documents must be of one kind:
+//! - **identity policies** are compared as the only policy of one principal: the principal is
+//!   seen only through its context keys, so every key (even `aws:PrincipalArn`) is free, and the
+//!   resource's own policy is taken to delegate to IAM (as a default key policy does);
+//! - **resource policies** (those with `Principal`) are compared by what they grant on their
+//!   own: the caller is in another account whose IAM allows everything, so the policy alone
+//!   decides. Callers are drawn from one class per way a `Principal` element can name them:
+//!   each ARN, a principal of each named account, one of an unnamed account, anonymous, and each
+//!   named service.
+//!
+//! Actions range over the regions of the action patterns of both documents (plus the actions
+//! the evaluator treats specially), so no class of actions is missed; a region is represented
+//! by a real action name where one is known. Resources and context values are solver
+//! variables. A counterexample is replayed through the evaluator against both documents.
+
+use crate::eval::{
+    evaluate, Decision, Evaluation, NamedPolicy, PolicySet, Principal, Request,
+    POLICY_WRITE_ACTIONS, TRUST_ACTIONS,
+};
+use crate::policy::pattern::Glob;
+use crate::policy::{Context, Policy, PrincipalKind, PrincipalSet};
+use crate::query::AllowedBy;
+use crate::smt::encode::{text_pattern, Hop, KeyFreedom, Problem, Term, Unsupported};
+use crate::smt::formula::{Formula, Slot};
+use crate::smt::regions;
+use crate::smt::solve::{Outcome, Solver};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// The account of the stand-in principal that holds an identity policy.
+const SAMPLE_ACCOUNT: &str = "111122223333";
+/// The name of stand-in principals; a principal of that name in a policy is matched by ARN.
+const SAMPLE_NAME: &str = "iamproof-sample";
+
+/// What kind of documents were compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyKind {
+    Identity,
+    Resource,
+}
+
+/// The outcome of a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareVerdict {
+    /// NEW allows a request that OLD does not; the request is shown.
+    NewAccess,
+    /// Proved: every request NEW allows, OLD allows too.
+    NoNewAccess,
+    /// Undecided; the reason says why.
+    Unknown,
+}
+
+/// The newly allowed request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewlyAllowed {
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    /// The account that owns the resource (as `simulate` takes it).
+    pub resource_account: String,
+    pub context: serde_json::Value,
+}
+
+/// What the evaluator says of the request under one document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub allowed_by: Vec<AllowedBy>,
+    pub reason: String,
+}
+
+impl Verdict {
+    /// The evaluation, with only the compared document's statements named: the stand-in
+    /// policies around it are the same on both sides.
+    fn of(evaluation: &Evaluation, document: &str) -> Verdict {
+        Verdict {
+            decision: evaluation.decision,
+            allowed_by: evaluation
+                .allowed_by
+                .iter()
+                .filter(|m| m.policy == document)
+                .map(AllowedBy::from)
+                .collect(),
+            reason: evaluation.reason.clone(),
+        }
+    }
+}
+
+/// The answer of [`compare`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    pub verdict: CompareVerdict,
+    pub kind: PolicyKind,
+    pub request: Option<NewlyAllowed>,
+    pub old: Option<Verdict>,
+    pub new: Option<Verdict>,
+    pub reason: Option<String>,
+}
+
+/// Documents that cannot be compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CompareError(pub String);
+
+/// One document to compare, with the name its statements are reported under.
+pub struct Document<'a> {
+    pub name: &'a str,
+    pub policy: &'a Policy,
+}
+
+/// Does `new` allow any request that `old` does not?
+pub fn compare(old: Document, new: Document, timeout_ms: u32) -> Result<Comparison, CompareError> {
+    let kind = kind_of_pair(&old, &new)?;
+    let setting = Setting::new(kind, &old, &new);
+    let mut undecided: Vec<String> = Vec::new();
+    let action_patterns = ActionPatterns::of(old.policy, new.policy);
+    for action in action_patterns.representatives() {
+        for caller in &setting.callers {
+            match setting.search(&action, caller, timeout_ms) {
+                Search::Found(found) => {
+                    return Ok(setting.with_known_action(*found, &action_patterns))
+                }
+                Search::None => {}
+                Search::Undecided(reason) => {
+                    if !undecided.contains(&reason) {
+                        undecided.push(reason);
+                    }
+                }
+            }
+        }
+    }
+    let (verdict, reason) = if undecided.is_empty() {
+        (CompareVerdict::NoNewAccess, None)
+    } else {
+        (CompareVerdict::Unknown, Some(undecided.join("; ")))
+    };
+    Ok(Comparison {
+        verdict,
+        kind,
+        request: None,
+        old: None,
+        new: None,
+        reason,
+    })
+}
+
+fn kind_of_document(policy: &Policy) -> Option<PolicyKind> {
+    if policy.statements.is_empty() {
+        return None;
+    }
+    Some(if policy.statements.iter().any(|s| s.principal.is_some()) {
+        PolicyKind::Resource
+    } else {
+        PolicyKind::Identity
+    })
+}
+
+fn kind_of_pair(old: &Document, new: &Document) -> Result<PolicyKind, CompareError> {
+    match (kind_of_document(old.policy), kind_of_document(new.policy)) {
+        (Some(a), Some(b)) if a != b => Err(CompareError(format!(
+            "{} is {} policy and {} is {} policy: compare two of one kind",
+            old.name,
+            article(a),
+            new.name,
+            article(b)
+        ))),
+        (Some(kind), _) | (None, Some(kind)) => Ok(kind),
+        (None, None) => Ok(PolicyKind::Identity),
+    }
+}
+
+fn article(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Identity => "an identity",
+        PolicyKind::Resource => "a resource",
+    }
+}
+
+/// A replayed counterexample and the request it rests on.
+struct Found {
+    comparison: Comparison,
+    caller: Principal,
+    context: Context,
+}
+
+/// How requests are posed for one kind of document.
+struct Setting {
+    kind: PolicyKind,
+    old_name: String,
+    new_name: String,
+    old: PolicySet,
+    new: PolicySet,
+    /// The callers to try, one per class of principal the documents can tell apart.
+    callers: Vec<Principal>,
+    /// The account that owns the resource.
+    resource_account: String,
+    /// Why the caller classes may not be exhaustive, if they may not.
+    incomplete: Option<String>,
+}
+
+enum Search {
+    Found(Box<Found>),
+    None,
+    Undecided(String),
+}
+
+impl Setting {
+    fn new(kind: PolicyKind, old: &Document, new: &Document) -> Setting {
+        match kind {
+            PolicyKind::Identity => {
+                let delegating = NamedPolicy::new(
+                    "the resource's own policy, delegating to IAM",
+                    Policy::from_value(&serde_json::json!({"Statement": [{
+                        "Effect": "Allow",
+                        "Principal": {"AWS": format!("arn:aws:iam::{SAMPLE_ACCOUNT}:root")},
+                        "Action": "*",
+                        "Resource": "*"}]}))
+                    .expect("the delegating policy is well formed"),
+                );
+                let set = |document: &Document| PolicySet {
+                    identity: vec![NamedPolicy::new(document.name, document.policy.clone())],
+                    resource: Some(delegating.clone()),
+                    ..PolicySet::default()
+                };
+                Setting {
+                    kind,
+                    old_name: old.name.to_string(),
+                    new_name: new.name.to_string(),
+                    old: set(old),
+                    new: set(new),
+                    callers: vec![sample_principal(SAMPLE_ACCOUNT)],
+                    resource_account: SAMPLE_ACCOUNT.into(),
+                    incomplete: None,
+                }
+            }
+            PolicyKind::Resource => {
+                let allow_all = NamedPolicy::new(
+                    "the caller's own policies, allowing everything",
+                    Policy::from_value(&serde_json::json!({"Statement": [{
+                        "Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+                    .expect("the allow-all policy is well formed"),
+                );
+                let set = |document: &Document| PolicySet {
+                    identity: vec![allow_all.clone()],
+                    resource: Some(NamedPolicy::new(document.name, document.policy.clone())),
+                    ..PolicySet::default()
+                };
+                let (callers, accounts, incomplete) = caller_classes([old.policy, new.policy]);
+                Setting {
+                    kind,
+                    old_name: old.name.to_string(),
+                    new_name: new.name.to_string(),
+                    old: set(old),
+                    new: set(new),
+                    callers,
+                    resource_account: fresh_account(&accounts, 1),
+                    incomplete,
+                }
+            }
+        }
+    }
+
+    fn hop(&self, policies: &PolicySet, caller: &Principal, action: &str, resource: Term) -> Hop {
+        Hop {
+            principal: caller.clone(),
+            action: action.to_string(),
+            resource,
+            resource_account: Some(self.resource_account.clone()),
+            policies: policies.clone(),
+            call: 0,
+            fixed: Context::new(),
+            keys: KeyFreedom::Any,
+        }
+    }
+
+    /// Looks for a request with this action and caller that NEW allows and OLD does not.
+    fn search(&self, action: &str, caller: &Principal, timeout_ms: u32) -> Search {
+        match self.solve(action, caller, Context::new(), timeout_ms) {
+            Err(Unsupported(why)) if self.kind == PolicyKind::Identity => {
+                // A policy variable over a key the principal sets: decide it for the stand-in
+                // principal, which can only show new access, never prove its absence.
+                match self.solve(action, caller, sample_keys(caller), timeout_ms) {
+                    Ok(Search::None) => Search::Undecided(format!(
+                        "{why}; decided only for the principal {}",
+                        principal_text(caller)
+                    )),
+                    Ok(other) => other,
+                    Err(Unsupported(why)) => Search::Undecided(why),
+                }
+            }
+            Err(Unsupported(why)) => Search::Undecided(why),
+            Ok(Search::None) => match &self.incomplete {
+                Some(why) => Search::Undecided(why.clone()),
+                None => Search::None,
+            },
+            Ok(found) => found,
+        }
+    }
+
+    fn solve(
+        &self,
+        action: &str,
+        caller: &Principal,
+        fixed: Context,
+        timeout_ms: u32,
+    ) -> Result<Search, Unsupported> {
+        let mut problem = Problem::new();
+        let resource = problem.resource_variable(0, &[Glob::parse("arn:*")]);
+        let excluded = never_allowed_resources(action);
+        problem.separate(resource, &excluded);
+        for policies in [&self.new, &self.old] {
+            let mut hop = self.hop(policies, caller, action, Term::Var(resource));
+            hop.fixed = fixed.clone();
+            problem.add_hop(hop)?;
+        }
+        problem.finish()?;
+        let outside_excluded = problem.where_value(resource, |value| {
+            let value = value.unwrap_or_default();
+            !excluded.iter().any(|glob| glob.matches_arn(value))
+        });
+        let mut solver = Solver::new(&problem, timeout_ms);
+        solver.assert(&Formula::and([
+            outside_excluded,
+            problem.allowed(0),
+            Formula::not(problem.allowed(1)),
+        ]));
+        Ok(match solver.minimal_model() {
+            Outcome::Unsat => Search::None,
+            Outcome::Unknown(reason) => Search::Undecided(format!("{action}: {reason}")),
+            Outcome::Sat(values) => {
+                let value_of = |slot: Slot| values.get(&slot).copied().unwrap_or(0);
+                let (resource, context) = problem.concretize(0, &value_of);
+                self.replayed(caller, action, resource, context)
+            }
+        })
+    }
+
+    /// The counterexample with its action renamed to a real action alike to it (the region
+    /// witness of a wildcard can be any string), when one is known and replays.
+    fn with_known_action(&self, found: Found, actions: &ActionPatterns) -> Comparison {
+        let Some(request) = &found.comparison.request else {
+            return found.comparison;
+        };
+        if actions.spelled.contains(&request.action) {
+            return found.comparison;
+        }
+        let Some(known) = actions.known_alike(&request.action) else {
+            return found.comparison;
+        };
+        match self.replayed(
+            &found.caller,
+            known,
+            request.resource.clone(),
+            found.context,
+        ) {
+            Search::Found(renamed) => renamed.comparison,
+            _ => found.comparison,
+        }
+    }
+
+    /// The counterexample, once the evaluator agrees with it.
+    fn replayed(
+        &self,
+        caller: &Principal,
+        action: &str,
+        resource: String,
+        context: Context,
+    ) -> Search {
+        let request = Request {
+            principal: caller.clone(),
+            action: action.to_string(),
+            resource: resource.clone(),
+            resource_account: Some(self.resource_account.clone()),
+            context: context.clone(),
+        };
+        let old = evaluate(&request, &self.old);
+        let new = evaluate(&request, &self.new);
+        if new.decision != Decision::Allowed || old.decision == Decision::Allowed {
+            return Search::Undecided(format!(
+                "internal error: the solver's request for {action} does not replay \
+                 (old: {:?}, new: {:?})",
+                old.decision, new.decision
+            ));
+        }
+        Search::Found(Box::new(Found {
+            comparison: Comparison {
+                verdict: CompareVerdict::NewAccess,
+                kind: self.kind,
+                request: Some(NewlyAllowed {
+                    principal: principal_text(caller),
+                    action: action.to_string(),
+                    resource,
+                    resource_account: self.resource_account.clone(),
+                    context: context.to_json(),
+                }),
+                old: Some(Verdict::of(&old, &self.old_name)),
+                new: Some(Verdict::of(&new, &self.new_name)),
+                reason: None,
+            },
+            caller: caller.clone(),
+            context,
+        }))
+    }
+}
+
+/// Resources on which the evaluator refuses `action` whatever the policies say: no difference
+/// can lie there, and keeping them out lets one classification stand for every resource left.
+fn never_allowed_resources(action: &str) -> Vec<Glob> {
+    let action = action.to_ascii_lowercase();
+    let mut out = Vec::new();
+    if action.starts_with("kms:") {
+        out.push(Glob::parse("arn:*:kms:*:*:alias/aws/*"));
+    }
+    if POLICY_WRITE_ACTIONS.contains(&action.as_str()) {
+        out.push(Glob::parse("arn:*:iam::aws:*"));
+    }
+    out
+}
+
+/// The action patterns of both documents, with the actions the evaluator treats specially:
+/// actions with the same outcome on every pattern are alike to both documents.
+struct ActionPatterns {
+    patterns: Vec<regions::StringPattern>,
+    /// Actions the documents spell out without wildcards.
+    spelled: BTreeSet<String>,
+    /// The service prefixes the documents' action patterns name, lowercase.
+    services: BTreeSet<String>,
+}
+
+impl ActionPatterns {
+    fn of(old: &Policy, new: &Policy) -> ActionPatterns {
+        let globs: Vec<&Glob> = [new, old]
+            .iter()
+            .flat_map(|p| p.statements.iter().flat_map(|s| &s.action.patterns))
+            .collect();
+        let mut patterns: Vec<regions::StringPattern> =
+            globs.iter().map(|g| text_pattern(g, true)).collect();
+        patterns.extend(
+            POLICY_WRITE_ACTIONS
+                .iter()
+                .chain(TRUST_ACTIONS.iter())
+                .chain(&["sts:getcalleridentity"])
+                .map(|a| regions::StringPattern::literal(a, true)),
+        );
+        patterns.push(text_pattern(&Glob::parse("kms:*"), true));
+        let spelled = globs
+            .iter()
+            .filter(|g| g.is_literal())
+            .map(|g| g.to_text())
+            .collect();
+        let services = globs
+            .iter()
+            .filter_map(|g| {
+                g.to_text()
+                    .split_once(':')
+                    .map(|(s, _)| s.to_ascii_lowercase())
+            })
+            .filter(|s| !s.contains(['*', '?']))
+            .collect();
+        ActionPatterns {
+            patterns,
+            spelled,
+            services,
+        }
+    }
+
+    fn signature(&self, action: &str) -> Vec<bool> {
+        self.patterns
+            .iter()
+            .map(|p| p.accepts_text(action))
+            .collect()
+    }
+
+    /// One action per region, named by an action the documents spell out where the region
+    /// has one.
+    fn representatives(&self) -> Vec<String> {
+        let witnesses = match regions::string_regions(&self.patterns) {
+            Ok(witnesses) => witnesses,
+            // Too many regions to enumerate: the spelled-out actions still find most differences.
+            Err(_) => Vec::new(),
+        };
+        let mut seen: BTreeSet<Vec<bool>> = BTreeSet::new();
+        let mut out = Vec::new();
+        for action in self.spelled.iter().cloned().chain(witnesses) {
+            if seen.insert(self.signature(&action)) {
+                out.push(action);
+            }
+        }
+        out
+    }
+
+    /// A real action alike to `action`, if the bundled policies name one: of a service the
+    /// documents mention when there is one.
+    fn known_alike(&self, action: &str) -> Option<&'static str> {
+        let wanted = self.signature(action);
+        let alike: Vec<&'static str> = crate::snapshot::managed::known_actions()
+            .ok()?
+            .iter()
+            .filter(|known| self.signature(known) == wanted)
+            .map(String::as_str)
+            .collect();
+        let service = |action: &str| {
+            action
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase()
+        };
+        alike
+            .iter()
+            .find(|known| self.services.contains(&service(known)))
+            .or(alike.first())
+            .copied()
+    }
+}
+
+/// One caller per way the documents' `Principal` elements can tell callers apart, the
+/// accounts they name, and why the classes may not be exhaustive.
+fn caller_classes<'p>(
+    policies: impl IntoIterator<Item = &'p Policy>,
+) -> (Vec<Principal>, BTreeSet<String>, Option<String>) {
+    let mut arns: BTreeSet<String> = BTreeSet::new();
+    let mut accounts: BTreeSet<String> = BTreeSet::new();
+    let mut services: BTreeSet<String> = BTreeSet::new();
+    let mut unmodelled: BTreeSet<String> = BTreeSet::new();
+    for policy in policies {
+        for statement in &policy.statements {
+            let Some(element) = &statement.principal else {
+                continue;
+            };
+            let PrincipalSet::Entries(entries) = &element.set else {
+                continue;
+            };
+            for entry in entries {
+                match entry.kind {
+                    PrincipalKind::Aws if entry.value == "*" => {}
+                    PrincipalKind::Aws => {
+                        if entry.value.len() == 12
+                            && entry.value.chars().all(|c| c.is_ascii_digit())
+                        {
+                            accounts.insert(entry.value.clone());
+                        } else if let Some(Principal::Aws(named)) = Principal::parse(&entry.value) {
+                            accounts.insert(named.account.clone());
+                            arns.insert(entry.value.clone());
+                        } else {
+                            unmodelled.insert(entry.value.clone());
+                        }
+                    }
+                    PrincipalKind::Service => {
+                        services.insert(entry.value.clone());
+                    }
+                    PrincipalKind::Federated | PrincipalKind::CanonicalUser => {
+                        unmodelled.insert(entry.value.clone());
+                    }
+                }
+            }
+        }
+    }
+    let mut callers: Vec<Principal> = Vec::new();
+    for arn in &arns {
+        let acting = match Principal::parse(arn) {
+            // A role acts through its sessions, which its ARN names in a `Principal` element.
+            Some(Principal::Aws(named)) => match &named.kind {
+                crate::eval::AwsPrincipalKind::Role { name } => Principal::parse(&format!(
+                    "arn:{}:sts::{}:assumed-role/{name}/{SAMPLE_NAME}",
+                    named.partition, named.account
+                )),
+                crate::eval::AwsPrincipalKind::Root => None,
+                _ => Some(Principal::Aws(named)),
+            },
+            other => other,
+        };
+        callers.extend(acting);
+    }
+    for account in &accounts {
+        callers.push(sample_principal(account));
+    }
+    callers.push(sample_principal(&fresh_account(&accounts, 0)));
+    callers.push(Principal::Anonymous);
+    callers.extend(services.into_iter().map(Principal::Service));
+    let incomplete = (!unmodelled.is_empty()).then(|| {
+        format!(
+            "principals of kinds not modelled: {}",
+            unmodelled.into_iter().collect::<Vec<_>>().join(", ")
+        )
+    });
+    (callers, accounts, incomplete)
+}
+
+/// An account id that none of `used` is, counting from `start`.
+fn fresh_account(used: &BTreeSet<String>, start: u64) -> String {
+    (start..)
+        .map(|n| format!("{:012}", 999_999_999_999 - n))
+        .find(|candidate| !used.contains(candidate))
+        .expect("some account id is free")
+}
+
+fn sample_principal(account: &str) -> Principal {
+    Principal::parse(&format!("arn:aws:iam::{account}:user/{SAMPLE_NAME}"))
+        .expect("the sample principal ARN is well formed")
+}
+
+/// The keys AWS sets from the stand-in principal itself.
+fn sample_keys(caller: &Principal) -> Context {
+    let Principal::Aws(named) = caller else {
+        return Context::new();
+    };
+    Context::new()
+        .with("aws:PrincipalArn", &named.arn)
+        .with("aws:PrincipalAccount", &named.account)
+        .with("aws:PrincipalType", "User")
+        .with("aws:username", SAMPLE_NAME)
+        .with("aws:userid", "AIDAIAMPROOFSAMPLE")
+}
+
+fn principal_text(principal: &Principal) -> String {
+    match principal {
+        Principal::Anonymous => "anonymous".into(),
+        Principal::Service(name) => name.clone(),
+        Principal::Aws(named) => named.arn.clone(),
+    }
+}
+
+/// The comparison as the `compare` command prints it.
+pub fn comparison_text(comparison: &Comparison, old_name: &str, new_name: &str) -> String {
+    let kind = match comparison.kind {
+        PolicyKind::Identity => "identity policies",
+        PolicyKind::Resource => "resource policies",
+    };
+    let mut out = String::new();
+    match comparison.verdict {
+        CompareVerdict::NoNewAccess => out.push_str(&format!(
+            "no new access: every request {new_name} allows, {old_name} allows too ({kind})\n"
+        )),
+        CompareVerdict::Unknown => out.push_str(&format!(
+            "unknown: {} ({kind})\n",
+            comparison.reason.as_deref().unwrap_or("undecided")
+        )),
+        CompareVerdict::NewAccess => {
+            out.push_str(&format!(
+                "new access: {new_name} allows a request that {old_name} does not ({kind})\n"
+            ));
+            if let Some(request) = &comparison.request {
+                let context = match &request.context {
+                    serde_json::Value::Object(map) if map.is_empty() => "(no keys)".to_string(),
+                    other => other.to_string(),
+                };
+                out.push_str(&format!("  principal  {}\n", request.principal));
+                out.push_str(&format!("  action     {}\n", request.action));
+                out.push_str(&format!("  resource   {}\n", request.resource));
+                out.push_str(&format!("  context    {context}\n"));
+            }
+            for (name, verdict) in [(old_name, &comparison.old), (new_name, &comparison.new)] {
+                if let Some(verdict) = verdict {
+                    let statements: Vec<&str> = verdict
+                        .allowed_by
+                        .iter()
+                        .map(|a| a.statement.as_str())
+                        .collect();
+                    let by = match statements.as_slice() {
+                        [] => String::new(),
+                        [one] => format!(" (statement {one})"),
+                        many => format!(" (statements {})", many.join(", ")),
+                    };
+                    out.push_str(&format!(
+                        "  {name}: {:?}: {}{by}\n",
+                        verdict.decision, verdict.reason
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
