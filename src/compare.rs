@@ -117,9 +117,10 @@ pub struct Document<'a> {
 pub fn compare(old: Document, new: Document, timeout_ms: u32) -> Result<Comparison, CompareError> {
     let kind = kind_of_pair(&old, &new)?;
     let setting = Setting::new(kind, &old, &new);
-    let mut undecided: Vec<String> = Vec::new();
     let action_patterns = ActionPatterns::of(old.policy, new.policy);
-    for action in action_patterns.representatives() {
+    let (actions, incomplete) = action_patterns.representatives();
+    let mut undecided: Vec<String> = incomplete.into_iter().collect();
+    for action in actions {
         for caller in &setting.callers {
             match setting.search(&action, caller, timeout_ms) {
                 Search::Found(found) => {
@@ -477,12 +478,12 @@ impl ActionPatterns {
     }
 
     /// One action per region, named by an action the documents spell out where the region
-    /// has one.
-    fn representatives(&self) -> Vec<String> {
-        let witnesses = match regions::string_regions(&self.patterns) {
-            Ok(witnesses) => witnesses,
-            // Too many regions to enumerate: the spelled-out actions still find most differences.
-            Err(_) => Vec::new(),
+    /// has one; and why the list may miss some region, if it may.
+    fn representatives(&self) -> (Vec<String>, Option<String>) {
+        let (witnesses, incomplete) = match regions::string_regions(&self.patterns) {
+            Ok(witnesses) => (witnesses, None),
+            // The spelled-out actions may still show new access, but cannot prove its absence.
+            Err(e) => (Vec::new(), Some(format!("action patterns: {e}"))),
         };
         let mut seen: BTreeSet<Vec<bool>> = BTreeSet::new();
         let mut out = Vec::new();
@@ -491,7 +492,7 @@ impl ActionPatterns {
                 out.push(action);
             }
         }
-        out
+        (out, incomplete)
     }
 
     /// A real action alike to `action`, if the bundled policies name one: of a service the
