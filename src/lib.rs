@@ -58,6 +58,7 @@
 //! assert_eq!(evaluate(&request, &policies).decision, Decision::Allowed);
 //! ```
 
+pub mod change;
 pub mod compare;
 pub mod eval;
 pub mod graph;
@@ -72,3 +73,4 @@ pub mod simulate;
 pub mod smt;
 pub mod snapshot;
 pub mod synthetic;
+pub mod whatif;

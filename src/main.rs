@@ -82,6 +82,36 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: TextOrJson,
     },
+    /// Apply a change to a copy of the model and show each answer before and after.
+    WhatIf {
+        /// A snapshot folder; repeat for several accounts. With --proofs, the proof file's own
+        /// accounts are used when none is given.
+        #[arg(long = "account", value_name = "DIR")]
+        accounts: Vec<PathBuf>,
+        /// The change file (JSON; see the README for its operations).
+        #[arg(long, value_name = "CHANGE.json")]
+        change: PathBuf,
+        /// Ask every proof of this file.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["principal", "action", "resource"])]
+        proofs: Option<PathBuf>,
+        /// Ask `can` for this user or role; without it, ask `who-can`.
+        #[arg(long)]
+        principal: Option<String>,
+        /// The action, such as s3:PutObject.
+        #[arg(long, required_unless_present = "proofs")]
+        action: Option<String>,
+        /// The resource pattern (`*` and `?` as in IAM).
+        #[arg(long, required_unless_present = "proofs")]
+        resource: Option<String>,
+        /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
+        #[arg(long = "context", value_name = "KEY=VALUE")]
+        context: Vec<String>,
+        /// Solver timeout per chain, in milliseconds.
+        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
+        timeout_ms: u32,
+        #[arg(long, value_enum, default_value = "text")]
+        format: TextOrJson,
+    },
     /// Does NEW allow any request that OLD does not? Exit 1 with one such request if so.
     Compare {
         /// The policy in force (identity or resource policy, JSON).
@@ -140,6 +170,27 @@ fn main() -> ExitCode {
             timeout_ms,
             format,
         } => run_prove(&files, timeout_ms, format),
+        Command::WhatIf {
+            accounts,
+            change,
+            proofs,
+            principal,
+            action,
+            resource,
+            context,
+            timeout_ms,
+            format,
+        } => run_what_if(WhatIfArgs {
+            accounts,
+            change,
+            proofs,
+            principal,
+            action,
+            resource,
+            context,
+            timeout_ms,
+            format,
+        }),
         Command::Compare {
             old,
             new,
@@ -151,6 +202,83 @@ fn main() -> ExitCode {
             principal,
             format,
         } => run_inspect(&accounts, principal.as_deref(), format),
+    }
+}
+
+/// The arguments of `what-if`, gathered.
+struct WhatIfArgs {
+    accounts: Vec<PathBuf>,
+    change: PathBuf,
+    proofs: Option<PathBuf>,
+    principal: Option<String>,
+    action: Option<String>,
+    resource: Option<String>,
+    context: Vec<String>,
+    timeout_ms: u32,
+    format: TextOrJson,
+}
+
+fn run_what_if(args: WhatIfArgs) -> ExitCode {
+    use iamproof::whatif::{what_if, what_if_text, Questions};
+    let proof_file = match args.proofs.as_deref().map(iamproof::query::prove::read) {
+        Some(Ok(file)) => Some(file),
+        Some(Err(e)) => return report(&e),
+        None => None,
+    };
+    let accounts = match (&proof_file, args.accounts.is_empty()) {
+        (Some(file), true) => file.accounts.clone(),
+        (None, true) => return usage_error("what-if needs --account, or --proofs with accounts"),
+        _ => args.accounts.clone(),
+    };
+    let (model, context) = match load_question_inputs(&accounts, &args.context) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let change = match iamproof::change::read(&args.change) {
+        Ok(change) => change,
+        Err(e) => return report(&e),
+    };
+    let changed = match iamproof::change::apply(&model, &change) {
+        Ok(changed) => changed,
+        Err(e) => return report(&e),
+    };
+    let questions = match (proof_file, args.principal) {
+        (Some(file), _) => Questions::Proofs(file),
+        (None, Some(principal)) => Questions::Can(iamproof::query::Question {
+            principal,
+            action: args.action.unwrap_or_default(),
+            resource: args.resource.unwrap_or_default(),
+            context,
+        }),
+        (None, None) => Questions::WhoCan {
+            action: args.action.unwrap_or_default(),
+            resource: args.resource.unwrap_or_default(),
+            context,
+        },
+    };
+    let outcome = match what_if(
+        &model,
+        &changed,
+        &change,
+        &questions,
+        question_options(args.timeout_ms),
+    ) {
+        Ok(outcome) => outcome,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    match args.format {
+        TextOrJson::Text => emit(&what_if_text(&outcome)),
+        TextOrJson::Json => emit(&format!(
+            "{:#}\n",
+            serde_json::to_value(&outcome).expect("a what-if serializes")
+        )),
+    }
+    if outcome.fails_after {
+        ExitCode::from(1)
+    } else if outcome.unknown_after {
+        ExitCode::from(EXIT_UNDECIDED)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -236,10 +236,15 @@ pub fn check(file: &ProofFile, options: Options) -> Result<Vec<ProofResult>, Inp
             _ => e,
         }
     })?;
-    let engine = Engine::new(&model, options);
+    check_on(&Engine::new(&model, options), file)
+}
+
+/// Checks every proof of a file with an engine over a model already loaded (for `what-if`,
+/// a changed one).
+pub fn check_on(engine: &Engine, file: &ProofFile) -> Result<Vec<ProofResult>, InputError> {
     file.proofs
         .iter()
-        .map(|proof| check_one(&engine, file, proof))
+        .map(|proof| check_one(engine, file, proof))
         .collect()
 }
 

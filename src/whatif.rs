@@ -1,0 +1,232 @@
+//! `what-if`: the answers to some questions before and after a change, side by side.
+//!
+//! The change is applied to a copy of the model ([`crate::change`]); each question is put to an
+//! engine over the model as it is and to one over the changed model, and every answer keeps
+//! its witness, so new access comes with the chain that proves it and lost access with the hop
+//! that now blocks it.
+
+use crate::change::ChangeFile;
+use crate::model::Model;
+use crate::policy::Context;
+use crate::query::prove::{self, ProofFile, Status};
+use crate::query::{Answer, Engine, Options, QueryError, Question, Verdict};
+use crate::report::{answer_text, verdict_word};
+use serde::Serialize;
+
+/// What to ask before and after.
+pub enum Questions {
+    Proofs(ProofFile),
+    Can(Question),
+    WhoCan {
+        action: String,
+        resource: String,
+        context: Context,
+    },
+}
+
+/// One question's answers before and after the change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// The question in words (a proof's name, or principal, action and resource).
+    pub question: String,
+    /// A verdict (`reachable`, ...) or, for proofs, a status (`holds`, ...).
+    pub before: String,
+    pub after: String,
+    pub changed: bool,
+    /// The answers after the change: the witness of new access, or what now blocks it.
+    pub answers_after: Vec<Answer>,
+}
+
+/// The outcome of a what-if question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WhatIf {
+    pub change: String,
+    pub description: Option<String>,
+    pub edits: Vec<String>,
+    pub items: Vec<Item>,
+    /// For proofs: whether some proof fails after the change.
+    pub fails_after: bool,
+    /// Whether some answer after the change is `unknown`.
+    pub unknown_after: bool,
+}
+
+/// Asks `questions` of `model` before and after `change`.
+pub fn what_if(
+    model: &Model,
+    changed: &Model,
+    change: &ChangeFile,
+    questions: &Questions,
+    options: Options,
+) -> Result<WhatIf, WhatIfError> {
+    let before = Engine::new(model, options);
+    let after = Engine::new(changed, options);
+    let items = match questions {
+        Questions::Proofs(file) => proof_items(&before, &after, file)?,
+        Questions::Can(question) => vec![can_item(&before, &after, question)?],
+        Questions::WhoCan {
+            action,
+            resource,
+            context,
+        } => who_can_items(&before, &after, action, resource, context)?,
+    };
+    let fails_after = matches!(questions, Questions::Proofs(_))
+        && items
+            .iter()
+            .any(|item| item.after.starts_with(status_word(Status::Fails)));
+    let unknown_after = items
+        .iter()
+        .any(|item| item.after.starts_with("unknown") || item.answers_after.iter().any(is_unknown));
+    Ok(WhatIf {
+        change: change.file.clone(),
+        description: change.description.clone(),
+        edits: change.edits.iter().map(|e| e.edit.summary()).collect(),
+        items,
+        fails_after,
+        unknown_after,
+    })
+}
+
+/// A question that cannot be asked.
+#[derive(Debug, thiserror::Error)]
+pub enum WhatIfError {
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+}
+
+fn is_unknown(answer: &Answer) -> bool {
+    answer.verdict == Verdict::Unknown
+}
+
+fn can_item(before: &Engine, after: &Engine, question: &Question) -> Result<Item, QueryError> {
+    let (was, now) = (before.can(question)?, after.can(question)?);
+    Ok(Item {
+        question: format!(
+            "{} -> {} on {}",
+            question.principal, question.action, question.resource
+        ),
+        before: verdict_word(was.verdict).into(),
+        after: verdict_word(now.verdict).into(),
+        changed: was.verdict != now.verdict,
+        answers_after: vec![now],
+    })
+}
+
+/// One item per principal that can (or may) before or after; those that cannot on both sides
+/// are left out, as `who-can` leaves them out.
+fn who_can_items(
+    before: &Engine,
+    after: &Engine,
+    action: &str,
+    resource: &str,
+    context: &Context,
+) -> Result<Vec<Item>, QueryError> {
+    let was = before.who_can(action, resource, context)?;
+    let now = after.who_can(action, resource, context)?;
+    let mut principals: Vec<&str> = was
+        .iter()
+        .chain(&now)
+        .map(|a| a.query.principal.as_str())
+        .collect();
+    principals.sort_unstable();
+    principals.dedup();
+    let verdict_of = |answers: &[Answer], principal: &str| {
+        answers
+            .iter()
+            .find(|a| a.query.principal == principal)
+            .cloned()
+    };
+    Ok(principals
+        .into_iter()
+        .map(|principal| {
+            let before = verdict_of(&was, principal).map(|a| a.verdict);
+            let after = verdict_of(&now, principal);
+            let word = |v: Option<Verdict>| verdict_word(v.unwrap_or(Verdict::Unreachable));
+            Item {
+                question: format!("{principal} -> {action} on {resource}"),
+                before: word(before).into(),
+                after: word(after.as_ref().map(|a| a.verdict)).into(),
+                changed: before != after.as_ref().map(|a| a.verdict),
+                answers_after: after.into_iter().collect(),
+            }
+        })
+        .collect())
+}
+
+fn proof_items(
+    before: &Engine,
+    after: &Engine,
+    file: &ProofFile,
+) -> Result<Vec<Item>, crate::input::InputError> {
+    let was = prove::check_on(before, file)?;
+    let now = prove::check_on(after, file)?;
+    Ok(was
+        .into_iter()
+        .zip(now)
+        .map(|(was, now)| Item {
+            question: now.name.clone(),
+            before: proof_outcome(&was),
+            after: proof_outcome(&now),
+            changed: was.status != now.status
+                || principals(&was.answers) != principals(&now.answers),
+            answers_after: now.answers,
+        })
+        .collect())
+}
+
+/// A proof's status, with the verdict it rests on when it asks one question.
+fn proof_outcome(result: &prove::ProofResult) -> String {
+    let status = status_word(result.status);
+    match (&result.expect, result.answers.as_slice()) {
+        (prove::Expectation::Only(_), _) | (_, []) => status.to_string(),
+        (_, [answer, ..]) => format!("{status} ({})", verdict_word(answer.verdict)),
+    }
+}
+
+/// The principals a proof's answers speak of: for `only` proofs, who else can.
+fn principals(answers: &[Answer]) -> Vec<&str> {
+    answers.iter().map(|a| a.query.principal.as_str()).collect()
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Holds => "holds",
+        Status::Fails => "fails",
+        Status::Unknown => "unknown",
+    }
+}
+
+/// The what-if as text: the change, then one line per question (changed ones marked), with the
+/// witness of each new access and the reason for each loss.
+pub fn what_if_text(what_if: &WhatIf) -> String {
+    let mut out = format!("what-if {}", what_if.change);
+    if let Some(description) = &what_if.description {
+        out.push_str(&format!(": {description}"));
+    }
+    out.push('\n');
+    for (i, edit) in what_if.edits.iter().enumerate() {
+        out.push_str(&format!("  {}. {edit}\n", i + 1));
+    }
+    out.push('\n');
+    for item in &what_if.items {
+        let mark = if item.changed { "CHANGED" } else { "same   " };
+        out.push_str(&format!(
+            "{mark}  {}: {} -> {}\n",
+            item.question, item.before, item.after
+        ));
+        if item.changed {
+            for answer in &item.answers_after {
+                for line in answer_text(answer).lines() {
+                    out.push_str(&format!("         {line}\n"));
+                }
+            }
+        }
+    }
+    let changed = what_if.items.iter().filter(|i| i.changed).count();
+    out.push_str(&format!(
+        "{} answers, {changed} changed\n",
+        what_if.items.len()
+    ));
+    out
+}
