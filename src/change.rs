@@ -678,3 +678,137 @@ impl Edit {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn default_model() -> Model {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/mediaconvert-default");
+        crate::snapshot::load(&[dir]).expect("the example model loads")
+    }
+
+    fn change(edits: Vec<Edit>) -> ChangeFile {
+        ChangeFile {
+            file: "change.json".into(),
+            description: None,
+            edits: edits
+                .into_iter()
+                .enumerate()
+                .map(|(i, edit)| Located {
+                    edit,
+                    path: format!("changes[{i}]"),
+                })
+                .collect(),
+        }
+    }
+
+    const ANALYST: &str = "arn:aws:iam::111122223333:user/analyst";
+    const EDITORS: &str = "arn:aws:iam::111122223333:group/media-editors";
+    const ALLOW_ALL: &str =
+        r#"{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+
+    fn policy() -> Policy {
+        Policy::from_json_text(ALLOW_ALL).unwrap()
+    }
+
+    #[test]
+    fn group_membership_brings_the_group_policies() {
+        let model = default_model();
+        let changed = apply(
+            &model,
+            &change(vec![Edit::AddUserToGroup {
+                user: ANALYST.into(),
+                group: EDITORS.into(),
+            }]),
+        )
+        .unwrap();
+        let groups = |m: &Model| m.effective_policies(ANALYST).unwrap().groups;
+        assert!(groups(&model).is_empty());
+        assert_eq!(groups(&changed), vec![EDITORS.to_string()]);
+        let removed = apply(
+            &changed,
+            &change(vec![Edit::RemoveUserFromGroup {
+                user: ANALYST.into(),
+                group: EDITORS.into(),
+            }]),
+        )
+        .unwrap();
+        assert!(groups(&removed).is_empty());
+    }
+
+    #[test]
+    fn a_created_managed_policy_can_be_attached_and_bound() {
+        let arn = "arn:aws:iam::111122223333:policy/teams/Everything";
+        let changed = apply(
+            &default_model(),
+            &change(vec![
+                Edit::PutManagedPolicy {
+                    arn: arn.into(),
+                    policy: policy(),
+                },
+                Edit::AttachPolicy {
+                    principal: ANALYST.into(),
+                    policy_arn: arn.into(),
+                },
+                Edit::PutPermissionsBoundary {
+                    principal: ANALYST.into(),
+                    policy_arn: arn.into(),
+                },
+            ]),
+        )
+        .unwrap();
+        let effective = changed.effective_policies(ANALYST).unwrap();
+        assert!(effective.identity.iter().any(|p| p.policy.name == arn));
+        assert_eq!(effective.boundary_arn.as_deref(), Some(arn));
+        assert!(effective.is_complete());
+        assert_eq!(changed.managed_policies[arn].path, "/teams/");
+    }
+
+    #[test]
+    fn edits_aws_would_refuse_are_refused_with_their_path() {
+        let model = default_model();
+        let refused = |edit: Edit| apply(&model, &change(vec![edit])).unwrap_err();
+        let attached = refused(Edit::DeleteManagedPolicy {
+            arn: "arn:aws:iam::111122223333:policy/FinanceReadOnly".into(),
+        });
+        assert_eq!(attached.path, "changes[0]");
+        assert!(attached.message.contains("detach it first"), "{attached}");
+        let managed = refused(Edit::PutManagedPolicy {
+            arn: "arn:aws:iam::aws:policy/AmazonS3FullAccess".into(),
+            policy: policy(),
+        });
+        assert!(managed.message.contains("AWS managed"), "{managed}");
+        let key = refused(Edit::PutKeyPolicy {
+            key: "no-such-key".into(),
+            policy: policy(),
+        });
+        assert!(key.message.contains("no KMS key"), "{key}");
+        let unknown = refused(Edit::AttachPolicy {
+            principal: ANALYST.into(),
+            policy_arn: "arn:aws:iam::111122223333:policy/Nowhere".into(),
+        });
+        assert!(unknown.message.contains("put_managed_policy"), "{unknown}");
+    }
+
+    #[test]
+    fn bucket_policies_are_put_and_deleted() {
+        let model = default_model();
+        let changed = apply(
+            &model,
+            &change(vec![Edit::DeleteBucketPolicy {
+                bucket: "finance".into(),
+            }]),
+        )
+        .unwrap();
+        assert!(model.buckets["finance"].policy.is_some());
+        assert!(changed.buckets["finance"].policy.is_none());
+        let again = apply(
+            &changed,
+            &change(vec![Edit::DeleteBucketPolicy {
+                bucket: "arn:aws:s3:::finance".into(),
+            }]),
+        );
+        assert!(again.unwrap_err().message.contains("has no bucket policy"));
+    }
+}

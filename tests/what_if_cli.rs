@@ -1,0 +1,202 @@
+//! `iamproof what-if` on the example models: each answer before and after a change, the change
+//! marked, new access with its witness chain, lost access with the hop that now blocks it, the
+//! exit codes of the command-line contract, and change files that cannot apply (exit 2, with the
+//! file and the JSON path of the edit).
+
+mod common;
+
+use common::iamproof;
+use serde_json::Value;
+
+const DEFAULT: &str = "models/mediaconvert-default";
+const LEAST: &str = "models/mediaconvert-least-privilege";
+const EDITOR: &str = "arn:aws:iam::111122223333:user/editor";
+const SCOPE: &str = "changes/scope-default-role.json";
+
+fn what_if(account: &str, change: &str, question: &[&str], format: &str) -> common::Run {
+    let mut args = vec![
+        "what-if",
+        "--account",
+        account,
+        "--change",
+        change,
+        "--format",
+        format,
+    ];
+    args.extend_from_slice(question);
+    iamproof(&args)
+}
+
+fn items(run: &common::Run) -> Vec<Value> {
+    let outcome: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", run.stdout, run.stderr));
+    outcome["items"].as_array().expect("items").clone()
+}
+
+fn fixture(name: &str) -> String {
+    format!("tests/fixtures/changes/{name}.json")
+}
+
+/// The headline: scoping the default role's S3 access takes finance away from the editor and
+/// leaves publishing to media-out alone.
+#[test]
+fn scoping_the_default_role_blocks_finance_but_not_publishing() {
+    for (resource, before, after) in [
+        ("arn:aws:s3:::finance/*", "reachable", "unreachable"),
+        ("arn:aws:s3:::media-out/*", "reachable", "reachable"),
+    ] {
+        let question = [
+            "--principal",
+            EDITOR,
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            resource,
+        ];
+        let run = what_if(DEFAULT, SCOPE, &question, "json");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let items = items(&run);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["before"], before, "{resource}");
+        assert_eq!(items[0]["after"], after, "{resource}");
+        assert_eq!(items[0]["changed"], before != after);
+    }
+}
+
+/// The proofs of the default model, asked before and after: the proofs that rest on the role's
+/// full S3 access now fail, so the exit code is 1, as `prove` would give after the change.
+#[test]
+fn proofs_before_and_after_are_pinned() {
+    let run = what_if(
+        DEFAULT,
+        SCOPE,
+        &["--proofs", "proofs/mediaconvert-default.json"],
+        "text",
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    insta::assert_snapshot!("what_if_scope_default_role_proofs", run.stdout);
+    let again = what_if(
+        DEFAULT,
+        SCOPE,
+        &["--proofs", "proofs/mediaconvert-default.json"],
+        "text",
+    );
+    assert_eq!(run.stdout, again.stdout, "what-if output is deterministic");
+}
+
+/// New access comes with its witness chain, and the chain ends with the question's action.
+#[test]
+fn new_access_shows_its_witness() {
+    let question = [
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ];
+    let change = fixture("attach-full-s3");
+    let run = what_if(LEAST, &change, &question, "json");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items(&run);
+    assert_eq!(
+        (items[0]["before"].as_str(), items[0]["after"].as_str()),
+        (Some("unreachable"), Some("reachable"))
+    );
+    let chain = items[0]["answers_after"][0]["chain"]
+        .as_array()
+        .expect("a chain");
+    let last = chain.last().expect("at least one hop");
+    assert_eq!(last["action"], "s3:PutObject");
+    assert!(last["resource"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:s3:::finance/"));
+    let text = what_if(LEAST, &change, &question, "text");
+    insta::assert_snapshot!("what_if_attach_full_s3", text.stdout);
+}
+
+/// Edits of a trust policy and of a bucket policy take access away; `who-can` mode lists
+/// every principal whose answer moved.
+#[test]
+fn trust_and_bucket_policy_edits_take_access_away() {
+    let publish = [
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+    ];
+    let mut editor_publish = vec!["--principal", EDITOR];
+    editor_publish.extend_from_slice(&publish);
+    let run = what_if(
+        LEAST,
+        &fixture("trust-without-mediaconvert"),
+        &editor_publish,
+        "json",
+    );
+    let trust = items(&run);
+    assert_eq!(trust[0]["before"], "reachable");
+    assert_eq!(trust[0]["after"], "unreachable");
+    let reason = trust[0]["answers_after"][0]["reason"].as_str().unwrap();
+    assert!(reason.contains("closest path"), "{reason}");
+
+    let run = what_if(LEAST, &fixture("deny-in-bucket-policy"), &publish, "json");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let bucket = items(&run);
+    let who_could = iamproof(&[
+        "who-can",
+        "--account",
+        LEAST,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+        "--format",
+        "json",
+    ]);
+    let who: Value = serde_json::from_str(&who_could.stdout).unwrap();
+    let before: Vec<&str> = who["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["principal"].as_str().unwrap())
+        .collect();
+    let listed: Vec<&str> = bucket
+        .iter()
+        .map(|i| i["question"].as_str().unwrap().split(' ').next().unwrap())
+        .collect();
+    assert_eq!(listed, before, "what-if lists who could before");
+    assert!(bucket
+        .iter()
+        .all(|i| i["before"] == "reachable" && i["after"] == "unreachable"));
+}
+
+/// Change files that cannot apply: exit 2, the file and the JSON path of the edit.
+#[test]
+fn bad_change_files_are_named() {
+    let mut messages = String::new();
+    for name in [
+        "bad-empty",
+        "bad-unknown-operation",
+        "bad-missing-principal",
+        "bad-not-attached",
+        "bad-policy",
+        "bad-missing-policy-file",
+    ] {
+        let run = what_if(
+            LEAST,
+            &fixture(name),
+            &["--action", "s3:PutObject", "--resource", "*"],
+            "text",
+        );
+        assert_eq!(run.code, 2, "{name}: {}", run.stdout);
+        assert!(run.stdout.is_empty(), "{name}");
+        assert!(
+            run.stderr.contains(&fixture(name)),
+            "{name}: {}",
+            run.stderr
+        );
+        messages.push_str(&run.stderr);
+    }
+    insta::assert_snapshot!("what_if_bad_change_files", messages);
+}
