@@ -23,10 +23,10 @@
 //! | [`graph`] | the delegation graph: who may assume or pass which role, from cheap filters that only over-approximate |
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
 //! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors ([`query::chain`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |
-//! | [`report`] | answers, who-can lists and proof results as text and JSON |
+//! | [`report`] | answers, who-can lists and proof results as text and JSON; proof results for CI as JUnit XML ([`report::junit`]) and SARIF 2.1.0 ([`report::sarif`]), placed on the lines of proof and snapshot files by [`report::locate`] |
 //!
 //! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2, failed
-//! proofs to 1 and unknown answers to 3.
+//! proofs to 1 and unknown answers to 3, whatever the output format.
 
 //! # Invariants
 //! - One semantics: [`eval::evaluate`] is the reference. The formulas of [`smt::encode`] test

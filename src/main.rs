@@ -24,6 +24,15 @@ enum TextOrJson {
     Json,
 }
 
+/// `prove` also speaks the report formats of CI: JUnit test reports and SARIF code scanning.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ProveFormat {
+    Text,
+    Json,
+    Junit,
+    Sarif,
+}
+
 /// What `can` and `who-can` share: the snapshots and the question.
 #[derive(clap::Args)]
 struct QuestionArgs {
@@ -80,7 +89,7 @@ enum Command {
         #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
         timeout_ms: u32,
         #[arg(long, value_enum, default_value = "text")]
-        format: TextOrJson,
+        format: ProveFormat,
     },
     /// Apply a change to a copy of the model and show each answer before and after.
     WhatIf {
@@ -444,20 +453,30 @@ fn run_who_can(args: &QuestionArgs) -> ExitCode {
     }
 }
 
-fn run_prove(files: &[PathBuf], timeout_ms: u32, format: TextOrJson) -> ExitCode {
+fn run_prove(files: &[PathBuf], timeout_ms: u32, format: ProveFormat) -> ExitCode {
     use iamproof::query::prove;
     let options = question_options(timeout_ms);
+    let mut proof_files = Vec::new();
     let mut results = Vec::new();
     for file in files {
-        let checked = prove::read(file).and_then(|proof_file| prove::check(&proof_file, options));
+        let checked = prove::read(file).and_then(|proof_file| {
+            let checked = prove::check(&proof_file, options);
+            proof_files.push(proof_file);
+            checked
+        });
         match checked {
             Ok(mut file_results) => results.append(&mut file_results),
             Err(e) => return report(&e),
         }
     }
     match format {
-        TextOrJson::Text => emit(&iamproof::report::proofs_text(&results)),
-        TextOrJson::Json => emit(&format!("{:#}\n", iamproof::report::proofs_json(&results))),
+        ProveFormat::Text => emit(&iamproof::report::proofs_text(&results)),
+        ProveFormat::Json => emit(&format!("{:#}\n", iamproof::report::proofs_json(&results))),
+        ProveFormat::Junit => emit(&iamproof::report::junit::render(&results)),
+        ProveFormat::Sarif => emit(&format!(
+            "{:#}\n",
+            iamproof::report::sarif::render(&proof_files, &results)
+        )),
     }
     if results.iter().any(|r| r.status == prove::Status::Fails) {
         ExitCode::from(1)
