@@ -24,6 +24,7 @@
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
 //! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors ([`query::chain`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |
 //! | [`report`] | answers, who-can lists and proof results as text and JSON |
+//! | [`diagram`] | `graph`: pictures of who reaches which buckets and keys, drawn from verified `who-can` witnesses, with look-alike nodes merged; Graphviz dot, Mermaid and JSON |
 //!
 //! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2, failed
 //! proofs to 1 and unknown answers to 3.
@@ -58,6 +59,7 @@
 //! assert_eq!(evaluate(&request, &policies).decision, Decision::Allowed);
 //! ```
 
+pub mod diagram;
 pub mod eval;
 pub mod graph;
 pub mod input;
