@@ -13,6 +13,11 @@
 //! a principal that reaches a resource directly is not also drawn reaching it through a role.
 //! Answers the verifier could not decide appear as dashed edges marked `unknown`.
 //!
+//! Paths are joined at nodes, so a node must stand for one actor of the search: a role acting
+//! in MediaConvert jobs is drawn apart from the role's own sessions unless both reach the same
+//! actions on the same nodes; otherwise the job's way in would join the role's own reach into
+//! a path no witness backs.
+//!
 //! Real accounts have hundreds of principals, so nodes of one kind with exactly the same
 //! incoming and outgoing edges are drawn as one node ("3 users: alice, bob, carol"). Merging
 //! such nodes never creates a path that was not there. Edges between the same two nodes are
@@ -187,14 +192,27 @@ impl NodeRef {
         }
     }
 
+    /// A role acting in MediaConvert jobs, which the engine keeps apart from the role's own
+    /// sessions (see [`Drawing::settle_jobs`]).
+    fn job(role: &str) -> NodeRef {
+        NodeRef {
+            kind: NodeKind::Role,
+            member: role.to_string(),
+            via: Some(JOB.to_string()),
+        }
+    }
+
     fn id(&self) -> String {
         let kind = self.kind.word(false);
         match &self.via {
-            Some(via) => format!("{kind}:{}/{via}", self.member),
+            Some(via) => format!("{kind}:{}#{via}", self.member),
             None => format!("{kind}:{}", self.member),
         }
     }
 }
+
+/// What marks a role acting in MediaConvert jobs.
+const JOB: &str = "job";
 
 /// Draws the picture of `scope`.
 pub fn build(engine: &Engine, scope: &Scope) -> Result<Diagram, DiagramError> {
@@ -354,7 +372,11 @@ impl Drawing {
                 _ => (vec![link], link.action.clone()),
             };
             let last = links[links.len() - 1];
-            let to = if last.action.eq_ignore_ascii_case("iam:PassRole") {
+            let service_assumes = from.kind == NodeKind::Service
+                && last.action.eq_ignore_ascii_case("sts:AssumeRole");
+            let to = if service_assumes {
+                NodeRef::job(&role_of(model, &last.resource))
+            } else if last.action.eq_ignore_ascii_case("iam:PassRole") {
                 let role = role_of(model, &last.resource);
                 NodeRef {
                     kind: NodeKind::Service,
@@ -411,7 +433,48 @@ impl Drawing {
         }
     }
 
-    fn finish(self, model: &Model, multi_account: bool) -> Diagram {
+    /// A job acts with its role but the engine reaches it as a separate actor: it makes only
+    /// what a job makes, under the service's session. Drawing both as one role node would join
+    /// the job's way in to the role's own reach (or the reverse) into a path no witness backs,
+    /// so they are one node only when they reach the same actions on the same nodes.
+    fn settle_jobs(&mut self) {
+        let reach = |edges: &BTreeMap<(NodeRef, NodeRef), BTreeSet<Hop>>, node: &NodeRef| {
+            edges
+                .iter()
+                .filter(|((from, _), _)| from == node)
+                .flat_map(|((_, to), hops)| {
+                    hops.iter().map(move |h| (to.clone(), h.action.clone()))
+                })
+                .collect::<BTreeSet<_>>()
+        };
+        let jobs: Vec<NodeRef> = self
+            .nodes
+            .iter()
+            .filter(|n| n.kind == NodeKind::Role && n.via.is_some())
+            .cloned()
+            .collect();
+        for job in jobs {
+            let own = NodeRef::new(NodeKind::Role, &job.member);
+            let alike =
+                !self.nodes.contains(&own) || reach(&self.edges, &job) == reach(&self.edges, &own);
+            if !alike {
+                continue;
+            }
+            self.nodes.remove(&job);
+            self.nodes.insert(own.clone());
+            let rename = |n: NodeRef| if n == job { own.clone() } else { n };
+            let old = std::mem::take(&mut self.edges);
+            for ((from, to), hops) in old {
+                self.edges
+                    .entry((rename(from), rename(to)))
+                    .or_default()
+                    .extend(hops);
+            }
+        }
+    }
+
+    fn finish(mut self, model: &Model, multi_account: bool) -> Diagram {
+        self.settle_jobs();
         let mut nodes: BTreeMap<String, Node> = self
             .nodes
             .iter()
@@ -538,6 +601,10 @@ fn principal_node(model: &Model, principal: &str) -> NodeRef {
         return NodeRef::new(NodeKind::Role, principal);
     }
     if let Some(role) = session_role(model, principal) {
+        let session = principal.rsplit('/').next().unwrap_or_default();
+        if session == mediaconvert::SESSION_NAME {
+            return NodeRef::job(&role);
+        }
         return NodeRef::new(NodeKind::Role, &role);
     }
     NodeRef::new(NodeKind::Outside, "*")
@@ -629,10 +696,13 @@ fn short_name(model: &Model, node: &NodeRef, multi_account: bool) -> String {
             None,
         ),
         NodeKind::Role => (
-            model
-                .roles
-                .get(member)
-                .map(|r| (r.name.clone(), r.account.clone())),
+            model.roles.get(member).map(|r| {
+                let name = match node.via {
+                    Some(_) => format!("{}\nin MediaConvert jobs", r.name),
+                    None => r.name.clone(),
+                };
+                (name, r.account.clone())
+            }),
             None,
         ),
         NodeKind::Bucket if member == "*" => return "a bucket in no snapshot".into(),

@@ -203,6 +203,44 @@ fn look_alike_roles_are_one_node() {
 }
 
 #[test]
+fn jobs_reach_only_what_job_witnesses_show() {
+    // MediaConvertRole's own sessions reach the AWS managed S3 key, but no witness has a job
+    // reach it: the job is drawn apart from the role, so no path runs editor -> job -> key.
+    let picture = graph_json(&["--account", SSE_KMS]);
+    let role = "arn:aws:iam::111122223333:role/MediaConvertRole";
+    let own = node_of(&picture, role).expect("the role is drawn");
+    let service = nodes_of_kind(&picture, "service");
+    assert_eq!(service.len(), 1);
+    let service = service[0]["id"].as_str().expect("an id");
+    let job = picture["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .find(|e| e["from"] == service)
+        .and_then(|e| e["to"].as_str())
+        .expect("MediaConvert assumes the role");
+    assert_ne!(job, own);
+    let s3_key = picture["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["label"] == "key alias/aws/s3")
+        .and_then(|n| n["id"].as_str())
+        .expect("the AWS managed S3 key");
+    assert!(edge(&picture, &own, s3_key).is_some());
+    assert!(edge(&picture, job, s3_key).is_none());
+    assert!(actions(
+        edge(
+            &picture,
+            job,
+            &node_of(&picture, "arn:aws:s3:::secure-out").expect("secure-out")
+        )
+        .expect("the job writes secure-out")
+    )
+    .contains("s3:PutObject"));
+}
+
+#[test]
 fn output_is_byte_identical_from_run_to_run() {
     for format in ["dot", "mermaid", "json"] {
         for model in [DEFAULT, SSE_KMS] {
