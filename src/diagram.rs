@@ -540,22 +540,27 @@ fn merge_alike(
     names: &mut BTreeMap<String, Vec<String>>,
 ) -> bool {
     type Signature = (NodeKind, Vec<(String, Vec<Hop>)>, Vec<(String, Vec<Hop>)>);
+    // One pass over the edges: comparing each node with every edge would be quadratic on
+    // accounts with thousands of principals.
+    let mut outgoing: BTreeMap<&str, Vec<(String, Vec<Hop>)>> = BTreeMap::new();
+    let mut incoming: BTreeMap<&str, Vec<(String, Vec<Hop>)>> = BTreeMap::new();
+    for ((from, to), hops) in edges.iter() {
+        let hops: Vec<Hop> = hops.iter().cloned().collect();
+        outgoing
+            .entry(from)
+            .or_default()
+            .push((to.clone(), hops.clone()));
+        incoming.entry(to).or_default().push((from.clone(), hops));
+    }
     let mut alike: BTreeMap<Signature, Vec<String>> = BTreeMap::new();
     for node in nodes.values().filter(|n| n.kind.groups()) {
-        let outgoing = edges
-            .iter()
-            .filter(|((from, _), _)| *from == node.id)
-            .map(|((_, to), hops)| (to.clone(), hops.iter().cloned().collect()))
-            .collect();
-        let incoming = edges
-            .iter()
-            .filter(|((_, to), _)| *to == node.id)
-            .map(|((from, _), hops)| (from.clone(), hops.iter().cloned().collect()))
-            .collect();
-        alike
-            .entry((node.kind, outgoing, incoming))
-            .or_default()
-            .push(node.id.clone());
+        let id = node.id.as_str();
+        let signature = (
+            node.kind,
+            outgoing.remove(id).unwrap_or_default(),
+            incoming.remove(id).unwrap_or_default(),
+        );
+        alike.entry(signature).or_default().push(node.id.clone());
     }
     let mut renamed: BTreeMap<String, String> = BTreeMap::new();
     for ids in alike.into_values().filter(|ids| ids.len() > 1) {
