@@ -24,6 +24,10 @@
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
 //! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors ([`query::chain`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |
 //! | [`report`] | answers, who-can lists and proof results as text and JSON; proof results for CI as JUnit XML ([`report::junit`]) and SARIF 2.1.0 ([`report::sarif`]), placed on the lines of proof and snapshot files by [`report::locate`] |
+//! | [`change`] | change files: edits named after the AWS APIs that make them, checked and applied to a copy of the model |
+//! | [`whatif`] | `what-if`: answers (`can`, `who-can` or a proof file) before and after a change, side by side |
+//! | [`compare`] | `compare`: does a new policy allow any request an old one does not, with a replayed counterexample |
+//! | [`diagram`] | `graph`: pictures of who reaches which buckets and keys, drawn from verified `who-can` witnesses, with look-alike nodes merged; Graphviz dot, Mermaid and JSON |
 //!
 //! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2, failed
 //! proofs to 1 and unknown answers to 3, whatever the output format.
@@ -60,6 +64,7 @@
 
 pub mod change;
 pub mod compare;
+pub mod diagram;
 pub mod eval;
 pub mod graph;
 pub mod input;

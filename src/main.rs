@@ -145,6 +145,32 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: TextOrJson,
     },
+    /// Draw who reaches which buckets and keys, and through which roles and services; every
+    /// edge is a hop of a verified witness.
+    Graph {
+        /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
+        #[arg(long = "account", value_name = "DIR", required = true)]
+        accounts: Vec<PathBuf>,
+        /// Draw only the paths to resources matching this pattern (`*` and `?` as in IAM).
+        #[arg(long, value_name = "PATTERN")]
+        resource: Option<String>,
+        /// An action to draw; repeat for several. Default: s3:GetObject, s3:PutObject,
+        /// kms:Decrypt and kms:GenerateDataKey (those of the pattern's service).
+        #[arg(long = "action", value_name = "ACTION")]
+        actions: Vec<String>,
+        /// Solver timeout per chain, in milliseconds.
+        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
+        timeout_ms: u32,
+        #[arg(long, value_enum, default_value = "dot")]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
 }
 
 /// Exit code 2: bad input or usage.
@@ -211,6 +237,42 @@ fn main() -> ExitCode {
             principal,
             format,
         } => run_inspect(&accounts, principal.as_deref(), format),
+        Command::Graph {
+            accounts,
+            resource,
+            actions,
+            timeout_ms,
+            format,
+        } => run_graph(&accounts, resource, actions, timeout_ms, format),
+    }
+}
+
+fn run_graph(
+    accounts: &[PathBuf],
+    resource: Option<String>,
+    actions: Vec<String>,
+    timeout_ms: u32,
+    format: GraphFormat,
+) -> ExitCode {
+    let model = match snapshot::load(accounts) {
+        Ok(model) => model,
+        Err(e) => return report(&e),
+    };
+    let engine = iamproof::query::Engine::new(&model, question_options(timeout_ms));
+    let scope = iamproof::diagram::Scope { resource, actions };
+    let diagram = match iamproof::diagram::build(&engine, &scope) {
+        Ok(diagram) => diagram,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    match format {
+        GraphFormat::Dot => emit(&diagram.to_dot()),
+        GraphFormat::Mermaid => emit(&diagram.to_mermaid()),
+        GraphFormat::Json => emit(&format!("{:#}\n", diagram.to_json())),
+    }
+    if diagram.has_unknown() {
+        ExitCode::from(EXIT_UNDECIDED)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
