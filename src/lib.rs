@@ -27,6 +27,7 @@
 //! | [`change`] | change files: edits named after the AWS APIs that make them, checked and applied to a copy of the model |
 //! | [`whatif`] | `what-if`: answers (`can`, `who-can` or a proof file) before and after a change, side by side |
 //! | [`compare`] | `compare`: does a new policy allow any request an old one does not, with a replayed counterexample |
+//! | [`progress`] | the progress of long runs, reported to whoever watches (the command line draws a bar) |
 //! | [`diagram`] | `graph`: pictures of who reaches which buckets and keys, drawn from verified `who-can` witnesses, with look-alike nodes merged; Graphviz dot, Mermaid and JSON |
 //!
 //! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2, failed
@@ -71,6 +72,7 @@ pub mod input;
 pub mod inspect;
 pub mod model;
 pub mod policy;
+pub mod progress;
 pub mod query;
 pub mod report;
 pub mod service;

@@ -1,11 +1,15 @@
 //! The `iamproof` command line: argument parsing and exit codes. The work happens in the library.
 
+mod terminal;
+
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use iamproof::input::{parse_json, InputError};
-use iamproof::{inspect, simulate, snapshot};
+use iamproof::model::Model;
+use iamproof::{inspect, simulate};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use terminal::Ui;
 
 #[derive(Parser)]
 #[command(
@@ -14,6 +18,12 @@ use std::process::ExitCode;
     about = "Proves or refutes who can reach what in AWS accounts"
 )]
 struct Cli {
+    /// Print nothing on standard error but errors: no progress, no notes.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print what was loaded, every loader warning, and how long each stage took.
+    #[arg(long, short, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -189,7 +199,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    match cli.command {
+    let ui = Ui::new(cli.quiet, cli.verbose);
+    let code = run(cli.command, &ui);
+    ui.finish();
+    code
+}
+
+fn run(command: Command, ui: &Ui) -> ExitCode {
+    match command {
         Command::Simulate {
             file,
             batch,
@@ -198,13 +215,13 @@ fn main() -> ExitCode {
         Command::Can {
             principal,
             question,
-        } => run_can(principal, &question),
-        Command::WhoCan { question } => run_who_can(&question),
+        } => run_can(principal, &question, ui),
+        Command::WhoCan { question } => run_who_can(&question, ui),
         Command::Prove {
             files,
             timeout_ms,
             format,
-        } => run_prove(&files, timeout_ms, format),
+        } => run_prove(&files, timeout_ms, format, ui),
         Command::WhatIf {
             accounts,
             change,
@@ -215,17 +232,20 @@ fn main() -> ExitCode {
             context,
             timeout_ms,
             format,
-        } => run_what_if(WhatIfArgs {
-            accounts,
-            change,
-            proofs,
-            principal,
-            action,
-            resource,
-            context,
-            timeout_ms,
-            format,
-        }),
+        } => run_what_if(
+            WhatIfArgs {
+                accounts,
+                change,
+                proofs,
+                principal,
+                action,
+                resource,
+                context,
+                timeout_ms,
+                format,
+            },
+            ui,
+        ),
         Command::Compare {
             old,
             new,
@@ -236,14 +256,14 @@ fn main() -> ExitCode {
             accounts,
             principal,
             format,
-        } => run_inspect(&accounts, principal.as_deref(), format),
+        } => run_inspect(&accounts, principal.as_deref(), format, ui),
         Command::Graph {
             accounts,
             resource,
             actions,
             timeout_ms,
             format,
-        } => run_graph(&accounts, resource, actions, timeout_ms, format),
+        } => run_graph(&accounts, resource, actions, timeout_ms, format, ui),
     }
 }
 
@@ -253,12 +273,13 @@ fn run_graph(
     actions: Vec<String>,
     timeout_ms: u32,
     format: GraphFormat,
+    ui: &Ui,
 ) -> ExitCode {
-    let model = match snapshot::load(accounts) {
+    let model = match ui.load(accounts) {
         Ok(model) => model,
-        Err(e) => return report(&e),
+        Err(code) => return code,
     };
-    let engine = iamproof::query::Engine::new(&model, question_options(timeout_ms));
+    let engine = ui.engine(&model, question_options(timeout_ms));
     let scope = iamproof::diagram::Scope { resource, actions };
     let diagram = match iamproof::diagram::build(&engine, &scope) {
         Ok(diagram) => diagram,
@@ -289,7 +310,7 @@ struct WhatIfArgs {
     format: TextOrJson,
 }
 
-fn run_what_if(args: WhatIfArgs) -> ExitCode {
+fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
     use iamproof::whatif::{what_if, what_if_text, Questions};
     let proof_file = match args.proofs.as_deref().map(iamproof::query::prove::read) {
         Some(Ok(file)) => Some(file),
@@ -301,7 +322,7 @@ fn run_what_if(args: WhatIfArgs) -> ExitCode {
         (None, true) => return usage_error("what-if needs --account, or --proofs with accounts"),
         _ => args.accounts.clone(),
     };
-    let (model, context) = match load_question_inputs(&accounts, &args.context) {
+    let (model, context) = match load_question_inputs(&accounts, &args.context, ui) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
@@ -333,6 +354,7 @@ fn run_what_if(args: WhatIfArgs) -> ExitCode {
         &change,
         &questions,
         question_options(args.timeout_ms),
+        ui,
     ) {
         Ok(outcome) => outcome,
         Err(e) => return usage_error(&e.to_string()),
@@ -401,10 +423,15 @@ fn run_compare(old: &Path, new: &Path, timeout_ms: u32, format: TextOrJson) -> E
     }
 }
 
-fn run_inspect(accounts: &[PathBuf], principal: Option<&str>, format: TextOrJson) -> ExitCode {
-    let model = match snapshot::load(accounts) {
+fn run_inspect(
+    accounts: &[PathBuf],
+    principal: Option<&str>,
+    format: TextOrJson,
+    ui: &Ui,
+) -> ExitCode {
+    let model = match ui.load(accounts) {
         Ok(model) => model,
-        Err(e) => return report(&e),
+        Err(code) => return code,
     };
     let inspection = match inspect::report(&model, principal) {
         Ok(inspection) => inspection,
@@ -445,8 +472,9 @@ const EXIT_UNDECIDED: u8 = 3;
 fn load_question_inputs(
     accounts: &[PathBuf],
     context: &[String],
-) -> Result<(iamproof::model::Model, iamproof::policy::Context), ExitCode> {
-    let model = snapshot::load(accounts).map_err(|e| report(&e))?;
+    ui: &Ui,
+) -> Result<(Model, iamproof::policy::Context), ExitCode> {
+    let model = ui.load(accounts)?;
     let context =
         iamproof::query::parse_context(context).map_err(|e| usage_error(&e.to_string()))?;
     Ok((model, context))
@@ -459,12 +487,12 @@ fn question_options(timeout_ms: u32) -> iamproof::query::Options {
     }
 }
 
-fn run_can(principal: String, args: &QuestionArgs) -> ExitCode {
-    let (model, context) = match load_question_inputs(&args.accounts, &args.context) {
+fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
+    let (model, context) = match load_question_inputs(&args.accounts, &args.context, ui) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = iamproof::query::Engine::new(&model, question_options(args.timeout_ms));
+    let engine = ui.engine(&model, question_options(args.timeout_ms));
     let question = iamproof::query::Question {
         principal,
         action: args.action.clone(),
@@ -487,12 +515,12 @@ fn run_can(principal: String, args: &QuestionArgs) -> ExitCode {
     }
 }
 
-fn run_who_can(args: &QuestionArgs) -> ExitCode {
-    let (model, context) = match load_question_inputs(&args.accounts, &args.context) {
+fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
+    let (model, context) = match load_question_inputs(&args.accounts, &args.context, ui) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = iamproof::query::Engine::new(&model, question_options(args.timeout_ms));
+    let engine = ui.engine(&model, question_options(args.timeout_ms));
     let answers = match engine.who_can(&args.action, &args.resource, &context) {
         Ok(answers) => answers,
         Err(e) => return usage_error(&e.to_string()),
@@ -515,14 +543,15 @@ fn run_who_can(args: &QuestionArgs) -> ExitCode {
     }
 }
 
-fn run_prove(files: &[PathBuf], timeout_ms: u32, format: ProveFormat) -> ExitCode {
+fn run_prove(files: &[PathBuf], timeout_ms: u32, format: ProveFormat, ui: &Ui) -> ExitCode {
     use iamproof::query::prove;
     let options = question_options(timeout_ms);
     let mut proof_files = Vec::new();
     let mut results = Vec::new();
     for file in files {
         let checked = prove::read(file).and_then(|proof_file| {
-            let checked = prove::check(&proof_file, options);
+            let model = ui.loading(|| prove::load(&proof_file))?;
+            let checked = prove::check_on(&ui.engine(&model, options), &proof_file);
             proof_files.push(proof_file);
             checked
         });

@@ -57,9 +57,10 @@ pub fn what_if(
     change: &ChangeFile,
     questions: &Questions,
     options: Options,
+    progress: &dyn crate::progress::Progress,
 ) -> Result<WhatIf, WhatIfError> {
-    let before = Engine::new(model, options);
-    let after = Engine::new(changed, options);
+    let before = Engine::new(model, options).with_progress(progress);
+    let after = Engine::new(changed, options).with_progress(progress);
     let items = match questions {
         Questions::Proofs(file) => proof_items(&before, &after, file)?,
         Questions::Can(question) => vec![can_item(&before, &after, question)?],

@@ -16,7 +16,7 @@ const MIXED: &str = "tests/fixtures/proofs/ci/mixed-outcomes.json";
 const ALL_HOLD: &str = "tests/fixtures/proofs/base.json";
 
 fn sarif_of(file: &str) -> (i32, Value) {
-    let run = iamproof(&["prove", file, "--format", "sarif"]);
+    let run = iamproof(&["prove", file, "--format", "sarif", "--quiet"]);
     assert!(run.stderr.is_empty(), "{file}: {}", run.stderr);
     let log = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{file}: not JSON ({e}): {}", run.stdout));
@@ -72,7 +72,7 @@ fn line_of(file: &str, needle: &str) -> usize {
 
 #[test]
 fn junit_report_reads_back_with_a_junit_parser() {
-    let run = iamproof(&["prove", MIXED, "--format", "junit"]);
+    let run = iamproof(&["prove", MIXED, "--format", "junit", "--quiet"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     insta::assert_snapshot!("junit_mixed_outcomes", run.stdout);

@@ -136,6 +136,8 @@ pub struct Engine<'m> {
     pub(crate) targets: std::cell::RefCell<TargetMemo>,
     /// Solved steps and final requests, shared by the questions of one run.
     pub(crate) solutions: std::cell::RefCell<std::collections::HashMap<String, chain::SolveResult>>,
+    /// Who watches long runs (`who-can`, proof files).
+    pub(crate) progress: &'m dyn crate::progress::Progress,
 }
 
 impl<'m> Engine<'m> {
@@ -148,7 +150,14 @@ impl<'m> Engine<'m> {
             may_grant: Default::default(),
             solutions: Default::default(),
             targets: Default::default(),
+            progress: &crate::progress::Silent,
         }
+    }
+
+    /// The engine, reporting the progress of long runs to `progress`.
+    pub fn with_progress(mut self, progress: &'m dyn crate::progress::Progress) -> Engine<'m> {
+        self.progress = progress;
+        self
     }
 
     fn check_question(&self, question: &Question) -> Result<(), QueryError> {
@@ -281,6 +290,18 @@ impl Engine<'_> {
         resource: &str,
         context: &Context,
     ) -> Result<Vec<Answer>, QueryError> {
+        self.who_can_reporting(action, resource, context, true)
+    }
+
+    /// `who-can`, reporting its progress as a stage of its own or (inside a larger run such as
+    /// a proof file) not at all.
+    pub(crate) fn who_can_reporting(
+        &self,
+        action: &str,
+        resource: &str,
+        context: &Context,
+        report: bool,
+    ) -> Result<Vec<Answer>, QueryError> {
         let mut out = Vec::new();
         let principals: Vec<&String> = self
             .model
@@ -288,6 +309,12 @@ impl Engine<'_> {
             .keys()
             .chain(self.model.roles.keys())
             .collect();
+        if report {
+            self.progress.stage(
+                &format!("who-can {action} on {resource}"),
+                Some(principals.len() as u64),
+            );
+        }
         for principal in principals {
             let question = Question {
                 principal: principal.clone(),
@@ -296,6 +323,9 @@ impl Engine<'_> {
                 context: context.clone(),
             };
             let answer = self.can_quietly(&question)?;
+            if report {
+                self.progress.step();
+            }
             if answer.verdict != Verdict::Unreachable {
                 out.push(answer);
             }

@@ -221,7 +221,13 @@ fn describe(value: &Value) -> String {
 
 /// Checks every proof of a file against its snapshots.
 pub fn check(file: &ProofFile, options: Options) -> Result<Vec<ProofResult>, InputError> {
-    let model = crate::snapshot::load(&file.accounts).map_err(|e| {
+    let model = load(file)?;
+    check_on(&Engine::new(&model, options), file)
+}
+
+/// The snapshots a proof file names, loaded.
+pub fn load(file: &ProofFile) -> Result<crate::model::Model, InputError> {
+    crate::snapshot::load(&file.accounts).map_err(|e| {
         // A folder that cannot be opened is the proof file's mistake: name it and the entry.
         match file
             .accounts
@@ -235,16 +241,23 @@ pub fn check(file: &ProofFile, options: Options) -> Result<Vec<ProofResult>, Inp
             ),
             _ => e,
         }
-    })?;
-    check_on(&Engine::new(&model, options), file)
+    })
 }
 
 /// Checks every proof of a file with an engine over a model already loaded (for `what-if`,
 /// a changed one).
 pub fn check_on(engine: &Engine, file: &ProofFile) -> Result<Vec<ProofResult>, InputError> {
+    engine.progress.stage(
+        &format!("proofs of {}", file.file),
+        Some(file.proofs.len() as u64),
+    );
     file.proofs
         .iter()
-        .map(|proof| check_one(engine, file, proof))
+        .map(|proof| {
+            let result = check_one(engine, file, proof);
+            engine.progress.step();
+            result
+        })
         .collect()
 }
 
@@ -285,7 +298,7 @@ fn check_one(engine: &Engine, file: &ProofFile, proof: &Proof) -> Result<ProofRe
         }
         Expectation::Only(allowed) => {
             let answers = engine
-                .who_can(&proof.action, &proof.resource, &proof.context)
+                .who_can_reporting(&proof.action, &proof.resource, &proof.context, false)
                 .map_err(to_input_error)?;
             let intruders: Vec<&Answer> = answers
                 .iter()
