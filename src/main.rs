@@ -429,7 +429,7 @@ fn run_inspect(
     format: TextOrJson,
     ui: &Ui,
 ) -> ExitCode {
-    let model = match ui.load(accounts) {
+    let model = match ui.load_for_inspection(accounts) {
         Ok(model) => model,
         Err(code) => return code,
     };

@@ -77,10 +77,25 @@ impl Ui {
             .map_err(|e| crate::report(&e))
     }
 
+    /// Loads snapshots for a command that prints the loader's warnings itself (`inspect`).
+    pub fn load_for_inspection(&self, accounts: &[PathBuf]) -> Result<Model, ExitCode> {
+        self.load_noting(|| iamproof::snapshot::load(accounts), false)
+            .map_err(|e| crate::report(&e))
+    }
+
     /// Runs a load with a spinner and says what it gave.
     pub fn loading(
         &self,
         load: impl FnOnce() -> Result<Model, InputError>,
+    ) -> Result<Model, InputError> {
+        self.load_noting(load, true)
+    }
+
+    /// A load, noting by default (when `note_warnings`) that the loader warned.
+    fn load_noting(
+        &self,
+        load: impl FnOnce() -> Result<Model, InputError>,
+        note_warnings: bool,
     ) -> Result<Model, InputError> {
         self.spin("loading snapshots");
         let started = Instant::now();
@@ -100,7 +115,7 @@ impl Ui {
         for warning in &model.warnings {
             self.detail(&format!("warning: {warning}"));
         }
-        if !model.warnings.is_empty() && self.verbosity == Verbosity::Normal {
+        if note_warnings && !model.warnings.is_empty() && self.verbosity == Verbosity::Normal {
             self.note(&format!(
                 "note: {} loader warning(s); --verbose lists them, `iamproof inspect` explains them",
                 model.warnings.len()
