@@ -225,9 +225,10 @@ pub fn what_if_text(what_if: &WhatIf) -> String {
         }
     }
     let changed = what_if.items.iter().filter(|i| i.changed).count();
-    out.push_str(&format!(
-        "{} answers, {changed} changed\n",
-        what_if.items.len()
-    ));
+    let answers = match what_if.items.len() {
+        1 => "1 answer".to_string(),
+        n => format!("{n} answers"),
+    };
+    out.push_str(&format!("{answers}, {changed} changed\n"));
     out
 }
