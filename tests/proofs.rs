@@ -516,3 +516,40 @@ fn failing_proofs_print_their_counterexamples() {
         ]
     );
 }
+
+/// A resource outside S3 and KMS in an account of the snapshots: its resource policy is not
+/// recorded, so callers from outside reach it only on an assumption the answer states, and the
+/// witness places the resource in its own account.
+#[test]
+fn outsiders_of_an_api_rest_on_a_stated_assumption() {
+    let run = iamproof(&[
+        "who-can",
+        "--account",
+        "models/mediaconvert-default",
+        "--action",
+        "execute-api:Invoke",
+        "--resource",
+        "arn:aws:execute-api:us-east-1:111122223333:k3x9q2m7vb/*",
+        "--format",
+        "json",
+    ]);
+    let answers = parse_stdout("who-can", &run.stdout);
+    let outside = answers["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["principal"] == "*")
+        .expect("outsiders may reach an API whose policy is unknown");
+    let assumptions = outside["assumptions"].as_array().unwrap();
+    assert!(
+        assumptions
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("111122223333")),
+        "{outside}"
+    );
+    let hop = &outside["chain"][0];
+    assert!(hop["resource"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:execute-api:us-east-1:111122223333:k3x9q2m7vb/"));
+}

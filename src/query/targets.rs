@@ -241,16 +241,43 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
 }
 
 fn generic_target(pattern: &Glob, actor_account: &str) -> Target {
+    // Only S3 and KMS resource policies are in the snapshots. A resource the pattern places in
+    // another account may have a policy that admits the caller: assume it does, and say so.
+    // Elsewhere the caller's own account stands for every account: identity policies decide
+    // there, as they do across accounts once the resource policy admits the caller.
+    let other_account = literal_account(pattern).filter(|account| account != actor_account);
+    let account = other_account
+        .clone()
+        .unwrap_or_else(|| actor_account.to_string());
     Target {
-        label: "a resource of the caller's account".into(),
+        label: match &other_account {
+            Some(account) => format!("a resource of account {account}"),
+            None => "a resource of the caller's account".into(),
+        },
         shapes: Vec::new(),
         excluded: Vec::new(),
         fixed: pattern.is_literal().then(|| pattern.to_text()),
-        account: Some(actor_account.to_string()),
-        resource_policy: None,
+        account: Some(account.clone()),
+        resource_policy: other_account
+            .as_ref()
+            .map(|_| allow_all("(assumed) resource policy, which no snapshot records")),
         rcps: Vec::new(),
-        context: Context::new().with("aws:ResourceAccount", actor_account),
-        assumption: None,
+        context: Context::new().with("aws:ResourceAccount", &account),
+        assumption: other_account.map(|account| {
+            format!(
+                "the resource is in account {account}, whose resource policies for this service \
+                 are not modelled: assumed to admit the caller"
+            )
+        }),
         bucket: None,
     }
+}
+
+/// The account segment of an ARN pattern, when it is a literal account id.
+fn literal_account(pattern: &Glob) -> Option<String> {
+    let text = pattern.to_text();
+    let account = text.split(':').nth(4)?;
+    // Wildcards print as `*` and `?`, so twelve digits are a literal account.
+    let literal = account.len() == 12 && account.chars().all(|c| c.is_ascii_digit());
+    literal.then(|| account.to_string())
 }
