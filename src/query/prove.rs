@@ -284,7 +284,7 @@ fn check_one(engine: &Engine, file: &ProofFile, proof: &Proof) -> Result<ProofRe
                 verdict if verdict == wanted => (Status::Holds, None),
                 Verdict::Reachable => (
                     Status::Fails,
-                    Some("it is reachable: the chain below is a counterexample".to_string()),
+                    Some("expected unreachable, but it is reachable: the witness chain is the counterexample".to_string()),
                 ),
                 _ => (
                     Status::Fails,
