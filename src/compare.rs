@@ -28,7 +28,7 @@ use crate::smt::formula::{Formula, Slot};
 use crate::smt::regions;
 use crate::smt::solve::{Outcome, Solver};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The account of the stand-in principal that holds an identity policy.
 const SAMPLE_ACCOUNT: &str = "111122223333";
@@ -120,7 +120,14 @@ pub fn compare(old: Document, new: Document, timeout_ms: u32) -> Result<Comparis
     let action_patterns = ActionPatterns::of(old.policy, new.policy);
     let (actions, incomplete) = action_patterns.representatives();
     let mut undecided: Vec<String> = incomplete.into_iter().collect();
-    for action in actions {
+    // NEW allows an action only through one of its own statements.
+    let new_covers = |action: &str| {
+        new.policy
+            .statements
+            .iter()
+            .any(|s| s.effect == crate::policy::Effect::Allow && s.action.covers(action))
+    };
+    for action in actions.into_iter().filter(|a| new_covers(a)) {
         for caller in &setting.callers {
             match setting.search(&action, caller, timeout_ms) {
                 Search::Found(found) => {
@@ -423,14 +430,31 @@ fn never_allowed_resources(action: &str) -> Vec<Glob> {
     out
 }
 
-/// The action patterns of both documents, with the actions the evaluator treats specially:
-/// actions with the same outcome on every pattern are alike to both documents.
+/// The action patterns of both documents, grouped by the service they name, with the actions
+/// the evaluator treats specially. Two actions with the same outcome on every pattern are alike
+/// to both documents; a pattern that names a service can only match that service's actions, so
+/// the classes are computed service by service, which keeps policies with thousands of action
+/// patterns (`ReadOnlyAccess`) tractable.
 struct ActionPatterns {
-    patterns: Vec<regions::StringPattern>,
+    /// For each service a pattern names (lowercase): the patterns that name it.
+    by_service: BTreeMap<String, Vec<regions::StringPattern>>,
+    /// Patterns whose service part has a wildcard (`*`, `*:Get*`): they may match any service.
+    global: Vec<regions::StringPattern>,
     /// Actions the documents spell out without wildcards.
     spelled: BTreeSet<String>,
-    /// The service prefixes the documents' action patterns name, lowercase.
-    services: BTreeSet<String>,
+    /// The services the documents' own patterns name (not only the evaluator's special
+    /// actions): their actions come first, so a counterexample speaks of a service the reader
+    /// wrote.
+    documented: BTreeSet<String>,
+}
+
+/// The service part of an action or action pattern, lowercase.
+fn service_of(action: &str) -> String {
+    action
+        .split_once(':')
+        .map(|(service, _)| service)
+        .unwrap_or(action)
+        .to_ascii_lowercase()
 }
 
 impl ActionPatterns {
@@ -439,85 +463,145 @@ impl ActionPatterns {
             .iter()
             .flat_map(|p| p.statements.iter().flat_map(|s| &s.action.patterns))
             .collect();
-        let mut patterns: Vec<regions::StringPattern> =
-            globs.iter().map(|g| text_pattern(g, true)).collect();
-        patterns.extend(
-            POLICY_WRITE_ACTIONS
-                .iter()
-                .chain(TRUST_ACTIONS.iter())
-                .chain(&["sts:getcalleridentity"])
-                .map(|a| regions::StringPattern::literal(a, true)),
-        );
-        patterns.push(text_pattern(&Glob::parse("kms:*"), true));
+        let mut by_service: BTreeMap<String, Vec<regions::StringPattern>> = BTreeMap::new();
+        let mut global = Vec::new();
+        for glob in &globs {
+            let text = glob.to_text();
+            let pattern = text_pattern(glob, true);
+            match text.split_once(':') {
+                Some((service, _)) if !service.contains(['*', '?']) => by_service
+                    .entry(service.to_ascii_lowercase())
+                    .or_default()
+                    .push(pattern),
+                _ => global.push(pattern),
+            }
+        }
+        let documented = by_service.keys().cloned().collect();
+        let special = POLICY_WRITE_ACTIONS
+            .iter()
+            .chain(TRUST_ACTIONS.iter())
+            .chain(&["sts:getcalleridentity"]);
+        for action in special {
+            by_service
+                .entry(service_of(action))
+                .or_default()
+                .push(regions::StringPattern::literal(action, true));
+        }
+        // KMS actions have rules of their own (key policies): their service is always a class.
+        by_service.entry("kms".into()).or_default();
         let spelled = globs
             .iter()
             .filter(|g| g.is_literal())
             .map(|g| g.to_text())
             .collect();
-        let services = globs
-            .iter()
-            .filter_map(|g| {
-                g.to_text()
-                    .split_once(':')
-                    .map(|(s, _)| s.to_ascii_lowercase())
-            })
-            .filter(|s| !s.contains(['*', '?']))
-            .collect();
         ActionPatterns {
-            patterns,
+            by_service,
+            global,
             spelled,
-            services,
+            documented,
         }
     }
 
-    fn signature(&self, action: &str) -> Vec<bool> {
-        self.patterns
-            .iter()
-            .map(|p| p.accepts_text(action))
+    /// The patterns that can match an action of `service` (`None`: of a service no pattern
+    /// names).
+    fn relevant(&self, service: Option<&str>) -> Vec<&regions::StringPattern> {
+        service
+            .and_then(|s| self.by_service.get(s))
+            .into_iter()
+            .flatten()
+            .chain(&self.global)
             .collect()
     }
 
-    /// One action per region, named by an action the documents spell out where the region
-    /// has one; and why the list may miss some region, if it may.
+    /// The class of an action: its service when a pattern names it, and its outcome on every
+    /// pattern that can match it.
+    fn signature(&self, action: &str) -> (Option<String>, Vec<bool>) {
+        let service = service_of(action);
+        let named = self.by_service.contains_key(&service).then_some(service);
+        let outcomes = self
+            .relevant(named.as_deref())
+            .iter()
+            .map(|p| p.accepts_text(action))
+            .collect();
+        (named, outcomes)
+    }
+
+    /// One action per class, named by an action the documents spell out where the class has
+    /// one; and why the list may miss some class, if it may.
     fn representatives(&self) -> (Vec<String>, Option<String>) {
-        let (witnesses, incomplete) = match regions::string_regions(&self.patterns) {
-            Ok(witnesses) => (witnesses, None),
-            // The spelled-out actions may still show new access, but cannot prove its absence.
-            Err(e) => (Vec::new(), Some(format!("action patterns: {e}"))),
-        };
-        let mut seen: BTreeSet<Vec<bool>> = BTreeSet::new();
         let mut out = Vec::new();
-        for action in self.spelled.iter().cloned().chain(witnesses) {
+        let mut incomplete = None;
+        let mut seen = BTreeSet::new();
+        let mut keep = |action: String, out: &mut Vec<String>| {
             if seen.insert(self.signature(&action)) {
                 out.push(action);
             }
+        };
+        let (first, rest): (Vec<&String>, Vec<&String>) = self
+            .by_service
+            .keys()
+            .partition(|service| self.documented.contains(*service));
+        for service in first.into_iter().chain(rest) {
+            let prefix = text_pattern(&Glob::parse(&format!("{service}:*")), true);
+            let mut patterns: Vec<regions::StringPattern> =
+                self.relevant(Some(service)).into_iter().cloned().collect();
+            patterns.push(prefix.clone());
+            let witnesses = regions::string_regions(&patterns).unwrap_or_else(|e| {
+                // Spelled-out actions may still show new access, but cannot prove its absence.
+                incomplete = Some(format!("actions of {service}: {e}"));
+                Vec::new()
+            });
+            let spelled = self
+                .spelled
+                .iter()
+                .filter(|a| service_of(a) == *service)
+                .cloned();
+            for action in spelled.chain(witnesses.into_iter().filter(|w| prefix.accepts_text(w))) {
+                keep(action, &mut out);
+            }
+        }
+        // Actions of services no pattern names: only the wildcard-service patterns (and
+        // `NotAction`) can tell them apart.
+        let mut patterns = self.global.clone();
+        let prefixes: Vec<regions::StringPattern> = self
+            .by_service
+            .keys()
+            .map(|service| text_pattern(&Glob::parse(&format!("{service}:*")), true))
+            .collect();
+        patterns.extend(prefixes.iter().cloned());
+        let unnamed = |action: &String| self.signature(action).0.is_none();
+        let witnesses = if self.global.is_empty() {
+            // One class: no pattern matches any of them.
+            vec![fresh_service_action(&self.by_service)]
+        } else {
+            regions::string_regions(&patterns).unwrap_or_else(|e| {
+                incomplete = Some(format!("actions of other services: {e}"));
+                Vec::new()
+            })
+        };
+        for action in witnesses.into_iter().filter(unnamed) {
+            keep(action, &mut out);
         }
         (out, incomplete)
     }
 
-    /// A real action alike to `action`, if the bundled policies name one: of a service the
-    /// documents mention when there is one.
+    /// A real action alike to `action`, if the bundled policies name one.
     fn known_alike(&self, action: &str) -> Option<&'static str> {
         let wanted = self.signature(action);
-        let alike: Vec<&'static str> = crate::snapshot::managed::known_actions()
+        crate::snapshot::managed::known_actions()
             .ok()?
             .iter()
-            .filter(|known| self.signature(known) == wanted)
+            .find(|known| self.signature(known) == wanted)
             .map(String::as_str)
-            .collect();
-        let service = |action: &str| {
-            action
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .to_ascii_lowercase()
-        };
-        alike
-            .iter()
-            .find(|known| self.services.contains(&service(known)))
-            .or(alike.first())
-            .copied()
     }
+}
+
+/// An action of a service that no pattern names.
+fn fresh_service_action<T>(named: &BTreeMap<String, T>) -> String {
+    (0..)
+        .map(|n| format!("unnamed{n}:action"))
+        .find(|action| !named.contains_key(&service_of(action)))
+        .expect("some service name is free")
 }
 
 /// One caller per way the documents' `Principal` elements can tell callers apart, the

@@ -226,29 +226,11 @@ fn glob_steps_with_case(glob: &Glob, class: CharClass, ignore_case: bool) -> Vec
         .collect()
 }
 
-/// The single pattern that decides `Glob::matches_arn` for values that are ARNs (six
-/// segments): segment-wise when the glob has six segments, the whole-string glob otherwise.
+/// The one string pattern that decides `Glob::matches_arn` for `glob`. A glob with six
+/// segments matches segment by segment: its wildcards stay inside their segment (the resource
+/// segment excepted), and since it spells out five colons, a value with fewer matches neither
+/// way. Any other glob matches the whole string.
 pub fn arn_matcher(glob: &Glob) -> StringPattern {
-    let patterns = arn_patterns(glob);
-    patterns
-        .into_iter()
-        .nth(2)
-        .unwrap_or_else(|| StringPattern {
-            steps: glob_steps(glob, CharClass::Any),
-        })
-}
-
-/// The string patterns whose regions decide `Glob::matches_arn` for `glob`: the whole-string
-/// glob, the segment-wise form when the glob has six segments, and "has six segments".
-pub fn arn_patterns(glob: &Glob) -> Vec<StringPattern> {
-    let mut out = vec![
-        StringPattern {
-            steps: glob_steps(glob, CharClass::Any),
-        },
-        StringPattern {
-            steps: vec![Step::AtLeastColons(5)],
-        },
-    ];
     let tokens = glob.tokens();
     let colon_positions: Vec<usize> = tokens
         .iter()
@@ -257,23 +239,25 @@ pub fn arn_patterns(glob: &Glob) -> Vec<StringPattern> {
         .map(|(i, _)| i)
         .take(5)
         .collect();
-    if colon_positions.len() == 5 {
-        let last_colon = colon_positions[4];
-        let mut steps = glob_steps(
-            &Glob::from_tokens(tokens[..last_colon].to_vec()),
-            CharClass::NotColon,
-        );
-        steps.push(Step::Char {
-            c: ':',
-            ignore_case: false,
-        });
-        steps.extend(glob_steps(
-            &Glob::from_tokens(tokens[last_colon + 1..].to_vec()),
-            CharClass::Any,
-        ));
-        out.push(StringPattern { steps });
+    if glob.is_match_all() || colon_positions.len() < 5 {
+        return StringPattern {
+            steps: glob_steps(glob, CharClass::Any),
+        };
     }
-    out
+    let last_colon = colon_positions[4];
+    let mut steps = glob_steps(
+        &Glob::from_tokens(tokens[..last_colon].to_vec()),
+        CharClass::NotColon,
+    );
+    steps.push(Step::Char {
+        c: ':',
+        ignore_case: false,
+    });
+    steps.extend(glob_steps(
+        &Glob::from_tokens(tokens[last_colon + 1..].to_vec()),
+        CharClass::Any,
+    ));
+    StringPattern { steps }
 }
 
 /// Whether some ARN matches both globs.
@@ -339,7 +323,7 @@ impl Problem {
             domain: Domain::Strings(Vec::new()),
         };
         for shape in shapes {
-            variable.strings.extend(arn_patterns(shape));
+            variable.strings.push(arn_matcher(shape));
         }
         self.variables.push(variable);
         id
@@ -394,7 +378,7 @@ impl Problem {
                         .iter()
                         .all(|shape| arn_globs_intersect(&glob, shape))
                     {
-                        variable.strings.extend(arn_patterns(&glob));
+                        variable.strings.push(arn_matcher(&glob));
                     }
                 }
             }
@@ -455,7 +439,7 @@ impl Problem {
                 }
                 ArnEquals | ArnLike | ArnNotEquals | ArnNotLike => {
                     if let Some(glob) = value.resolve_glob(&hop.fixed) {
-                        variable.strings.extend(arn_patterns(&glob));
+                        variable.strings.push(arn_matcher(&glob));
                     }
                 }
                 StringEqualsIgnoreCase | StringNotEqualsIgnoreCase | Bool => {
@@ -541,7 +525,7 @@ impl Problem {
     /// Adds the string globs of a query (such as the `--resource` pattern) to a variable's regions.
     pub fn separate(&mut self, var: VarId, globs: &[Glob]) {
         for glob in globs {
-            self.variables[var].strings.extend(arn_patterns(glob));
+            self.variables[var].strings.push(arn_matcher(glob));
         }
     }
 
@@ -989,7 +973,7 @@ mod tests {
     #[test]
     fn arn_regions_contain_a_matching_witness() {
         let glob = Glob::parse("arn:aws:mediaconvert:*:111122223333:queues/*");
-        let witnesses = regions::string_regions(&arn_patterns(&glob)).unwrap();
+        let witnesses = regions::string_regions(&[arn_matcher(&glob)]).unwrap();
         assert!(
             witnesses.iter().any(|w| glob.matches_arn(w)),
             "{witnesses:?}"

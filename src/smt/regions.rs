@@ -40,8 +40,6 @@ pub enum Step {
     One(CharClass),
     /// Any run of characters of the class.
     Run(CharClass),
-    /// At least `n` occurrences of `:` anywhere (used alone: an ARN has at least five).
-    AtLeastColons(usize),
 }
 
 /// A linear string pattern: a sequence of steps that must match the whole string.
@@ -73,20 +71,12 @@ impl StringPattern {
     }
 
     fn start(&self) -> BTreeSet<usize> {
-        if let [Step::AtLeastColons(_)] = self.steps.as_slice() {
-            return BTreeSet::from([0]);
-        }
         let mut positions = BTreeSet::from([0]);
         self.close(&mut positions);
         positions
     }
 
     fn advance(&self, positions: &BTreeSet<usize>, c: char) -> BTreeSet<usize> {
-        if let [Step::AtLeastColons(n)] = self.steps.as_slice() {
-            let count = positions.iter().next().copied().unwrap_or(0);
-            let next = if c == ':' { (count + 1).min(*n) } else { count };
-            return BTreeSet::from([next]);
-        }
         let mut next = BTreeSet::new();
         for &p in positions {
             match self.steps.get(p) {
@@ -126,9 +116,6 @@ impl StringPattern {
     }
 
     fn accepts(&self, positions: &BTreeSet<usize>) -> bool {
-        if let [Step::AtLeastColons(n)] = self.steps.as_slice() {
-            return positions.contains(n);
-        }
         positions.contains(&self.steps.len())
     }
 
@@ -142,9 +129,7 @@ impl StringPattern {
                         out.extend(c.to_uppercase());
                     }
                 }
-                Step::One(CharClass::NotColon)
-                | Step::Run(CharClass::NotColon)
-                | Step::AtLeastColons(_) => {
+                Step::One(CharClass::NotColon) | Step::Run(CharClass::NotColon) => {
                     out.insert(':');
                 }
                 _ => {}
@@ -396,9 +381,7 @@ pub fn patterns_intersect(a: &StringPattern, b: &StringPattern) -> bool {
         }
         for &c in &alphabet {
             let next = (a.advance(&left, c), b.advance(&right, c));
-            if next.0.is_empty() && !matches!(a.steps.as_slice(), [Step::AtLeastColons(_)])
-                || next.1.is_empty() && !matches!(b.steps.as_slice(), [Step::AtLeastColons(_)])
-            {
+            if next.0.is_empty() || next.1.is_empty() {
                 continue;
             }
             if seen.len() >= MAX_PRODUCT_STATES {
@@ -590,10 +573,6 @@ mod tests {
         let regions = string_regions(&[segment]).unwrap();
         assert!(regions.contains(&"x".to_string()));
         assert!(regions.contains(&"".to_string()));
-        let colons = StringPattern {
-            steps: vec![Step::AtLeastColons(2)],
-        };
-        assert_eq!(string_regions(&[colons]).unwrap(), vec!["", "::"]);
     }
 
     #[test]
