@@ -18,7 +18,7 @@
 //! not be made. A policy is given inline (`policy`) or as a file relative to the change file
 //! (`policy_file`).
 
-use crate::input::{list_at, parse_json, policy_at, string_at, InputError};
+use crate::input::{list_at, parse_json, policy_at, read_object_file, string_at, InputError};
 use crate::model::{ManagedPolicy, Model, PolicySource};
 use crate::policy::{kind_of, Policy};
 use serde_json::{Map, Value};
@@ -121,27 +121,7 @@ const OPERATIONS: [(&str, &[&str]); 14] = [
 
 /// Reads a change file.
 pub fn read(path: &Path) -> Result<ChangeFile, InputError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(&file, "", format!("cannot read: {e}")))?;
-    let value = parse_json(&file, &text)?;
-    let object = value.as_object().ok_or_else(|| {
-        InputError::new(
-            &file,
-            "",
-            format!("expected a change file object, found {}", kind_of(&value)),
-        )
-    })?;
-    if let Some(unknown) = object
-        .keys()
-        .find(|k| !matches!(k.as_str(), "description" | "changes"))
-    {
-        return Err(InputError::new(
-            &file,
-            unknown,
-            "unknown field (expected description and changes)",
-        ));
-    }
+    let (file, object) = read_object_file(path, "change file", &["description", "changes"])?;
     let description = match object.get("description") {
         None => None,
         Some(value) => Some(string_at(&file, "description", value)?.to_string()),

@@ -219,57 +219,53 @@ enum Search {
 
 impl Setting {
     fn new(kind: PolicyKind, old: &Document, new: &Document) -> Setting {
-        match kind {
-            PolicyKind::Identity => {
-                let delegating = NamedPolicy::new(
-                    "the resource's own policy, delegating to IAM",
-                    Policy::from_value(&serde_json::json!({"Statement": [{
-                        "Effect": "Allow",
-                        "Principal": {"AWS": format!("arn:aws:iam::{SAMPLE_ACCOUNT}:root")},
-                        "Action": "*",
-                        "Resource": "*"}]}))
-                    .expect("the delegating policy is well formed"),
-                );
-                let set = |document: &Document| PolicySet {
-                    identity: vec![NamedPolicy::new(document.name, document.policy.clone())],
-                    resource: Some(delegating.clone()),
-                    ..PolicySet::default()
-                };
-                Setting {
-                    kind,
-                    old_name: old.name.to_string(),
-                    new_name: new.name.to_string(),
-                    old: set(old),
-                    new: set(new),
-                    callers: vec![sample_principal(SAMPLE_ACCOUNT)],
-                    resource_account: SAMPLE_ACCOUNT.into(),
-                    incomplete: None,
-                }
+        // The policy around the document: the resource's own for an identity policy, the
+        // caller's own for a resource policy.
+        let surrounding = match kind {
+            PolicyKind::Identity => stand_in(
+                "the resource's own policy, delegating to IAM",
+                serde_json::json!({"Statement": [{"Effect": "Allow",
+                    "Principal": {"AWS": format!("arn:aws:iam::{SAMPLE_ACCOUNT}:root")},
+                    "Action": "*", "Resource": "*"}]}),
+            ),
+            PolicyKind::Resource => stand_in(
+                "the caller's own policies, allowing everything",
+                serde_json::json!({"Statement": [
+                    {"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+            ),
+        };
+        let set = |d: &Document| {
+            let document = NamedPolicy::new(d.name, d.policy.clone());
+            let (identity, resource) = match kind {
+                PolicyKind::Identity => (document, surrounding.clone()),
+                PolicyKind::Resource => (surrounding.clone(), document),
+            };
+            PolicySet {
+                identity: vec![identity],
+                resource: Some(resource),
+                ..PolicySet::default()
             }
+        };
+        let (callers, resource_account, incomplete) = match kind {
+            PolicyKind::Identity => (
+                vec![sample_principal(SAMPLE_ACCOUNT)],
+                SAMPLE_ACCOUNT.to_string(),
+                None,
+            ),
             PolicyKind::Resource => {
-                let allow_all = NamedPolicy::new(
-                    "the caller's own policies, allowing everything",
-                    Policy::from_value(&serde_json::json!({"Statement": [{
-                        "Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-                    .expect("the allow-all policy is well formed"),
-                );
-                let set = |document: &Document| PolicySet {
-                    identity: vec![allow_all.clone()],
-                    resource: Some(NamedPolicy::new(document.name, document.policy.clone())),
-                    ..PolicySet::default()
-                };
                 let (callers, accounts, incomplete) = caller_classes([old.policy, new.policy]);
-                Setting {
-                    kind,
-                    old_name: old.name.to_string(),
-                    new_name: new.name.to_string(),
-                    old: set(old),
-                    new: set(new),
-                    callers,
-                    resource_account: fresh_account(&accounts, 1),
-                    incomplete,
-                }
+                (callers, fresh_account(&accounts, 1), incomplete)
             }
+        };
+        Setting {
+            kind,
+            old_name: old.name.to_string(),
+            new_name: new.name.to_string(),
+            old: set(old),
+            new: set(new),
+            callers,
+            resource_account,
+            incomplete,
         }
     }
 
@@ -414,6 +410,14 @@ impl Setting {
             context,
         }))
     }
+}
+
+/// A policy the comparison puts around the compared documents.
+fn stand_in(name: &str, document: serde_json::Value) -> NamedPolicy {
+    NamedPolicy::new(
+        name,
+        Policy::from_value(&document).expect("the stand-in policies are well formed"),
+    )
 }
 
 /// Resources on which the evaluator refuses `action` whatever the policies say: no difference

@@ -81,6 +81,34 @@ pub fn list_at<'v>(file: &str, path: &str, value: &'v Value) -> Result<&'v Vec<V
     })
 }
 
+/// Reads a JSON file whose top level is an object of the named `fields` only; `what` names the
+/// kind of file in messages ("proof file"). Returns the file's name for later messages.
+pub fn read_object_file(
+    path: &std::path::Path,
+    what: &str,
+    fields: &[&str],
+) -> Result<(String, serde_json::Map<String, Value>), InputError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(&file, "", format!("cannot read: {e}")))?;
+    let value = parse_json(&file, &text)?;
+    let Value::Object(object) = value else {
+        return Err(InputError::new(
+            &file,
+            "",
+            format!("expected a {what} object, found {}", kind_of(&value)),
+        ));
+    };
+    if let Some(unknown) = object.keys().find(|k| !fields.contains(&k.as_str())) {
+        return Err(InputError::new(
+            &file,
+            unknown,
+            format!("unknown field (expected {})", fields.join(" and ")),
+        ));
+    }
+    Ok((file, object))
+}
+
 /// Parses JSON text, reporting the line and column of a syntax error.
 pub fn parse_json(file: &str, text: &str) -> Result<Value, InputError> {
     serde_json::from_str(text)

@@ -102,35 +102,7 @@ enum Command {
         format: ProveFormat,
     },
     /// Apply a change to a copy of the model and show each answer before and after.
-    WhatIf {
-        /// A snapshot folder; repeat for several accounts. With --proofs, the proof file's own
-        /// accounts are used when none is given.
-        #[arg(long = "account", value_name = "DIR")]
-        accounts: Vec<PathBuf>,
-        /// The change file (JSON; see the README for its operations).
-        #[arg(long, value_name = "CHANGE.json")]
-        change: PathBuf,
-        /// Ask every proof of this file.
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["principal", "action", "resource"])]
-        proofs: Option<PathBuf>,
-        /// Ask `can` for this user or role; without it, ask `who-can`.
-        #[arg(long)]
-        principal: Option<String>,
-        /// The action, such as s3:PutObject.
-        #[arg(long, required_unless_present = "proofs")]
-        action: Option<String>,
-        /// The resource pattern (`*` and `?` as in IAM).
-        #[arg(long, required_unless_present = "proofs")]
-        resource: Option<String>,
-        /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
-        #[arg(long = "context", value_name = "KEY=VALUE")]
-        context: Vec<String>,
-        /// Solver timeout per chain, in milliseconds.
-        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
-        timeout_ms: u32,
-        #[arg(long, value_enum, default_value = "text")]
-        format: TextOrJson,
-    },
+    WhatIf(WhatIfArgs),
     /// Does NEW allow any request that OLD does not? Exit 1 with one such request if so.
     Compare {
         /// The policy in force (identity or resource policy, JSON).
@@ -222,30 +194,7 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
             timeout_ms,
             format,
         } => run_prove(&files, timeout_ms, format, ui),
-        Command::WhatIf {
-            accounts,
-            change,
-            proofs,
-            principal,
-            action,
-            resource,
-            context,
-            timeout_ms,
-            format,
-        } => run_what_if(
-            WhatIfArgs {
-                accounts,
-                change,
-                proofs,
-                principal,
-                action,
-                resource,
-                context,
-                timeout_ms,
-                format,
-            },
-            ui,
-        ),
+        Command::WhatIf(args) => run_what_if(args, ui),
         Command::Compare {
             old,
             new,
@@ -297,16 +246,35 @@ fn run_graph(
     }
 }
 
-/// The arguments of `what-if`, gathered.
+/// The arguments of `what-if`.
+#[derive(clap::Args)]
 struct WhatIfArgs {
+    /// A snapshot folder; repeat for several accounts. With --proofs, the proof file's own
+    /// accounts are used when none is given.
+    #[arg(long = "account", value_name = "DIR")]
     accounts: Vec<PathBuf>,
+    /// The change file (JSON; see the README for its operations).
+    #[arg(long, value_name = "CHANGE.json")]
     change: PathBuf,
+    /// Ask every proof of this file.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["principal", "action", "resource"])]
     proofs: Option<PathBuf>,
+    /// Ask `can` for this user or role; without it, ask `who-can`.
+    #[arg(long)]
     principal: Option<String>,
+    /// The action, such as s3:PutObject.
+    #[arg(long, required_unless_present = "proofs")]
     action: Option<String>,
+    /// The resource pattern (`*` and `?` as in IAM).
+    #[arg(long, required_unless_present = "proofs")]
     resource: Option<String>,
+    /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
+    /// Solver timeout per chain, in milliseconds.
+    #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
     timeout_ms: u32,
+    #[arg(long, value_enum, default_value = "text")]
     format: TextOrJson,
 }
 

@@ -5,7 +5,7 @@
 //! holds, fails (with the counterexample chain) or is unknown; unknown never passes.
 
 use super::{Answer, Engine, Options, Question, Verdict};
-use crate::input::{list_at, parse_json, string_at, InputError};
+use crate::input::{list_at, read_object_file, string_at, InputError};
 use crate::policy::kind_of;
 use serde::Serialize;
 use serde_json::Value;
@@ -67,27 +67,7 @@ pub struct ProofResult {
 
 /// Reads a proof file.
 pub fn read(path: &Path) -> Result<ProofFile, InputError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(&file, "", format!("cannot read: {e}")))?;
-    let value = parse_json(&file, &text)?;
-    let object = value.as_object().ok_or_else(|| {
-        InputError::new(
-            &file,
-            "",
-            format!("expected a proof file object, found {}", kind_of(&value)),
-        )
-    })?;
-    if let Some(unknown) = object
-        .keys()
-        .find(|k| !matches!(k.as_str(), "accounts" | "proofs"))
-    {
-        return Err(InputError::new(
-            &file,
-            unknown,
-            "unknown field (expected accounts and proofs)",
-        ));
-    }
+    let (file, object) = read_object_file(path, "proof file", &["accounts", "proofs"])?;
     let base = path.parent().unwrap_or(Path::new("."));
     let accounts = list_at(
         &file,
