@@ -40,13 +40,8 @@ fn main() -> ExitCode {
         }
         "load" => match snapshot::load(&[dir]) {
             Ok(model) => println!(
-                "loaded {} users, {} groups, {} roles, {} managed policies, {} buckets, {} keys, {} warnings in {:.2?}",
-                model.users.len(),
-                model.groups.len(),
-                model.roles.len(),
-                model.managed_policies.len(),
-                model.buckets.len(),
-                model.keys.len(),
+                "loaded {}, {} warnings in {:.2?}",
+                model.counts(),
                 model.warnings.len(),
                 started.elapsed()
             ),

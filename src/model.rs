@@ -563,6 +563,19 @@ pub fn inline_policy_name(owner_arn: &str, policy_name: &str) -> String {
 }
 
 impl Model {
+    /// How much the model holds, in one line for logs and benchmarks.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} users, {} groups, {} roles, {} managed policies, {} buckets, {} keys",
+            self.users.len(),
+            self.groups.len(),
+            self.roles.len(),
+            self.managed_policies.len(),
+            self.buckets.len(),
+            self.keys.len()
+        )
+    }
+
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|account| account.id == id)
     }

@@ -101,15 +101,9 @@ impl Ui {
         let started = Instant::now();
         let model = load()?;
         self.detail(&format!(
-            "loaded {} account(s): {} users, {} groups, {} roles, {} managed policies, \
-             {} buckets, {} keys in {:.2?}",
+            "loaded {} account(s): {} in {:.2?}",
             model.accounts.len(),
-            model.users.len(),
-            model.groups.len(),
-            model.roles.len(),
-            model.managed_policies.len(),
-            model.buckets.len(),
-            model.keys.len(),
+            model.counts(),
             started.elapsed()
         ));
         for warning in &model.warnings {
