@@ -7,7 +7,7 @@ use iamproof::input::{parse_json, InputError};
 use iamproof::model::Model;
 use iamproof::{inspect, simulate};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use terminal::Ui;
 
@@ -105,10 +105,10 @@ enum Command {
     WhatIf(WhatIfArgs),
     /// Does NEW allow any request that OLD does not? Exit 1 with one such request if so.
     Compare {
-        /// The policy in force (identity or resource policy, JSON).
-        old: PathBuf,
-        /// The proposed policy, of the same kind.
-        new: PathBuf,
+        /// The policy in force (identity or resource policy, JSON; `-` for standard input).
+        old: String,
+        /// The proposed policy, of the same kind (`-` for standard input).
+        new: String,
         /// Solver timeout per action class, in milliseconds.
         #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
         timeout_ms: u32,
@@ -343,16 +343,19 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
     }
 }
 
-fn run_compare(old: &Path, new: &Path, timeout_ms: u32, format: TextOrJson) -> ExitCode {
+fn run_compare(old: &str, new: &str, timeout_ms: u32, format: TextOrJson) -> ExitCode {
     use iamproof::compare::{compare, CompareVerdict, Document};
-    let (old_name, new_name) = (old.display().to_string(), new.display().to_string());
-    let read = |name: &str, path: &Path| {
-        std::fs::read_to_string(path)
-            .map_err(|e| InputError::new(name, "", format!("cannot read: {e}")))
-            .and_then(|text| parse_json(name, &text))
-            .and_then(|value| iamproof::input::policy_at(name, "", &value))
+    if old == "-" && new == "-" {
+        return usage_error("compare reads at most one policy from standard input");
+    }
+    let read = |path: &str| {
+        read_input(Some(path)).and_then(|(name, text)| {
+            let value = parse_json(&name, &text)?;
+            let policy = iamproof::input::policy_at(&name, "", &value)?;
+            Ok((name, policy))
+        })
     };
-    let (old_policy, new_policy) = match (read(&old_name, old), read(&new_name, new)) {
+    let ((old_name, old_policy), (new_name, new_policy)) = match (read(old), read(new)) {
         (Ok(old), Ok(new)) => (old, new),
         (Err(e), _) | (_, Err(e)) => return report(&e),
     };

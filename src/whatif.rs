@@ -33,6 +33,8 @@ pub struct Item {
     pub before: String,
     pub after: String,
     pub changed: bool,
+    /// The answers before the change: for lost access, the chain the change cuts.
+    pub answers_before: Vec<Answer>,
     /// The answers after the change: the witness of new access, or what now blocks it.
     pub answers_after: Vec<Answer>,
 }
@@ -110,6 +112,7 @@ fn can_item(before: &Engine, after: &Engine, question: &Question) -> Result<Item
         before: verdict_word(was.verdict).into(),
         after: verdict_word(now.verdict).into(),
         changed: was.verdict != now.verdict,
+        answers_before: vec![was],
         answers_after: vec![now],
     })
 }
@@ -141,14 +144,18 @@ fn who_can_items(
     Ok(principals
         .into_iter()
         .map(|principal| {
-            let before = verdict_of(&was, principal).map(|a| a.verdict);
+            let before = verdict_of(&was, principal);
             let after = verdict_of(&now, principal);
-            let word = |v: Option<Verdict>| verdict_word(v.unwrap_or(Verdict::Unreachable));
+            let verdict = |answer: &Option<Answer>| answer.as_ref().map(|a| a.verdict);
+            let word = |answer: &Option<Answer>| {
+                verdict_word(verdict(answer).unwrap_or(Verdict::Unreachable))
+            };
             Item {
                 question: format!("{principal} -> {action} on {resource}"),
-                before: word(before).into(),
-                after: word(after.as_ref().map(|a| a.verdict)).into(),
-                changed: before != after.as_ref().map(|a| a.verdict),
+                before: word(&before).into(),
+                after: word(&after).into(),
+                changed: verdict(&before) != verdict(&after),
+                answers_before: before.into_iter().collect(),
                 answers_after: after.into_iter().collect(),
             }
         })
@@ -171,6 +178,7 @@ fn proof_items(
             after: proof_outcome(&now),
             changed: was.status != now.status
                 || principals(&was.answers) != principals(&now.answers),
+            answers_before: was.answers,
             answers_after: now.answers,
         })
         .collect())

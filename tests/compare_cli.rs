@@ -128,3 +128,20 @@ fn bad_input_is_named() {
     }
     insta::assert_snapshot!("compare_bad_input", messages.join(""));
 }
+
+/// One of the two policies may come from standard input (`-`), as a pipe from `git show` gives
+/// it; it is then named `<stdin>`.
+#[test]
+fn a_policy_may_come_from_standard_input() {
+    let proposed = std::fs::read_to_string(fixtures().join("widened-wildcard.json")).unwrap();
+    let run = iamproof_in(&fixtures(), &["compare", "scoped.json", "-"], &proposed);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run
+        .stdout
+        .contains("<stdin> allows a request that scoped.json does not"));
+    let both = iamproof_in(&fixtures(), &["compare", "-", "-"], &proposed);
+    assert_eq!(both.code, 2);
+    assert!(both
+        .stderr
+        .contains("at most one policy from standard input"));
+}

@@ -60,6 +60,14 @@ fn scoping_the_default_role_blocks_finance_but_not_publishing() {
         assert_eq!(items[0]["before"], before, "{resource}");
         assert_eq!(items[0]["after"], after, "{resource}");
         assert_eq!(items[0]["changed"], before != after);
+        // The chain that worked before is kept: for lost access, what the change cuts.
+        let cut = items[0]["answers_before"][0]["chain"].as_array().unwrap();
+        let last = cut.last().expect("a chain before the change");
+        assert_eq!(last["action"], "s3:PutObject");
+        assert!(last["principal"]
+            .as_str()
+            .unwrap()
+            .contains("assumed-role/MediaConvert_Default_Role/"));
     }
 }
 
