@@ -56,7 +56,15 @@ pub struct Scope {
     pub resource: Option<String>,
     /// The actions; empty for the defaults that fit the resource.
     pub actions: Vec<String>,
+    /// Without a resource pattern: draw every bucket and key even when there are more than
+    /// [`MAX_UNNAMED_QUESTIONS`] questions to ask.
+    pub all: bool,
 }
+
+/// The most `who-can` questions a picture without `--resource` asks unless told to ask all:
+/// each costs about a second on an account of thousands of principals, and a picture of
+/// hundreds of buckets is not one a reader can take in.
+pub const MAX_UNNAMED_QUESTIONS: usize = 200;
 
 /// What a node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -164,6 +172,11 @@ pub enum DiagramError {
     NoDefaultAction(String),
     #[error("{0} acts on no bucket or key of the snapshots: give --resource")]
     NeedsResource(String),
+    #[error(
+        "a picture of every bucket and key asks who-can {0} times, one question per action and \
+         resource: name the resources with --resource, or draw them all with --all"
+    )]
+    TooBroad(usize),
 }
 
 /// One `who-can` question of a picture, and the node its undecided answers point at.
@@ -218,12 +231,25 @@ const JOB: &str = "job";
 pub fn build(engine: &Engine, scope: &Scope) -> Result<Diagram, DiagramError> {
     let model = engine.model;
     let questions = questions(model, scope)?;
+    if scope.resource.is_none() && !scope.all && questions.len() > MAX_UNNAMED_QUESTIONS {
+        return Err(DiagramError::TooBroad(questions.len()));
+    }
     let mut drawing = Drawing::default();
     let context = crate::policy::Context::new();
+    engine.progress.stage(
+        &format!(
+            "graph: who-can for {} resources and actions",
+            questions.len()
+        ),
+        Some(questions.len() as u64),
+    );
     for question in &questions {
-        for answer in engine.who_can(&question.action, &question.pattern, &context)? {
+        let answers =
+            engine.who_can_reporting(&question.action, &question.pattern, &context, false)?;
+        for answer in answers {
             drawing.add_answer(engine, &answer, question);
         }
+        engine.progress.step();
     }
     if scope.resource.is_none() {
         drawing.add_memberships(engine);
@@ -1062,6 +1088,7 @@ mod tests {
         let scope = Scope {
             resource: Some("arn:aws:kms:us-east-1:111122223333:key/*".into()),
             actions: Vec::new(),
+            all: false,
         };
         let actions: Vec<String> = questions(&model, &scope)
             .unwrap()
@@ -1072,6 +1099,7 @@ mod tests {
         let scope = Scope {
             resource: Some("arn:aws:execute-api:us-east-1:111122223333:abc/*".into()),
             actions: Vec::new(),
+            all: false,
         };
         assert!(matches!(
             questions(&model, &scope),

@@ -129,23 +129,7 @@ enum Command {
     },
     /// Draw who reaches which buckets and keys, and through which roles and services; every
     /// edge is a hop of a verified witness.
-    Graph {
-        /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
-        #[arg(long = "account", value_name = "DIR", required = true)]
-        accounts: Vec<PathBuf>,
-        /// Draw only the paths to resources matching this pattern (`*` and `?` as in IAM).
-        #[arg(long, value_name = "PATTERN")]
-        resource: Option<String>,
-        /// An action to draw; repeat for several. Default: s3:GetObject, s3:PutObject,
-        /// kms:Decrypt and kms:GenerateDataKey (those of the pattern's service).
-        #[arg(long = "action", value_name = "ACTION")]
-        actions: Vec<String>,
-        /// Solver timeout per chain, in milliseconds.
-        #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
-        timeout_ms: u32,
-        #[arg(long, value_enum, default_value = "dot")]
-        format: GraphFormat,
-    },
+    Graph(GraphArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -206,35 +190,49 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
             principal,
             format,
         } => run_inspect(&accounts, principal.as_deref(), format, ui),
-        Command::Graph {
-            accounts,
-            resource,
-            actions,
-            timeout_ms,
-            format,
-        } => run_graph(&accounts, resource, actions, timeout_ms, format, ui),
+        Command::Graph(args) => run_graph(args, ui),
     }
 }
 
-fn run_graph(
-    accounts: &[PathBuf],
+/// The arguments of `graph`.
+#[derive(clap::Args)]
+struct GraphArgs {
+    /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
+    #[arg(long = "account", value_name = "DIR", required = true)]
+    accounts: Vec<PathBuf>,
+    /// Draw only the paths to resources matching this pattern (`*` and `?` as in IAM).
+    #[arg(long, value_name = "PATTERN")]
     resource: Option<String>,
+    /// An action to draw; repeat for several. Default: s3:GetObject, s3:PutObject,
+    /// kms:Decrypt and kms:GenerateDataKey (those of the pattern's service).
+    #[arg(long = "action", value_name = "ACTION")]
     actions: Vec<String>,
+    /// Without --resource, draw every bucket and key however many there are.
+    #[arg(long, conflicts_with = "resource")]
+    all: bool,
+    /// Solver timeout per chain, in milliseconds.
+    #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
     timeout_ms: u32,
+    #[arg(long, value_enum, default_value = "dot")]
     format: GraphFormat,
-    ui: &Ui,
-) -> ExitCode {
-    let model = match ui.load(accounts) {
+}
+
+fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
+    let model = match ui.load(&args.accounts) {
         Ok(model) => model,
         Err(code) => return code,
     };
-    let engine = ui.engine(&model, question_options(timeout_ms));
-    let scope = iamproof::diagram::Scope { resource, actions };
+    let engine = ui.engine(&model, question_options(args.timeout_ms));
+    let scope = iamproof::diagram::Scope {
+        resource: args.resource,
+        actions: args.actions,
+        all: args.all,
+    };
     let diagram = match iamproof::diagram::build(&engine, &scope) {
         Ok(diagram) => diagram,
         Err(e) => return usage_error(&e.to_string()),
     };
-    match format {
+    match args.format {
         GraphFormat::Dot => emit(&diagram.to_dot()),
         GraphFormat::Mermaid => emit(&diagram.to_mermaid()),
         GraphFormat::Json => emit(&format!("{:#}\n", diagram.to_json())),

@@ -497,3 +497,39 @@ fn snapshot_least_privilege_media_out_mermaid() {
         "mermaid",
     ]));
 }
+
+/// Without `--resource`, a picture of an account with more buckets and keys than a reader can
+/// take in is refused with a way forward (exit 2); `--resource` still draws one bucket.
+#[test]
+fn a_picture_of_hundreds_of_buckets_needs_a_resource_or_all() {
+    use iamproof::synthetic::{write_account, SyntheticSpec};
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let spec = SyntheticSpec {
+        users: 20,
+        groups: 2,
+        roles: 10,
+        managed_policies: 20,
+        buckets: 120,
+        keys: 2,
+        mediaconvert_trusting_roles: 2,
+    };
+    write_account(dir.path(), &spec).expect("the synthetic snapshot is written");
+    let account = dir.path().to_str().unwrap();
+    let run = iamproof(&["graph", "--account", account]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("asks who-can 244 times") && run.stderr.contains("--all"),
+        "{}",
+        run.stderr
+    );
+    let one = iamproof(&[
+        "graph",
+        "--account",
+        account,
+        "--resource",
+        "arn:aws:s3:::synthetic-bucket-0003/*",
+    ]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    assert!(one.stdout.starts_with("digraph"), "{}", one.stdout);
+}
