@@ -31,7 +31,9 @@
 //! | [`diagram`] | `graph`: pictures of who reaches which buckets and keys, drawn from verified `who-can` witnesses, with look-alike nodes merged; Graphviz dot, Mermaid and JSON |
 //!
 //! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2, failed
-//! proofs to 1 and unknown answers to 3, whatever the output format.
+//! proofs to 1 and unknown answers to 3, whatever the output format. `src/terminal.rs`, part of
+//! the binary, is its voice on standard error: the progress bar (on a terminal only), the notes,
+//! and what `--verbose` adds.
 
 //! # Invariants
 //! - One semantics: [`eval::evaluate`] is the reference. The formulas of [`smt::encode`] test
