@@ -202,6 +202,8 @@ pub struct Problem {
     pub variables: Vec<Variable>,
     pub hops: Vec<Hop>,
     keys: BTreeMap<(usize, String), VarId>,
+    /// Values a reader recognises for some keys (lowercase), to stand for their regions.
+    preferred: BTreeMap<String, Vec<String>>,
 }
 
 /// The string pattern of a glob matched as one whole string (actions: `ignore_case`).
@@ -529,14 +531,26 @@ impl Problem {
         }
     }
 
+    /// Values to show for free key `key` where they fall in a region, instead of its shortest
+    /// member (`s3.us-east-1.amazonaws.com` rather than `s3..amazonaws.com`). A value stands
+    /// for a region only when every test of the key treats it as the region's witness, so the
+    /// answers do not change, only how witnesses read.
+    pub fn prefer(&mut self, key: &str, values: Vec<String>) {
+        self.preferred.insert(key.to_ascii_lowercase(), values);
+    }
+
     /// Computes every variable's regions. Call once, after the last hop.
     pub fn finish(&mut self) -> Result<(), Unsupported> {
         for variable in &mut self.variables {
             variable.domain = match variable.family {
-                Family::Unused | Family::Text => Domain::Strings(
-                    regions::string_regions(&variable.strings)
-                        .map_err(|e| Unsupported(format!("{}: {e}", variable.name)))?,
-                ),
+                Family::Unused | Family::Text => {
+                    let mut witnesses = regions::string_regions(&variable.strings)
+                        .map_err(|e| Unsupported(format!("{}: {e}", variable.name)))?;
+                    if let Some(values) = self.preferred.get(&variable.name.to_ascii_lowercase()) {
+                        prefer_witnesses(&mut witnesses, &variable.strings, values);
+                    }
+                    Domain::Strings(witnesses)
+                }
                 Family::Number => Domain::Numbers(regions::number_regions(&variable.numbers)),
                 Family::Date => Domain::Dates(regions::date_regions(&variable.dates)),
                 Family::Ip => Domain::Ips(regions::ip_regions(&variable.networks)),
@@ -854,6 +868,23 @@ impl Problem {
     }
 }
 
+/// Replaces the witness of each region that one of `values` falls in (the first such value)
+/// by that value: the region of a value is the one whose witness every pattern treats alike.
+fn prefer_witnesses(witnesses: &mut [String], patterns: &[StringPattern], values: &[String]) {
+    let signature =
+        |text: &str| -> Vec<bool> { patterns.iter().map(|p| p.accepts_text(text)).collect() };
+    let mut replaced = vec![false; witnesses.len()];
+    for value in values {
+        let wanted = signature(value);
+        if let Some(index) =
+            (0..witnesses.len()).find(|&i| !replaced[i] && signature(&witnesses[i]) == wanted)
+        {
+            witnesses[index] = value.clone();
+            replaced[index] = true;
+        }
+    }
+}
+
 /// Concrete facts about a hop that select the branch of the evaluation logic.
 struct HopFacts {
     always_allowed: bool,
@@ -969,6 +1000,33 @@ fn check_variables(template: &Template, hop: &Hop) -> Result<(), Unsupported> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preferred_values_stand_for_their_regions_only() {
+        let any_region = text_pattern(&Glob::parse("s3.*.amazonaws.com"), false);
+        let virginia = StringPattern::literal("s3.us-east-1.amazonaws.com", false);
+        let patterns = [any_region, virginia];
+        let mut witnesses = regions::string_regions(&patterns).unwrap();
+        assert!(witnesses.contains(&"s3..amazonaws.com".to_string()));
+        let before = witnesses.len();
+        let preferred = [
+            "s3.us-east-1.amazonaws.com".to_string(),
+            "s3.us-west-2.amazonaws.com".to_string(),
+            "s3.eu-west-1.amazonaws.com".to_string(),
+        ];
+        prefer_witnesses(&mut witnesses, &patterns, &preferred);
+        assert_eq!(witnesses.len(), before);
+        // Each region keeps one witness with its own outcome on every pattern.
+        assert!(witnesses.contains(&"s3.us-east-1.amazonaws.com".to_string()));
+        assert!(witnesses.contains(&"s3.us-west-2.amazonaws.com".to_string()));
+        assert!(!witnesses.contains(&"s3..amazonaws.com".to_string()));
+        assert!(!witnesses.contains(&"s3.eu-west-1.amazonaws.com".to_string()));
+        let signatures: std::collections::BTreeSet<Vec<bool>> = witnesses
+            .iter()
+            .map(|w| patterns.iter().map(|p| p.accepts_text(w)).collect())
+            .collect();
+        assert_eq!(signatures.len(), witnesses.len());
+    }
 
     #[test]
     fn arn_regions_contain_a_matching_witness() {
