@@ -21,7 +21,7 @@ use crate::eval::{
     POLICY_WRITE_ACTIONS, TRUST_ACTIONS,
 };
 use crate::policy::pattern::Glob;
-use crate::policy::{Context, Policy, PrincipalKind, PrincipalSet};
+use crate::policy::{Context, ContextValue, Policy, PrincipalKind, PrincipalSet};
 use crate::query::AllowedBy;
 use crate::smt::encode::{text_pattern, Hop, KeyFreedom, Problem, Term, Unsupported};
 use crate::smt::formula::{Formula, Slot};
@@ -248,7 +248,7 @@ impl Setting {
         };
         let (callers, resource_account, incomplete) = match kind {
             PolicyKind::Identity => (
-                vec![sample_principal(SAMPLE_ACCOUNT)],
+                vec![sample_principal(SAMPLE_ACCOUNT, SAMPLE_NAME)],
                 SAMPLE_ACCOUNT.to_string(),
                 None,
             ),
@@ -314,7 +314,9 @@ impl Setting {
         timeout_ms: u32,
     ) -> Result<Search, Unsupported> {
         let mut problem = Problem::new();
-        let resource = problem.resource_variable(0, &[Glob::parse("arn:*")]);
+        // Any string: actions without resource types are asked on `*`.
+        let resource = problem.resource_variable(0, &[Glob::parse("*")]);
+        problem.prefer("resource", vec!["*".to_string()]);
         let excluded = never_allowed_resources(action);
         problem.separate(resource, &excluded);
         for policies in [&self.new, &self.old] {
@@ -375,15 +377,21 @@ impl Setting {
         resource: String,
         context: Context,
     ) -> Search {
-        let request = Request {
+        let request = |context: &Context| Request {
             principal: caller.clone(),
             action: action.to_string(),
             resource: resource.clone(),
             resource_account: Some(self.resource_account.clone()),
             context: context.clone(),
         };
-        let old = evaluate(&request, &self.old);
-        let new = evaluate(&request, &self.new);
+        let is_new_access = |context: &Context| {
+            let request = request(context);
+            evaluate(&request, &self.new).decision == Decision::Allowed
+                && evaluate(&request, &self.old).decision != Decision::Allowed
+        };
+        let context = fewest_members(context, is_new_access);
+        let old = evaluate(&request(&context), &self.old);
+        let new = evaluate(&request(&context), &self.new);
         if new.decision != Decision::Allowed || old.decision == Decision::Allowed {
             return Search::Undecided(format!(
                 "internal error: the solver's request for {action} does not replay \
@@ -412,6 +420,32 @@ impl Setting {
     }
 }
 
+/// The context with every set member dropped that `holds` does not need: the solver's
+/// minimal model fills set slots with the smallest values, which need not all be needed.
+fn fewest_members(mut context: Context, holds: impl Fn(&Context) -> bool) -> Context {
+    let keys: Vec<String> = context.iter().map(|(key, _)| key.to_string()).collect();
+    for key in keys {
+        let Some(ContextValue::Multi(members)) = context.get(&key).cloned() else {
+            continue;
+        };
+        let mut kept = members;
+        let mut index = 0;
+        while index < kept.len() {
+            let mut fewer = kept.clone();
+            fewer.remove(index);
+            let mut trial = context.clone();
+            trial.insert(&key, ContextValue::Multi(fewer.clone()));
+            if holds(&trial) {
+                kept = fewer;
+                context = trial;
+            } else {
+                index += 1;
+            }
+        }
+    }
+    context
+}
+
 /// A policy the comparison puts around the compared documents.
 fn stand_in(name: &str, document: serde_json::Value) -> NamedPolicy {
     NamedPolicy::new(
@@ -429,7 +463,7 @@ fn never_allowed_resources(action: &str) -> Vec<Glob> {
         out.push(Glob::parse("arn:*:kms:*:*:alias/aws/*"));
     }
     if POLICY_WRITE_ACTIONS.contains(&action.as_str()) {
-        out.push(Glob::parse("arn:*:iam::aws:*"));
+        out.push(Glob::parse("arn:*:iam:*:aws:*"));
     }
     out
 }
@@ -650,28 +684,39 @@ fn caller_classes<'p>(
             }
         }
     }
+    // Stand-ins must not share a name with a principal the policies name, or two classes
+    // would collapse into one caller.
+    let name = stand_in_name(&arns);
     let mut callers: Vec<Principal> = Vec::new();
     for arn in &arns {
-        let acting = match Principal::parse(arn) {
-            // A role acts through its sessions, which its ARN names in a `Principal` element.
-            Some(Principal::Aws(named)) => match &named.kind {
-                crate::eval::AwsPrincipalKind::Role { name } => Principal::parse(&format!(
-                    "arn:{}:sts::{}:assumed-role/{name}/{SAMPLE_NAME}",
-                    named.partition, named.account
-                )),
-                crate::eval::AwsPrincipalKind::Root => None,
-                _ => Some(Principal::Aws(named)),
-            },
-            other => other,
+        let Some(principal) = Principal::parse(arn) else {
+            continue;
         };
-        callers.extend(acting);
+        // A role's ARN also names its sessions, which are the ones that make requests.
+        if let Principal::Aws(named) = &principal {
+            if let crate::eval::AwsPrincipalKind::Role { name: role } = &named.kind {
+                callers.extend(Principal::parse(&format!(
+                    "arn:{}:sts::{}:assumed-role/{role}/{name}",
+                    named.partition, named.account
+                )));
+            }
+        }
+        callers.push(principal);
     }
-    for account in &accounts {
-        callers.push(sample_principal(account));
+    // Each account named, and one no policy names: its root and a principal of no other name
+    // (`NotPrincipal` exempts an account's root with the account, its users only by name).
+    for account in accounts
+        .iter()
+        .cloned()
+        .chain([fresh_account(&accounts, 0)])
+    {
+        callers.push(sample_principal(&account, &name));
+        callers.extend(Principal::parse(&format!("arn:aws:iam::{account}:root")));
     }
-    callers.push(sample_principal(&fresh_account(&accounts, 0)));
     callers.push(Principal::Anonymous);
     callers.extend(services.into_iter().map(Principal::Service));
+    let mut seen = BTreeSet::new();
+    callers.retain(|caller| seen.insert(principal_text(caller)));
     let incomplete = (!unmodelled.is_empty()).then(|| {
         format!(
             "principals of kinds not modelled: {}",
@@ -689,9 +734,24 @@ fn fresh_account(used: &BTreeSet<String>, start: u64) -> String {
         .expect("some account id is free")
 }
 
-fn sample_principal(account: &str) -> Principal {
-    Principal::parse(&format!("arn:aws:iam::{account}:user/{SAMPLE_NAME}"))
+fn sample_principal(account: &str, name: &str) -> Principal {
+    Principal::parse(&format!("arn:aws:iam::{account}:user/{name}"))
         .expect("the sample principal ARN is well formed")
+}
+
+/// A name for stand-in users and sessions that no ARN of `named` ends with.
+fn stand_in_name(named: &BTreeSet<String>) -> String {
+    (0..)
+        .map(|n| match n {
+            0 => SAMPLE_NAME.to_string(),
+            n => format!("{SAMPLE_NAME}-{n}"),
+        })
+        .find(|name| {
+            !named
+                .iter()
+                .any(|arn| arn.rsplit('/').next() == Some(name.as_str()))
+        })
+        .expect("some name is free")
 }
 
 /// The keys AWS sets from the stand-in principal itself.
@@ -742,6 +802,10 @@ pub fn comparison_text(comparison: &Comparison, old_name: &str, new_name: &str) 
                 out.push_str(&format!("  principal  {}\n", request.principal));
                 out.push_str(&format!("  action     {}\n", request.action));
                 out.push_str(&format!("  resource   {}\n", request.resource));
+                out.push_str(&format!(
+                    "  owner      account {}\n",
+                    request.resource_account
+                ));
                 out.push_str(&format!("  context    {context}\n"));
             }
             for (name, verdict) in [(old_name, &comparison.old), (new_name, &comparison.new)] {

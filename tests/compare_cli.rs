@@ -69,6 +69,14 @@ fn new_access_is_found_and_replays() {
         ("vpce-exact", "vpce-like"),
         ("bucket-partner", "bucket-partner-and-org"),
         ("bucket-partner", "bucket-public"),
+        // An account's root is exempt from a `NotPrincipal` naming its account; its users are not.
+        ("deny-one-account", "deny-all-but-one-account"),
+        // Actions without resource types are asked on `*`, which is no ARN.
+        ("describe-on-arns", "describe-on-star"),
+        // `kms:EncryptionContextKeys` holds a set: one member may pass the allow, another the deny.
+        ("context-keys-never-secret", "context-keys-public"),
+        // A policy that names a session called like the stand-ins: every other session is new.
+        ("one-deploy-session", "every-deploy-session"),
     ];
     for (old, new) in pairs {
         let text = compare(old, new, "text");

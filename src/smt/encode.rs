@@ -188,12 +188,25 @@ fn is_determined_key(key: &str, action: &str) -> bool {
         && DETERMINED_PREFIXES.iter().any(|p| key.starts_with(p))
 }
 
-/// Keys that hold sets of values.
+/// Keys that AWS documents as holding sets of values (the global ones, and those of KMS, whose
+/// keys the chains through S3 test).
 fn is_set_key(key: &str) -> bool {
     matches!(
         key.to_ascii_lowercase().as_str(),
-        "aws:tagkeys" | "aws:calledvia" | "aws:principalorgpaths" | "aws:principalservicenameslist"
+        "aws:tagkeys"
+            | "aws:calledvia"
+            | "aws:principalorgpaths"
+            | "aws:principalservicenameslist"
+            | "kms:encryptioncontextkeys"
+            | "kms:grantoperations"
     )
+}
+
+/// Whether a key may hold several values in a request about every possible request
+/// ([`KeyFreedom::Any`]): the global keys hold one unless documented otherwise, and a service's
+/// key is taken to hold a set unless known, since many do.
+fn may_hold_several(key: &str) -> bool {
+    is_set_key(key) || !key.to_ascii_lowercase().starts_with("aws:")
 }
 
 /// The hops of one question and their variables.
@@ -405,7 +418,11 @@ impl Problem {
         hop: &Hop,
     ) -> Result<(), Unsupported> {
         let variable = &mut self.variables[var];
-        if condition.operator.set.is_some() || is_set_key(&condition.key) {
+        let several = match hop.keys {
+            KeyFreedom::Any => may_hold_several(&condition.key),
+            KeyFreedom::CallerChosen | KeyFreedom::Fixed => is_set_key(&condition.key),
+        };
+        if condition.operator.set.is_some() || several {
             // One member per set test is enough: from any set satisfying the tests, keep one
             // witness member for each test that needs one; tests over all members still hold.
             variable.is_set = true;
