@@ -371,6 +371,11 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
         }
         Edit::PutManagedPolicy { arn, policy } => put_managed_policy(model, arn, policy)?,
         Edit::DeleteManagedPolicy { arn } => {
+            if crate::model::is_aws_managed_policy_arn(arn) {
+                return Err(format!(
+                    "{arn} is an AWS managed policy; AWS does not let it be deleted"
+                ));
+            }
             if !model.managed_policies.contains_key(arn) {
                 return Err(format!("no managed policy {arn} in the snapshots"));
             }
@@ -388,6 +393,7 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
             policy_arn,
         } => {
             ensure_managed_policy(model, policy_arn)?;
+            same_account(model, principal, policy_arn)?;
             let attached = attached_policies(model, principal)?;
             if !attached.contains(policy_arn) {
                 attached.push(policy_arn.clone());
@@ -432,6 +438,7 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
             policy_arn,
         } => {
             ensure_managed_policy(model, policy_arn)?;
+            same_account(model, principal, policy_arn)?;
             *boundary_of(model, principal)? = Some(policy_arn.clone());
         }
         Edit::DeletePermissionsBoundary { principal } => {
@@ -455,6 +462,12 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
                 .values_mut()
                 .find(|k| &k.arn == key || &k.id == key)
                 .ok_or_else(|| format!("no KMS key {key} in the snapshots"))?;
+            if key.key_manager == Some(crate::model::KeyManager::Aws) {
+                return Err(format!(
+                    "{} is an AWS managed key; AWS does not let its key policy change",
+                    key.arn
+                ));
+            }
             key.policy = Some(Arc::new(policy.clone()));
         }
     }
@@ -592,18 +605,14 @@ fn put_managed_policy(model: &mut Model, arn: &str, policy: &Policy) -> Result<(
             "{arn} is an AWS managed policy; AWS does not let it change"
         ));
     }
-    let (account, path_and_name) = arn
-        .strip_prefix("arn:")
-        .and_then(|rest| rest.split_once(":iam::"))
-        .and_then(|(_, rest)| rest.split_once(":policy"))
-        .ok_or_else(|| {
-            format!("{arn} is not a managed policy ARN (arn:aws:iam::ACCOUNT:policy/NAME)")
-        })?;
-    let name = path_and_name.rsplit('/').next().unwrap_or_default();
-    if name.is_empty() {
-        return Err(format!("{arn} names no policy"));
+    let (account, path, name) = parse_policy_arn(arn).ok_or_else(|| {
+        format!("{arn} is not a managed policy ARN (arn:aws:iam::ACCOUNT:policy/PATH/NAME)")
+    })?;
+    if model.account(account).is_none() {
+        return Err(format!(
+            "{arn} belongs to account {account}, which no snapshot describes"
+        ));
     }
-    let path = &path_and_name[..path_and_name.len() - name.len()];
     let entry = model
         .managed_policies
         .entry(arn.to_string())
@@ -618,6 +627,38 @@ fn put_managed_policy(model: &mut Model, arn: &str, policy: &Policy) -> Result<(
         });
     entry.policy = Arc::new(policy.clone());
     Ok(())
+}
+
+/// The account, path (`/` or `/teams/`) and name of a customer managed policy ARN.
+fn parse_policy_arn(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (prefix, _partition, service, region) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (account, resource) = (parts.next()?, parts.next()?);
+    let well_formed = prefix == "arn"
+        && service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit());
+    let path_and_name = resource.strip_prefix("policy")?;
+    let name = path_and_name.rsplit('/').next()?;
+    let path = &path_and_name[..path_and_name.len() - name.len()];
+    (well_formed && path.starts_with('/') && !name.is_empty()).then_some((account, path, name))
+}
+
+/// A customer managed policy can be attached only within its own account.
+fn same_account(model: &Model, principal: &str, policy_arn: &str) -> Result<(), String> {
+    let policy = &model.managed_policies[policy_arn];
+    let holder = crate::model::arn_account(principal).unwrap_or_default();
+    if policy.is_aws_managed() || policy.account == holder {
+        Ok(())
+    } else {
+        Err(format!(
+            "{policy_arn} belongs to account {}, and {principal} to account {holder}: a managed \
+             policy is attached only within its account",
+            policy.account
+        ))
+    }
 }
 
 impl Edit {
@@ -769,6 +810,78 @@ mod tests {
             policy_arn: "arn:aws:iam::111122223333:policy/Nowhere".into(),
         });
         assert!(unknown.message.contains("put_managed_policy"), "{unknown}");
+        let aws_managed = refused(Edit::DeleteManagedPolicy {
+            arn: "arn:aws:iam::aws:policy/AmazonS3FullAccess".into(),
+        });
+        assert!(aws_managed.message.contains("AWS managed"), "{aws_managed}");
+        for malformed in [
+            "arn:aws:iam::111122223333:policyx/Everything",
+            "arn:aws:iam::111122223333:policy/",
+            "arn:aws:s3:::111122223333:policy/Everything",
+        ] {
+            let error = refused(Edit::PutManagedPolicy {
+                arn: malformed.into(),
+                policy: policy(),
+            });
+            assert!(
+                error.message.contains("not a managed policy ARN"),
+                "{error}"
+            );
+        }
+        let elsewhere = refused(Edit::PutManagedPolicy {
+            arn: "arn:aws:iam::999988887777:policy/Everything".into(),
+            policy: policy(),
+        });
+        assert!(
+            elsewhere.message.contains("no snapshot describes"),
+            "{elsewhere}"
+        );
+    }
+
+    #[test]
+    fn a_policy_of_another_account_is_not_attached_nor_an_aws_key_policy_changed() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let accounts = [
+            root.join("mediaconvert-cross-account"),
+            root.join("mediaconvert-cross-account-partner"),
+        ];
+        let model = crate::snapshot::load(&accounts).expect("the example models load");
+        let partner_policy = "arn:aws:iam::444455556666:policy/Everything";
+        let refused = apply(
+            &model,
+            &change(vec![
+                Edit::PutManagedPolicy {
+                    arn: partner_policy.into(),
+                    policy: policy(),
+                },
+                Edit::AttachPolicy {
+                    principal: "arn:aws:iam::111122223333:user/editor".into(),
+                    policy_arn: partner_policy.into(),
+                },
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(refused.path, "changes[1]");
+        assert!(
+            refused.message.contains("only within its account"),
+            "{refused}"
+        );
+
+        let sse = crate::snapshot::load(&[root.join("mediaconvert-sse-kms")]).unwrap();
+        let aws_key = sse
+            .keys
+            .values()
+            .find(|k| k.key_manager == Some(crate::model::KeyManager::Aws))
+            .expect("the model has an AWS managed key");
+        let refused = apply(
+            &sse,
+            &change(vec![Edit::PutKeyPolicy {
+                key: aws_key.arn.clone(),
+                policy: policy(),
+            }]),
+        )
+        .unwrap_err();
+        assert!(refused.message.contains("AWS managed key"), "{refused}");
     }
 
     #[test]

@@ -135,31 +135,41 @@ fn who_can_items(
         .collect();
     principals.sort_unstable();
     principals.dedup();
-    let verdict_of = |answers: &[Answer], principal: &str| {
-        answers
-            .iter()
-            .find(|a| a.query.principal == principal)
-            .cloned()
+    // A principal `who-can` leaves out on one side cannot there: ask `can` for the hop that
+    // blocks it (outsiders, `*`, have no such question).
+    let answer_of = |engine: &Engine, answers: &[Answer], principal: &str| match answers
+        .iter()
+        .find(|a| a.query.principal == principal)
+    {
+        Some(answer) => Ok(Some(answer.clone())),
+        None if principal == "*" => Ok(None),
+        None => engine
+            .can(&Question {
+                principal: principal.to_string(),
+                action: action.to_string(),
+                resource: resource.to_string(),
+                context: context.clone(),
+            })
+            .map(Some),
     };
-    Ok(principals
+    principals
         .into_iter()
         .map(|principal| {
-            let before = verdict_of(&was, principal);
-            let after = verdict_of(&now, principal);
-            let verdict = |answer: &Option<Answer>| answer.as_ref().map(|a| a.verdict);
-            let word = |answer: &Option<Answer>| {
-                verdict_word(verdict(answer).unwrap_or(Verdict::Unreachable))
+            let before = answer_of(before, &was, principal)?;
+            let after = answer_of(after, &now, principal)?;
+            let verdict = |answer: &Option<Answer>| {
+                answer.as_ref().map_or(Verdict::Unreachable, |a| a.verdict)
             };
-            Item {
+            Ok(Item {
                 question: format!("{principal} -> {action} on {resource}"),
-                before: word(&before).into(),
-                after: word(&after).into(),
+                before: verdict_word(verdict(&before)).into(),
+                after: verdict_word(verdict(&after)).into(),
                 changed: verdict(&before) != verdict(&after),
                 answers_before: before.into_iter().collect(),
                 answers_after: after.into_iter().collect(),
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn proof_items(

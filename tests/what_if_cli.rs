@@ -177,6 +177,13 @@ fn trust_and_bucket_policy_edits_take_access_away() {
     assert!(bucket
         .iter()
         .all(|i| i["before"] == "reachable" && i["after"] == "unreachable"));
+    // Who lost access is told which hop now blocks it.
+    for item in &bucket {
+        let reason = item["answers_after"][0]["reason"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(reason.contains("FrozenForAudit"), "{item}");
+    }
 }
 
 /// Change files that cannot apply: exit 2, the file and the JSON path of the edit.
