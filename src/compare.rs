@@ -8,13 +8,14 @@
 //! - **resource policies** (those with `Principal`) are compared by what they grant on their
 //!   own: the caller is in another account whose IAM allows everything, so the policy alone
 //!   decides. Callers are drawn from one class per way a `Principal` element can name them:
-//!   each ARN, a principal of each named account, one of an unnamed account, anonymous, and each
-//!   named service.
+//!   each ARN (and a session of each role), the root and another principal of each named
+//!   account and of one unnamed account, anonymous callers, and each named service.
 //!
-//! Actions range over the regions of the action patterns of both documents (plus the actions
-//! the evaluator treats specially), so no class of actions is missed; a region is represented
-//! by a real action name where one is known. Resources and context values are solver
-//! variables. A counterexample is replayed through the evaluator against both documents.
+//! Actions range over the classes the action patterns of both documents (plus the actions the
+//! evaluator treats specially) draw, service by service, so no class of actions is missed; a
+//! class is represented by a real action name where one is known. Resources (any string, ARN
+//! or not) and context values are solver variables, and service keys may hold sets. A
+//! counterexample is replayed through the evaluator against both documents.
 
 use crate::eval::{
     evaluate, Decision, Evaluation, NamedPolicy, PolicySet, Principal, Request,
