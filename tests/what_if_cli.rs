@@ -215,3 +215,41 @@ fn bad_change_files_are_named() {
     }
     insta::assert_snapshot!("what_if_bad_change_files", messages);
 }
+
+/// `sts:AssumeRole` questions are decided by the role's trust policy: the role that trusts its
+/// account becomes assumable by the editor once the editor may call STS, and no outsider may
+/// assume it before or after.
+#[test]
+fn assuming_a_role_is_decided_by_its_trust_policy() {
+    let question = [
+        "--action",
+        "sts:AssumeRole",
+        "--resource",
+        "arn:aws:iam::111122223333:role/SecurityAudit",
+    ];
+    let run = what_if(LEAST, &fixture("editor-administers"), &question, "json");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items(&run);
+    let listed: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["question"].as_str().unwrap().split(' ').next().unwrap(),
+                i["before"].as_str().unwrap(),
+                i["after"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [(EDITOR, "unreachable", "reachable")]);
+    let chain = items[0]["answers_after"][0]["chain"].as_array().unwrap();
+    let allowed_by: Vec<&str> = chain[0]["allowed_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["policy"].as_str().unwrap())
+        .collect();
+    assert!(
+        allowed_by.contains(&"trust policy of arn:aws:iam::111122223333:role/SecurityAudit"),
+        "{allowed_by:?}"
+    );
+}

@@ -351,8 +351,12 @@ impl Engine<'_> {
                 context: context.clone(),
             };
             let caller = crate::eval::Principal::parse(&outsider)?;
-            // Assuming a role takes signed credentials: anonymous callers act only directly.
+            // Assuming a role takes signed credentials: anonymous callers act only directly,
+            // and not at all when the question is itself such a call.
             let may_assume = !matches!(caller, crate::eval::Principal::Anonymous);
+            if !may_assume && needs_credentials(action) {
+                continue;
+            }
             let first_steps: Vec<crate::graph::Step> = self
                 .model
                 .roles
@@ -450,6 +454,17 @@ pub fn replay(
             }
         })
         .collect()
+}
+
+/// Trust actions that only signed requests make (`AssumeRoleWithSAML` and
+/// `AssumeRoleWithWebIdentity` are the unsigned ones).
+fn needs_credentials(action: &str) -> bool {
+    let action = action.to_ascii_lowercase();
+    crate::eval::TRUST_ACTIONS.contains(&action.as_str())
+        && !matches!(
+            action.as_str(),
+            "sts:assumerolewithsaml" | "sts:assumerolewithwebidentity"
+        )
 }
 
 /// Parses `KEY=VALUE` pairs of `--context`; a value in brackets, `[a,b]`, is a set.

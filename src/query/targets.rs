@@ -1,7 +1,7 @@
-//! The resources a question can be about: the buckets and keys of the model that the resource
-//! pattern reaches, one stand-in for everything of that kind outside the snapshots (whose
-//! policies are unknown and assumed to admit the caller), and a generic resource for services
-//! without resource policies in the model.
+//! The resources a question can be about: the buckets, keys and roles (for trust actions) of the
+//! model that the resource pattern reaches, one stand-in for everything of that kind outside the
+//! snapshots (whose policies are unknown and assumed to admit the caller), and a generic
+//! resource for services without resource policies in the model.
 
 use crate::eval::NamedPolicy;
 use crate::model::Model;
@@ -105,11 +105,69 @@ pub fn targets(
         .next()
         .unwrap_or_default()
         .to_ascii_lowercase();
+    let trust = crate::eval::TRUST_ACTIONS.contains(&action.to_ascii_lowercase().as_str());
     match service.as_str() {
         "s3" => s3_targets(model, action, pattern, partition),
         "kms" => kms_targets(model, pattern, partition),
-        _ => vec![generic_target(pattern, actor_account)],
+        _ if trust => role_targets(model, pattern, partition),
+        // IAM has no resource policies (trust policies aside): nothing admits another account.
+        "iam" => vec![generic_target(pattern, actor_account, false)],
+        _ => vec![generic_target(pattern, actor_account, true)],
     }
+}
+
+/// The roles a trust action (`sts:AssumeRole`, ...) may act on: those of the snapshots, each
+/// with its trust policy, and one stand-in for roles of accounts no snapshot describes.
+fn role_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
+    let mut out = Vec::new();
+    for role in model.roles.values() {
+        if !pattern.matches_arn(&role.arn) {
+            continue;
+        }
+        out.push(Target {
+            label: format!("role {}", role.arn),
+            shapes: Vec::new(),
+            excluded: Vec::new(),
+            fixed: Some(role.arn.clone()),
+            account: Some(role.account.clone()),
+            resource_policy: Some(NamedPolicy {
+                name: format!("trust policy of {}", role.arn),
+                policy: role.trust_policy.clone(),
+            }),
+            rcps: rcps_of(model, &role.account),
+            context: Context::new().with("aws:ResourceAccount", &role.account),
+            assumption: None,
+            bucket: None,
+        });
+    }
+    // A snapshot lists every role of its account; roles elsewhere are unknown.
+    let generic = Glob::parse(&format!("arn:{partition}:iam::?*:role/?*"));
+    let outside_possible = literal_account(pattern).is_none_or(|a| model.account(&a).is_none())
+        && arn_globs_intersect(pattern, &generic);
+    if outside_possible {
+        out.push(Target {
+            label: "a role in no snapshot".into(),
+            shapes: vec![generic],
+            excluded: model
+                .accounts
+                .iter()
+                .map(|a| Glob::parse(&format!("arn:{partition}:iam::{}:*", a.id)))
+                .collect(),
+            fixed: None,
+            account: Some(OUTSIDE_ACCOUNT.into()),
+            resource_policy: Some(allow_all(
+                "(assumed) trust policy of a role outside the snapshots",
+            )),
+            rcps: Vec::new(),
+            context: Context::new().with("aws:ResourceAccount", OUTSIDE_ACCOUNT),
+            assumption: Some(
+                "the role is in no snapshot: its trust policy is unknown and may admit the caller"
+                    .into(),
+            ),
+            bucket: None,
+        });
+    }
+    out
 }
 
 fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> Vec<Target> {
@@ -240,15 +298,18 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
     out
 }
 
-fn generic_target(pattern: &Glob, actor_account: &str) -> Target {
-    // Only S3 and KMS resource policies are in the snapshots. A resource the pattern places in
-    // another account may have a policy that admits the caller: assume it does, and say so.
-    // Elsewhere the caller's own account stands for every account: identity policies decide
-    // there, as they do across accounts once the resource policy admits the caller.
+/// A resource of a service whose resource policies the snapshots do not record.
+/// `may_have_policy`: whether the service has resource policies at all.
+fn generic_target(pattern: &Glob, actor_account: &str, may_have_policy: bool) -> Target {
+    // A resource the pattern places in another account may have a policy that admits the
+    // caller: assume it does, and say so. Elsewhere the caller's own account stands for every
+    // account: identity policies decide there, as they do across accounts once the resource
+    // policy admits the caller.
     let other_account = literal_account(pattern).filter(|account| account != actor_account);
     let account = other_account
         .clone()
         .unwrap_or_else(|| actor_account.to_string());
+    let assumed = other_account.as_ref().filter(|_| may_have_policy);
     Target {
         label: match &other_account {
             Some(account) => format!("a resource of account {account}"),
@@ -258,12 +319,11 @@ fn generic_target(pattern: &Glob, actor_account: &str) -> Target {
         excluded: Vec::new(),
         fixed: pattern.is_literal().then(|| pattern.to_text()),
         account: Some(account.clone()),
-        resource_policy: other_account
-            .as_ref()
+        resource_policy: assumed
             .map(|_| allow_all("(assumed) resource policy, which no snapshot records")),
         rcps: Vec::new(),
         context: Context::new().with("aws:ResourceAccount", &account),
-        assumption: other_account.map(|account| {
+        assumption: assumed.map(|account| {
             format!(
                 "the resource is in account {account}, whose resource policies for this service \
                  are not modelled: assumed to admit the caller"
