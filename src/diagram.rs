@@ -402,7 +402,9 @@ impl Drawing {
                 && last.action.eq_ignore_ascii_case("sts:AssumeRole");
             let to = if service_assumes {
                 NodeRef::job(&role_of(model, &last.resource))
-            } else if last.action.eq_ignore_ascii_case("iam:PassRole") {
+            } else if submits {
+                // Only a role passed with a job submission goes to MediaConvert; a PassRole
+                // asked about on its own is drawn to the role it names.
                 let role = role_of(model, &last.resource);
                 NodeRef {
                     kind: NodeKind::Service,

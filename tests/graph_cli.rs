@@ -533,3 +533,25 @@ fn a_picture_of_hundreds_of_buckets_needs_a_resource_or_all() {
     assert_eq!(one.code, 0, "{}", one.stderr);
     assert!(one.stdout.starts_with("digraph"), "{}", one.stdout);
 }
+
+/// A `PassRole` asked about on its own is drawn to the role, not as a MediaConvert job: the
+/// intern may pass roles only to EC2.
+#[test]
+fn a_pass_role_alone_is_no_mediaconvert_job() {
+    let picture = graph_json(&[
+        "--account",
+        LEAST,
+        "--resource",
+        "arn:aws:iam::111122223333:role/*",
+        "--action",
+        "iam:PassRole",
+    ]);
+    let services: Vec<&Value> = picture["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "service")
+        .collect();
+    assert!(services.is_empty(), "{services:?}");
+    assert!(node_of(&picture, "arn:aws:iam::111122223333:user/intern").is_some());
+}
