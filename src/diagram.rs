@@ -738,7 +738,7 @@ fn short_name(model: &Model, node: &NodeRef, multi_account: bool) -> String {
             }),
             None,
         ),
-        NodeKind::Bucket if member == "*" => return "a bucket in no snapshot".into(),
+        NodeKind::Bucket if member == "*" => return "outside the snapshots".into(),
         NodeKind::Bucket => {
             let name = member.rsplit(':').next().unwrap_or(member).to_string();
             match model.buckets.get(&name) {
@@ -746,7 +746,7 @@ fn short_name(model: &Model, node: &NodeRef, multi_account: bool) -> String {
                 None => return format!("{name} (in no snapshot)"),
             }
         }
-        NodeKind::Key if member == "*" => return "a key in no snapshot".into(),
+        NodeKind::Key if member == "*" => return "outside the snapshots".into(),
         NodeKind::Key => match model.keys.values().find(|k| k.arn == *member) {
             Some(k) => {
                 let name = k.aliases.first().cloned().unwrap_or_else(|| k.id.clone());

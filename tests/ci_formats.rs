@@ -390,3 +390,31 @@ fn readme_shows_the_workflow_file() {
         "YAML does not allow tabs for indentation"
     );
 }
+
+/// Proofs of one file that share a name stay two alerts: their fingerprints differ.
+#[test]
+fn proofs_sharing_a_name_keep_apart_in_sarif() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let model = project_root().join("models/mediaconvert-default");
+    let proof = |resource: &str| {
+        serde_json::json!({"name": "dup", "principal": "arn:aws:iam::111122223333:user/editor",
+            "action": "s3:PutObject", "resource": resource, "expect": "unreachable"})
+    };
+    let file = serde_json::json!({"accounts": [model],
+        "proofs": [proof("arn:aws:s3:::finance/*"), proof("arn:aws:s3:::media-out/*")]});
+    std::fs::write(dir.path().join("dup.json"), file.to_string()).unwrap();
+    let run = iamproof_in(dir.path(), &["prove", "dup.json", "--format", "sarif"], "");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log: Value = serde_json::from_str(&run.stdout).unwrap();
+    let fingerprints: Vec<&str> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["partialFingerprints"]["iamproofProof/v1"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(fingerprints, ["dup.json#dup", "dup.json#dup#2"]);
+}

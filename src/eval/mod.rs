@@ -121,6 +121,9 @@ pub struct MatchedStatement {
     pub level: Option<usize>,
     pub policy: String,
     pub statement: String,
+    /// The statement's position in its policy.
+    #[serde(skip)]
+    pub index: usize,
     pub effect: Effect,
     /// For resource policies: how the statement's principal element named the caller.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -314,6 +317,7 @@ impl Collector<'_> {
                 level: self.level,
                 policy: policy.name.clone(),
                 statement: statement.label(),
+                index: statement.index,
                 effect: statement.effect,
                 principal_match,
             };

@@ -49,7 +49,11 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AllowedBy {
     pub policy: String,
+    /// The statement's `Sid`, or its position when it has none.
     pub statement: String,
+    /// Its position in the policy: a `Sid` may read like another statement's position.
+    #[serde(skip)]
+    pub index: usize,
 }
 
 impl From<&MatchedStatement> for AllowedBy {
@@ -57,6 +61,7 @@ impl From<&MatchedStatement> for AllowedBy {
         AllowedBy {
             policy: m.policy.clone(),
             statement: m.statement.clone(),
+            index: m.index,
         }
     }
 }

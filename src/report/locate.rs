@@ -224,14 +224,14 @@ impl Snapshots {
         &mut self,
         folders: &[PathBuf],
         policy: &str,
-        statement: &str,
+        statement: usize,
     ) -> Option<Place> {
         folders
             .iter()
             .find_map(|folder| self.statement_in(folder, policy, statement))
     }
 
-    fn statement_in(&mut self, folder: &Path, policy: &str, statement: &str) -> Option<Place> {
+    fn statement_in(&mut self, folder: &Path, policy: &str, statement: usize) -> Option<Place> {
         if let Some(bucket) = policy.strip_prefix("bucket policy of ") {
             return self.resource_policy(
                 folder.join("s3").join(bucket).join("policy.json"),
@@ -254,7 +254,7 @@ impl Snapshots {
     }
 
     /// `get-bucket-policy` and `get-key-policy` print `{"Policy": "<JSON text>"}`.
-    fn resource_policy(&mut self, file: PathBuf, statement: &str) -> Option<Place> {
+    fn resource_policy(&mut self, file: PathBuf, statement: usize) -> Option<Place> {
         let root = self.read(file.clone())?;
         let document = root.get("Policy").unwrap_or(root);
         let node = statement_node(document, statement);
@@ -277,7 +277,7 @@ impl Place {
 fn authorization_details_statement<'n>(
     root: &'n Node,
     policy: &str,
-    statement: &str,
+    statement: usize,
 ) -> Option<&'n Node> {
     let pages: Vec<&Node> = match &root.value {
         Value::Array(pages) => pages.iter().collect(),
@@ -330,32 +330,18 @@ fn authorization_details_statement<'n>(
     )
 }
 
-/// A statement of a policy document; the document itself when it is JSON text (its statements
-/// are not lines of the file) or has no such statement.
-fn statement_node<'n>(document: &'n Node, statement: &str) -> &'n Node {
+/// Statement `index` of a policy document (by position: a statement's label may be a Sid that
+/// reads like another statement's index); the document itself when it is JSON text (its
+/// statements are not lines of the file) or has no such statement.
+fn statement_node(document: &Node, index: usize) -> &Node {
     let Some(statements) = document.get("Statement") else {
         return document;
     };
-    let list: Vec<&Node> = match &statements.value {
-        Value::Array(items) => items.iter().collect(),
-        _ => vec![statements],
-    };
-    let by_sid = list
-        .iter()
-        .find(|s| s.get("Sid").and_then(Node::as_str) == Some(statement));
-    // Statements without a Sid are named by their index (see `Statement::label`).
-    let by_index = || {
-        statement
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| list.get(i))
-            .filter(|s| {
-                s.get("Sid")
-                    .and_then(Node::as_str)
-                    .is_none_or(str::is_empty)
-            })
-    };
-    by_sid.or_else(by_index).copied().unwrap_or(document)
+    match &statements.value {
+        Value::Array(items) => items.get(index).unwrap_or(document),
+        _ if index == 0 => statements,
+        _ => document,
+    }
 }
 
 #[cfg(test)]
@@ -393,18 +379,20 @@ mod tests {
     }
 
     #[test]
-    fn statements_by_sid_or_index() {
-        let text = "{\"Statement\": [\n {\"Sid\": \"A\"},\n {},\n {\"Sid\": \"\"}\n]}";
+    fn statements_by_position() {
+        let text = "{\"Statement\": [\n {\"Sid\": \"3\"},\n {},\n {\"Sid\": \"\"}\n]}";
         let document = parse(text).expect("valid JSON");
-        let line = |statement: &str| statement_node(&document, statement).line;
-        assert_eq!(line("A"), 2);
-        assert_eq!(line("1"), 3);
-        assert_eq!(line("2"), 4);
-        // Index 0 has a Sid, so it is never called "0".
-        assert_eq!(line("0"), 1);
-        assert_eq!(statement_node(&document, "0").end_line, 5);
+        let line = |index: usize| statement_node(&document, index).line;
+        assert_eq!(line(0), 2);
+        assert_eq!(line(1), 3);
+        assert_eq!(line(2), 4);
+        // No such statement: the document.
+        assert_eq!(line(3), 1);
+        assert_eq!(statement_node(&document, 3).end_line, 5);
+        let single = parse("{\"Statement\": {\"Effect\": \"Allow\"}}").expect("valid JSON");
+        assert_eq!(statement_node(&single, 0).line, 1);
         let text_policy = parse("{\"Policy\": \"{}\"}").expect("valid JSON");
         let policy = text_policy.get("Policy").expect("Policy");
-        assert_eq!(statement_node(policy, "0").line, 1);
+        assert_eq!(statement_node(policy, 0).line, 1);
     }
 }

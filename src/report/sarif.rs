@@ -32,12 +32,18 @@ const SRCROOT: &str = "%SRCROOT%";
 /// again to place proofs and statements.
 pub fn render(files: &[ProofFile], results: &[ProofResult]) -> Value {
     let mut places = Places::default();
+    // Proofs of one file that share a name are told apart by their rank among them.
+    let mut seen: std::collections::HashMap<(&str, &str), usize> = Default::default();
     let findings: Vec<Value> = results
         .iter()
         .filter_map(|result| {
+            let rank = seen
+                .entry((result.file.as_str(), result.name.as_str()))
+                .or_default();
+            *rank += 1;
             let finding = Finding::of(result)?;
             let proof_file = files.iter().find(|f| f.file == result.file);
-            Some(result_json(&mut places, proof_file, result, finding))
+            Some(result_json(&mut places, proof_file, result, finding, *rank))
         })
         .collect();
     let rules: Vec<Value> = Finding::ALL.iter().map(|f| rule(*f)).collect();
@@ -106,6 +112,7 @@ fn result_json(
     proof_file: Option<&ProofFile>,
     result: &ProofResult,
     finding: Finding,
+    rank: usize,
 ) -> Value {
     let folders: &[PathBuf] = proof_file.map_or(&[], |f| f.accounts.as_slice());
     // The statements that grant the last request of each counterexample, once each.
@@ -213,8 +220,12 @@ fn result_json(
         out["codeFlows"] = Value::Array(flows);
     }
     // Alerts follow the proof, not its line, when proofs are added above it.
+    let proof = match rank {
+        1 => result.name.clone(),
+        n => format!("{}#{n}", result.name),
+    };
     out["partialFingerprints"] =
-        json!({"iamproofProof/v1": format!("{}#{}", uri_of(&file).0, result.name)});
+        json!({"iamproofProof/v1": format!("{}#{proof}", uri_of(&file).0)});
     out["properties"] = json!({
         "proof": result.name,
         "expect": result.expect,
@@ -308,7 +319,7 @@ impl Places {
 
     fn statement(&mut self, folders: &[PathBuf], allowed: &AllowedBy) -> Option<locate::Place> {
         self.snapshots
-            .statement(folders, &allowed.policy, &allowed.statement)
+            .statement(folders, &allowed.policy, allowed.index)
     }
 }
 
@@ -338,22 +349,22 @@ fn artifact_location(path: &Path) -> Value {
 }
 
 /// A path as a URI: relative to the current directory when it is inside it (true), else an
-/// absolute `file:` URI.
+/// absolute `file:` URI. Paths that exist are resolved on the file system (symbolic links
+/// included), so the URI names the file that was read.
 fn uri_of(path: &Path) -> (String, bool) {
-    let normal = normalize(path);
-    let relative = if normal.is_absolute() {
-        std::env::current_dir().ok().and_then(|cwd| {
-            normal
-                .strip_prefix(normalize(&cwd))
-                .ok()
-                .map(Path::to_path_buf)
-        })
-    } else {
-        Some(normal.clone())
-    };
+    let cwd = std::env::current_dir().ok();
+    let resolve = |path: &Path| std::fs::canonicalize(path).ok();
+    let absolute = resolve(path).unwrap_or_else(|| match &cwd {
+        Some(cwd) if path.is_relative() => normalize(&cwd.join(path)),
+        _ => normalize(path),
+    });
+    let relative = cwd.and_then(|cwd| {
+        let base = resolve(&cwd).unwrap_or_else(|| normalize(&cwd));
+        absolute.strip_prefix(base).ok().map(Path::to_path_buf)
+    });
     match relative {
         Some(relative) => (encode(&relative), true),
-        None => (format!("file://{}", encode(&normal)), false),
+        None => (format!("file://{}", encode(&absolute)), false),
     }
 }
 
@@ -411,6 +422,28 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_outside_the_current_directory_and_through_links_name_the_file_read() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("p.json"), "{}").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let read = std::fs::canonicalize(real.join("p.json")).unwrap();
+        let expected = format!("file://{}", encode(&read));
+        assert_eq!(uri_of(&link.join("p.json")), (expected.clone(), false));
+        // The same file by a relative path that climbs out of the current directory.
+        let cwd = std::env::current_dir().unwrap();
+        let climb: PathBuf = cwd
+            .components()
+            .skip(1)
+            .map(|_| Component::ParentDir)
+            .collect();
+        let relative = climb.join(read.strip_prefix("/").unwrap());
+        assert_eq!(uri_of(&relative), (expected, false));
+    }
 
     #[test]
     fn paths_are_normalized_without_the_file_system() {
