@@ -351,7 +351,7 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
             name,
             policy,
         } => {
-            let inline = inline_policies(model, principal)?;
+            let inline = own_policies(model, principal)?.inline;
             let policy = Arc::new(policy.clone());
             match inline.iter_mut().find(|p| &p.name == name) {
                 Some(existing) => existing.policy = policy,
@@ -362,7 +362,7 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
             }
         }
         Edit::DeleteInlinePolicy { principal, name } => {
-            let inline = inline_policies(model, principal)?;
+            let inline = own_policies(model, principal)?.inline;
             let before = inline.len();
             inline.retain(|p| &p.name != name);
             if inline.len() == before {
@@ -394,7 +394,7 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
         } => {
             ensure_managed_policy(model, policy_arn)?;
             same_account(model, principal, policy_arn)?;
-            let attached = attached_policies(model, principal)?;
+            let attached = own_policies(model, principal)?.managed;
             if !attached.contains(policy_arn) {
                 attached.push(policy_arn.clone());
             }
@@ -403,7 +403,7 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
             principal,
             policy_arn,
         } => {
-            let attached = attached_policies(model, principal)?;
+            let attached = own_policies(model, principal)?.managed;
             let before = attached.len();
             attached.retain(|arn| arn != policy_arn);
             if attached.len() == before {
@@ -474,36 +474,30 @@ fn apply_edit(model: &mut Model, edit: &Edit) -> Result<(), String> {
     Ok(())
 }
 
-fn inline_policies<'m>(
-    model: &'m mut Model,
-    principal: &str,
-) -> Result<&'m mut Vec<crate::model::InlinePolicy>, String> {
-    if let Some(user) = model.users.get_mut(principal) {
-        return Ok(&mut user.inline_policies);
-    }
-    if let Some(group) = model.groups.get_mut(principal) {
-        return Ok(&mut group.inline_policies);
-    }
-    if let Some(role) = model.roles.get_mut(principal) {
-        return Ok(&mut role.inline_policies);
-    }
-    Err(format!(
-        "no user, group or role {principal} in the snapshots"
-    ))
+/// The policies a user, group or role holds itself: inline ones, and managed ones by ARN.
+struct OwnPolicies<'m> {
+    inline: &'m mut Vec<crate::model::InlinePolicy>,
+    managed: &'m mut Vec<String>,
 }
 
-fn attached_policies<'m>(
-    model: &'m mut Model,
-    principal: &str,
-) -> Result<&'m mut Vec<String>, String> {
+fn own_policies<'m>(model: &'m mut Model, principal: &str) -> Result<OwnPolicies<'m>, String> {
     if let Some(user) = model.users.get_mut(principal) {
-        return Ok(&mut user.managed_policy_arns);
+        return Ok(OwnPolicies {
+            inline: &mut user.inline_policies,
+            managed: &mut user.managed_policy_arns,
+        });
     }
     if let Some(group) = model.groups.get_mut(principal) {
-        return Ok(&mut group.managed_policy_arns);
+        return Ok(OwnPolicies {
+            inline: &mut group.inline_policies,
+            managed: &mut group.managed_policy_arns,
+        });
     }
     if let Some(role) = model.roles.get_mut(principal) {
-        return Ok(&mut role.managed_policy_arns);
+        return Ok(OwnPolicies {
+            inline: &mut role.inline_policies,
+            managed: &mut role.managed_policy_arns,
+        });
     }
     Err(format!(
         "no user, group or role {principal} in the snapshots"
