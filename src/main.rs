@@ -43,6 +43,20 @@ enum ProveFormat {
     Sarif,
 }
 
+/// How a question is answered: context it fixes, solver timeout, output format (`can`,
+/// `who-can` and `what-if`).
+#[derive(clap::Args)]
+struct AnswerArgs {
+    /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
+    #[arg(long = "context", value_name = "KEY=VALUE")]
+    context: Vec<String>,
+    /// Solver timeout per chain, in milliseconds.
+    #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
+    timeout_ms: u32,
+    #[arg(long, value_enum, default_value = "text")]
+    format: TextOrJson,
+}
+
 /// What `can` and `who-can` share: the snapshots and the question.
 #[derive(clap::Args)]
 struct QuestionArgs {
@@ -55,14 +69,8 @@ struct QuestionArgs {
     /// The resource pattern (`*` and `?` as in IAM).
     #[arg(long)]
     resource: String,
-    /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
-    #[arg(long = "context", value_name = "KEY=VALUE")]
-    context: Vec<String>,
-    /// Solver timeout per chain, in milliseconds.
-    #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
-    timeout_ms: u32,
-    #[arg(long, value_enum, default_value = "text")]
-    format: TextOrJson,
+    #[command(flatten)]
+    answering: AnswerArgs,
 }
 
 #[derive(Subcommand)]
@@ -266,14 +274,8 @@ struct WhatIfArgs {
     /// The resource pattern (`*` and `?` as in IAM).
     #[arg(long, required_unless_present = "proofs")]
     resource: Option<String>,
-    /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
-    #[arg(long = "context", value_name = "KEY=VALUE")]
-    context: Vec<String>,
-    /// Solver timeout per chain, in milliseconds.
-    #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
-    timeout_ms: u32,
-    #[arg(long, value_enum, default_value = "text")]
-    format: TextOrJson,
+    #[command(flatten)]
+    answering: AnswerArgs,
 }
 
 fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
@@ -288,7 +290,7 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         (None, true) => return usage_error("what-if needs --account, or --proofs with accounts"),
         _ => args.accounts.clone(),
     };
-    let (model, context) = match load_question_inputs(&accounts, &args.context, ui) {
+    let (model, context) = match load_question_inputs(&accounts, &args.answering.context, ui) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
@@ -319,13 +321,13 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         &changed,
         &change,
         &questions,
-        question_options(args.timeout_ms),
+        question_options(args.answering.timeout_ms),
         ui,
     ) {
         Ok(outcome) => outcome,
         Err(e) => return usage_error(&e.to_string()),
     };
-    match args.format {
+    match args.answering.format {
         TextOrJson::Text => emit(&what_if_text(&outcome)),
         TextOrJson::Json => emit(&format!(
             "{:#}\n",
@@ -457,11 +459,11 @@ fn question_options(timeout_ms: u32) -> iamproof::query::Options {
 }
 
 fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
-    let (model, context) = match load_question_inputs(&args.accounts, &args.context, ui) {
+    let (model, context) = match load_question_inputs(&args.accounts, &args.answering.context, ui) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = ui.engine(&model, question_options(args.timeout_ms));
+    let engine = ui.engine(&model, question_options(args.answering.timeout_ms));
     let question = iamproof::query::Question {
         principal,
         action: args.action.clone(),
@@ -472,7 +474,7 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
         Ok(answer) => answer,
         Err(e) => return usage_error(&e.to_string()),
     };
-    let rendered = match args.format {
+    let rendered = match args.answering.format {
         TextOrJson::Text => iamproof::report::answer_text(&answer),
         TextOrJson::Json => format!("{:#}\n", iamproof::report::answer_json(&answer)),
     };
@@ -485,16 +487,16 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
 }
 
 fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
-    let (model, context) = match load_question_inputs(&args.accounts, &args.context, ui) {
+    let (model, context) = match load_question_inputs(&args.accounts, &args.answering.context, ui) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = ui.engine(&model, question_options(args.timeout_ms));
+    let engine = ui.engine(&model, question_options(args.answering.timeout_ms));
     let answers = match engine.who_can(&args.action, &args.resource, &context) {
         Ok(answers) => answers,
         Err(e) => return usage_error(&e.to_string()),
     };
-    match args.format {
+    match args.answering.format {
         TextOrJson::Text => emit(&iamproof::report::who_can_text(
             &answers,
             &args.action,
