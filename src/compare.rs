@@ -317,7 +317,7 @@ impl Setting {
         let mut problem = Problem::new();
         // Any string: actions without resource types are asked on `*`.
         let resource = problem.resource_variable(0, &[Glob::parse("*")]);
-        problem.prefer("resource", vec!["*".to_string()]);
+        problem.prefer("resource", std::sync::Arc::from(["*".to_string()]));
         let excluded = never_allowed_resources(action);
         problem.separate(resource, &excluded);
         for policies in [&self.new, &self.old] {

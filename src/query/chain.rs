@@ -782,32 +782,6 @@ impl<'e, 'm> Search<'e, 'm> {
         self.closest = Some((rank, explanation));
     }
 
-    /// S3 endpoints for `kms:ViaService` witnesses: those of the snapshots' regions first,
-    /// then of other regions, for a region of values that excludes the snapshots' own.
-    fn via_service_endpoints(&self) -> Vec<String> {
-        const OTHER_REGIONS: [&str; 6] = [
-            "us-east-1",
-            "us-west-2",
-            "eu-west-1",
-            "eu-central-1",
-            "ap-southeast-1",
-            "ap-northeast-1",
-        ];
-        let mut regions: Vec<&str> = self
-            .model()
-            .accounts
-            .iter()
-            .map(|a| a.region.as_str())
-            .collect();
-        regions.extend(OTHER_REGIONS);
-        let mut seen = BTreeSet::new();
-        regions
-            .into_iter()
-            .filter(|region| seen.insert(*region))
-            .map(|region| format!("s3.{region}.amazonaws.com"))
-            .collect()
-    }
-
     /// Solves the hops of one step or one final request: the replayed links, the hop that
     /// blocks them, or why the solver could not tell.
     fn solve(
@@ -830,7 +804,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 return SolveResult::Unknown(unsupported(e));
             }
         }
-        problem.prefer("kms:ViaService", self.via_service_endpoints());
+        problem.prefer("kms:ViaService", self.engine.via_service_endpoints.clone());
         if let Err(e) = problem.finish() {
             return SolveResult::Unknown(unsupported(e));
         }

@@ -143,6 +143,8 @@ pub struct Engine<'m> {
     pub(crate) solutions: std::cell::RefCell<std::collections::HashMap<String, chain::SolveResult>>,
     /// Who watches long runs (`who-can`, proof files).
     pub(crate) progress: &'m dyn crate::progress::Progress,
+    /// The `kms:ViaService` values witnesses show where a policy lets them through.
+    pub(crate) via_service_endpoints: std::sync::Arc<[String]>,
 }
 
 impl<'m> Engine<'m> {
@@ -156,6 +158,7 @@ impl<'m> Engine<'m> {
             solutions: Default::default(),
             targets: Default::default(),
             progress: &crate::progress::Silent,
+            via_service_endpoints: via_service_endpoints(model),
         }
     }
 
@@ -458,6 +461,28 @@ pub fn replay(
                 ))
             }
         })
+        .collect()
+}
+
+/// S3 endpoints for `kms:ViaService` witnesses: those of the snapshots' regions first, then of
+/// other regions, for a region of values that excludes the snapshots' own.
+fn via_service_endpoints(model: &Model) -> std::sync::Arc<[String]> {
+    const OTHER_REGIONS: [&str; 6] = [
+        "us-east-1",
+        "us-west-2",
+        "eu-west-1",
+        "eu-central-1",
+        "ap-southeast-1",
+        "ap-northeast-1",
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    model
+        .accounts
+        .iter()
+        .map(|a| a.region.as_str())
+        .chain(OTHER_REGIONS)
+        .filter(|region| seen.insert(*region))
+        .map(|region| format!("s3.{region}.amazonaws.com"))
         .collect()
 }
 

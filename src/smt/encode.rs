@@ -216,7 +216,7 @@ pub struct Problem {
     pub hops: Vec<Hop>,
     keys: BTreeMap<(usize, String), VarId>,
     /// Values a reader recognises for some keys (lowercase), to stand for their regions.
-    preferred: BTreeMap<String, Vec<String>>,
+    preferred: BTreeMap<String, std::sync::Arc<[String]>>,
 }
 
 /// The string pattern of a glob matched as one whole string (actions: `ignore_case`).
@@ -552,7 +552,7 @@ impl Problem {
     /// member (`s3.us-east-1.amazonaws.com` rather than `s3..amazonaws.com`). A value stands
     /// for a region only when every test of the key treats it as the region's witness, so the
     /// answers do not change, only how witnesses read.
-    pub fn prefer(&mut self, key: &str, values: Vec<String>) {
+    pub fn prefer(&mut self, key: &str, values: std::sync::Arc<[String]>) {
         self.preferred.insert(key.to_ascii_lowercase(), values);
     }
 
