@@ -63,22 +63,24 @@ pub fn what_if(
 ) -> Result<WhatIf, WhatIfError> {
     let before = Engine::new(model, options).with_progress(progress);
     let after = Engine::new(changed, options).with_progress(progress);
-    let items = match questions {
+    // For proofs, the statuses after the change: the exit code is the one `prove` would give.
+    let (items, statuses_after) = match questions {
         Questions::Proofs(file) => proof_items(&before, &after, file)?,
-        Questions::Can(question) => vec![can_item(&before, &after, question)?],
+        Questions::Can(question) => (vec![can_item(&before, &after, question)?], Vec::new()),
         Questions::WhoCan {
             action,
             resource,
             context,
-        } => who_can_items(&before, &after, action, resource, context)?,
+        } => (
+            who_can_items(&before, &after, action, resource, context)?,
+            Vec::new(),
+        ),
     };
-    let fails_after = matches!(questions, Questions::Proofs(_))
-        && items
+    let fails_after = statuses_after.contains(&Status::Fails);
+    let unknown_after = statuses_after.contains(&Status::Unknown)
+        || items
             .iter()
-            .any(|item| item.after.starts_with(status_word(Status::Fails)));
-    let unknown_after = items
-        .iter()
-        .any(|item| item.after.starts_with("unknown") || item.answers_after.iter().any(is_unknown));
+            .any(|item| item.answers_after.iter().any(is_unknown));
     Ok(WhatIf {
         change: change.file.clone(),
         description: change.description.clone(),
@@ -176,10 +178,11 @@ fn proof_items(
     before: &Engine,
     after: &Engine,
     file: &ProofFile,
-) -> Result<Vec<Item>, crate::input::InputError> {
+) -> Result<(Vec<Item>, Vec<Status>), crate::input::InputError> {
     let was = prove::check_on(before, file)?;
     let now = prove::check_on(after, file)?;
-    Ok(was
+    let statuses = now.iter().map(|result| result.status).collect();
+    let items = was
         .into_iter()
         .zip(now)
         .map(|(was, now)| Item {
@@ -191,7 +194,8 @@ fn proof_items(
             answers_before: was.answers,
             answers_after: now.answers,
         })
-        .collect())
+        .collect();
+    Ok((items, statuses))
 }
 
 /// A proof's status, with the verdict it rests on when it asks one question.
