@@ -292,7 +292,7 @@ impl Setting {
                 match self.solve(action, caller, sample_keys(caller), timeout_ms) {
                     Ok(Search::None) => Search::Undecided(format!(
                         "{why}; decided only for the principal {}",
-                        principal_text(caller)
+                        caller.to_text()
                     )),
                     Ok(other) => other,
                     Err(Unsupported(why)) => Search::Undecided(why),
@@ -405,7 +405,7 @@ impl Setting {
                 verdict: CompareVerdict::NewAccess,
                 kind: self.kind,
                 request: Some(NewlyAllowed {
-                    principal: principal_text(caller),
+                    principal: caller.to_text(),
                     action: action.to_string(),
                     resource,
                     resource_account: self.resource_account.clone(),
@@ -717,7 +717,7 @@ fn caller_classes<'p>(
     callers.push(Principal::Anonymous);
     callers.extend(services.into_iter().map(Principal::Service));
     let mut seen = BTreeSet::new();
-    callers.retain(|caller| seen.insert(principal_text(caller)));
+    callers.retain(|caller| seen.insert(caller.to_text()));
     let incomplete = (!unmodelled.is_empty()).then(|| {
         format!(
             "principals of kinds not modelled: {}",
@@ -766,14 +766,6 @@ fn sample_keys(caller: &Principal) -> Context {
         .with("aws:PrincipalType", "User")
         .with("aws:username", SAMPLE_NAME)
         .with("aws:userid", "AIDAIAMPROOFSAMPLE")
-}
-
-fn principal_text(principal: &Principal) -> String {
-    match principal {
-        Principal::Anonymous => "anonymous".into(),
-        Principal::Service(name) => name.clone(),
-        Principal::Aws(named) => named.arn.clone(),
-    }
 }
 
 /// The comparison as the `compare` command prints it.
