@@ -632,8 +632,7 @@ fn parse_policy_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let well_formed = prefix == "arn"
         && service == "iam"
         && region.is_empty()
-        && account.len() == 12
-        && account.chars().all(|c| c.is_ascii_digit());
+        && crate::model::is_account_id(account);
     let path_and_name = resource.strip_prefix("policy")?;
     let name = path_and_name.rsplit('/').next()?;
     let path = &path_and_name[..path_and_name.len() - name.len()];

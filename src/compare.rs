@@ -664,9 +664,7 @@ fn caller_classes<'p>(
                 match entry.kind {
                     PrincipalKind::Aws if entry.value == "*" => {}
                     PrincipalKind::Aws => {
-                        if entry.value.len() == 12
-                            && entry.value.chars().all(|c| c.is_ascii_digit())
-                        {
+                        if crate::model::is_account_id(&entry.value) {
                             accounts.insert(entry.value.clone());
                         } else if let Some(Principal::Aws(named)) = Principal::parse(&entry.value) {
                             accounts.insert(named.account.clone());

@@ -152,7 +152,7 @@ impl TrustIndex {
     }
 
     fn add_aws(&mut self, value: &str) {
-        if value.len() == 12 && value.chars().all(|c| c.is_ascii_digit()) {
+        if crate::model::is_account_id(value) {
             self.accounts.insert(value.to_string());
             return;
         }

@@ -234,6 +234,11 @@ pub fn is_aws_managed_policy_arn(arn: &str) -> bool {
     arn_account(arn) == Some("aws") && arn_resource(arn).is_some_and(|r| r.starts_with("policy/"))
 }
 
+/// A 12-digit AWS account id.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The account segment of an ARN, when the text is an ARN with one.
 pub fn arn_account(arn: &str) -> Option<&str> {
     arn_segments(arn)

@@ -338,6 +338,5 @@ fn literal_account(pattern: &Glob) -> Option<String> {
     let text = pattern.to_text();
     let account = text.split(':').nth(4)?;
     // Wildcards print as `*` and `?`, so twelve digits are a literal account.
-    let literal = account.len() == 12 && account.chars().all(|c| c.is_ascii_digit());
-    literal.then(|| account.to_string())
+    crate::model::is_account_id(account).then(|| account.to_string())
 }

@@ -30,7 +30,7 @@ impl AccountClaim {
     /// when none is claimed yet) and returns the account id.
     fn check(&mut self, node: &Node, arn: &str) -> Result<String, InputError> {
         let account = arn_account(arn)
-            .filter(|account| is_account_id(account))
+            .filter(|account| crate::model::is_account_id(account))
             .ok_or_else(|| node.error(format!("{arn:?} is not an IAM ARN with an account id")))?;
         match &self.id {
             Some(claimed) if claimed != account => Err(node.error(format!(
@@ -46,11 +46,6 @@ impl AccountClaim {
             }
         }
     }
-}
-
-/// A 12-digit AWS account id.
-pub(crate) fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A reference from a principal to a managed policy or group, with where it is written.

@@ -21,8 +21,9 @@ mod organizations;
 mod resources;
 
 use crate::input::{parse_json, InputError};
+use crate::model::is_account_id;
 use crate::model::{is_aws_managed_policy_arn, Account, Model, Warning};
-use iam::{is_account_id, AccountClaim, IamDetails, Reference};
+use iam::{AccountClaim, IamDetails, Reference};
 use json::Node;
 use resources::AccountContext;
 use serde_json::Value;
