@@ -276,11 +276,13 @@ impl DelegationGraph {
                 if role.arn == *actor {
                     continue;
                 }
+                // Within the account, a trust policy that names the caller, its role or
+                // everyone allows on its own; one that names the account delegates to IAM.
                 let assumable = match index.strength(&caller) {
-                    Some(PrincipalMatch::Exact | PrincipalMatch::Everyone) => {
+                    Some(PrincipalMatch::Account) => may_cover(&assume_grants, &role.arn),
+                    Some(_) => {
                         role.account == effective.account || may_cover(&assume_grants, &role.arn)
                     }
-                    Some(_) => may_cover(&assume_grants, &role.arn),
                     None => false,
                 };
                 if assumable {

@@ -15,6 +15,7 @@
 //! | [`eval`] | the concrete evaluator: AWS's evaluation logic over every policy type; the reference semantics behind `simulate` and witness replay. Principals and `Principal` matching live in [`eval::principal`] |
 //! | [`input`] | errors about user input (file, line, JSON path) and JSON helpers that keep the path |
 //! | [`simulate`] | the `simulate` request format read into [`eval`] types, and its text and JSON output |
+//! | [`context_model`] | the request context of each hop of a chain: which keys AWS sets (and to what), which the caller chooses, which are absent, by who makes the call; the one clock of a question |
 //! | [`model`] | accounts, users, groups, roles, policies, buckets, keys, queues: plain data, no I/O |
 //! | [`snapshot`] | reading account snapshot folders (AWS CLI output) into the model; the bundled AWS managed policies |
 //! | [`inspect`] | what a loaded model holds, and one principal's effective policies |
@@ -67,6 +68,7 @@
 
 pub mod change;
 pub mod compare;
+pub mod context_model;
 pub mod diagram;
 pub mod eval;
 pub mod graph;

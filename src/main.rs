@@ -53,6 +53,10 @@ struct AnswerArgs {
     /// Solver timeout per chain, in milliseconds.
     #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
     timeout_ms: u32,
+    /// The instant every question is asked at (`aws:CurrentTime`), such as
+    /// 2026-12-03T17:00:00Z; default: when the snapshots were collected, else now.
+    #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
+    at: Option<Instant>,
     #[arg(long, value_enum, default_value = "text")]
     format: TextOrJson,
 }
@@ -106,6 +110,10 @@ enum Command {
         /// Solver timeout per chain, in milliseconds.
         #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
         timeout_ms: u32,
+        /// The instant every question is asked at (`aws:CurrentTime`), such as
+        /// 2026-12-03T17:00:00Z; default: when the snapshots were collected, else now.
+        #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
+        at: Option<Instant>,
         #[arg(long, value_enum, default_value = "text")]
         format: ProveFormat,
     },
@@ -184,8 +192,9 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
         Command::Prove {
             files,
             timeout_ms,
+            at,
             format,
-        } => run_prove(&files, timeout_ms, format, ui),
+        } => run_prove(&files, timeout_ms, at, format, ui),
         Command::WhatIf(args) => run_what_if(args, ui),
         Command::Compare {
             old,
@@ -221,6 +230,10 @@ struct GraphArgs {
     /// Solver timeout per chain, in milliseconds.
     #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
     timeout_ms: u32,
+    /// The instant every question is asked at (`aws:CurrentTime`), such as
+    /// 2026-12-03T17:00:00Z; default: when the snapshots were collected, else now.
+    #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
+    at: Option<Instant>,
     #[arg(long, value_enum, default_value = "dot")]
     format: GraphFormat,
 }
@@ -230,7 +243,7 @@ fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
         Ok(model) => model,
         Err(code) => return code,
     };
-    let engine = ui.engine(&model, question_options(args.timeout_ms));
+    let engine = ui.engine(&model, question_options(args.timeout_ms, args.at));
     let scope = iamproof::diagram::Scope {
         resource: args.resource,
         actions: args.actions,
@@ -321,7 +334,7 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         &changed,
         &change,
         &questions,
-        question_options(args.answering.timeout_ms),
+        question_options(args.answering.timeout_ms, args.answering.at),
         ui,
     ) {
         Ok(outcome) => outcome,
@@ -451,9 +464,18 @@ fn load_question_inputs(
     Ok((model, context))
 }
 
-fn question_options(timeout_ms: u32) -> iamproof::query::Options {
+type Instant = chrono::DateTime<chrono::Utc>;
+
+fn parse_instant(text: &str) -> Result<Instant, String> {
+    iamproof::context_model::Clock::parse(text).ok_or_else(|| {
+        format!("{text:?} is not an instant such as 2026-12-03T17:00:00Z or 2026-12-03")
+    })
+}
+
+fn question_options(timeout_ms: u32, at: Option<Instant>) -> iamproof::query::Options {
     iamproof::query::Options {
         timeout_ms,
+        at,
         ..Default::default()
     }
 }
@@ -463,7 +485,10 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = ui.engine(&model, question_options(args.answering.timeout_ms));
+    let engine = ui.engine(
+        &model,
+        question_options(args.answering.timeout_ms, args.answering.at),
+    );
     let question = iamproof::query::Question {
         principal,
         action: args.action.clone(),
@@ -491,7 +516,10 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = ui.engine(&model, question_options(args.answering.timeout_ms));
+    let engine = ui.engine(
+        &model,
+        question_options(args.answering.timeout_ms, args.answering.at),
+    );
     let answers = match engine.who_can(&args.action, &args.resource, &context) {
         Ok(answers) => answers,
         Err(e) => return usage_error(&e.to_string()),
@@ -514,9 +542,15 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
     }
 }
 
-fn run_prove(files: &[PathBuf], timeout_ms: u32, format: ProveFormat, ui: &Ui) -> ExitCode {
+fn run_prove(
+    files: &[PathBuf],
+    timeout_ms: u32,
+    at: Option<Instant>,
+    format: ProveFormat,
+    ui: &Ui,
+) -> ExitCode {
     use iamproof::query::prove;
-    let options = question_options(timeout_ms);
+    let options = question_options(timeout_ms, at);
     let mut proof_files = Vec::new();
     let mut results = Vec::new();
     for file in files {

@@ -48,6 +48,8 @@ pub struct Account {
     pub region: String,
     /// The snapshot folder, as given on the command line.
     pub source: PathBuf,
+    /// When the snapshot was collected (`collected-at.txt`), when it says.
+    pub collected_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The organization above this account; `None` when the snapshot has no
     /// `organizations/targets.json` (no SCPs or RCPs apply).
     pub organization: Option<Organization>,
@@ -164,6 +166,8 @@ pub struct User {
     pub tags: BTreeMap<String, String>,
     /// Group names, as `GroupList` gives them (not ARNs).
     pub groups: Vec<String>,
+    /// `UserId` (`AIDA...`): the value of `aws:userid`; `None` when the snapshot omits it.
+    pub unique_id: Option<String>,
 }
 
 /// An IAM group.
@@ -189,6 +193,9 @@ pub struct Role {
     pub managed_policy_arns: Vec<String>,
     pub permissions_boundary: Option<String>,
     pub tags: BTreeMap<String, String>,
+    /// `RoleId` (`AROA...`): `aws:userid` of a session is `RoleId:session-name`; `None` when
+    /// the snapshot omits it.
+    pub unique_id: Option<String>,
 }
 
 impl Role {
@@ -581,6 +588,45 @@ impl Model {
         )
     }
 
+    /// When the snapshots were collected: the earliest instant any of them records.
+    pub fn collected_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.accounts.iter().filter_map(|a| a.collected_at).min()
+    }
+
+    /// Every policy document of the model: identity (inline and managed), trust, bucket, key,
+    /// SCP and RCP.
+    pub fn all_policies(&self) -> Vec<&Policy> {
+        fn inline(policies: &[InlinePolicy]) -> impl Iterator<Item = &Policy> {
+            policies.iter().map(|p| p.policy.as_ref())
+        }
+        let mut all: Vec<&Policy> = Vec::new();
+        for user in self.users.values() {
+            all.extend(inline(&user.inline_policies));
+        }
+        for group in self.groups.values() {
+            all.extend(inline(&group.inline_policies));
+        }
+        for role in self.roles.values() {
+            all.push(&role.trust_policy);
+            all.extend(inline(&role.inline_policies));
+        }
+        all.extend(self.managed_policies.values().map(|p| p.policy.as_ref()));
+        all.extend(self.buckets.values().filter_map(|b| b.policy.as_deref()));
+        all.extend(self.keys.values().filter_map(|k| k.policy.as_deref()));
+        for account in &self.accounts {
+            for level in account.organization.iter().flat_map(|o| &o.levels) {
+                all.extend(
+                    level
+                        .scps
+                        .iter()
+                        .chain(&level.rcps)
+                        .map(|p| p.policy.as_ref()),
+                );
+            }
+        }
+        all
+    }
+
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|account| account.id == id)
     }
@@ -832,6 +878,7 @@ mod tests {
             partition: "aws".to_string(),
             region: "us-east-1".to_string(),
             source: PathBuf::from("x"),
+            collected_at: None,
             organization: Some(Organization {
                 scps_enabled: true,
                 rcps_enabled: false,
@@ -886,6 +933,7 @@ mod tests {
                 permissions_boundary: Some("arn:aws:iam::aws:policy/AlsoGone".to_string()),
                 tags: BTreeMap::new(),
                 groups: vec!["devs".to_string(), "ghosts".to_string()],
+                unique_id: None,
             },
         );
         model
@@ -954,6 +1002,7 @@ mod tests {
                     managed_policy_arns: Vec::new(),
                     permissions_boundary: None,
                     tags: BTreeMap::new(),
+                    unique_id: None,
                 },
             );
         }

@@ -10,27 +10,17 @@
 use super::targets::{targets, Target};
 
 use super::{replay, Answer, Engine, Link, QueryEcho, Question, Verdict};
+use crate::context_model::{self, Origin};
 use crate::eval::{NamedPolicy, PolicySet, Principal, Request};
 use crate::graph::{acting_principal, Step, ASSUMED_SESSION_NAME};
 use crate::model::{Model, PrincipalType};
 use crate::policy::pattern::Glob;
-use crate::policy::Context;
+use crate::policy::{Context, ContextValue};
 use crate::service::mediaconvert;
 use crate::smt::encode::{Hop, KeyFreedom, Problem, Term};
 use crate::smt::formula::{Formula, Slot, ABSENT};
 use crate::smt::solve::{Outcome, Solver};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-
-/// Keys AWS sets from facts the snapshots do not record; a witness that gives them a value says so.
-const UNRECORDED_KEYS: [&str; 7] = [
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:resourceorgid",
-    "aws:resourceorgpaths",
-    "aws:userid",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-];
 
 /// Keys that describe where a request comes from: a `--context` value for them describes the
 /// principal's own calls, not the calls a service makes later on its behalf.
@@ -61,6 +51,9 @@ struct KeyUse {
     is_default: bool,
 }
 
+/// The service that forwards a writer's credentials to KMS for an SSE-KMS write.
+const S3_SERVICE: &str = "s3.amazonaws.com";
+
 const SSE_HEADER: &str = "s3:x-amz-server-side-encryption";
 const SSE_KEY_HEADER: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
 const ACL_HEADER: &str = "s3:x-amz-acl";
@@ -73,17 +66,24 @@ struct Reached {
     /// Whether the actor acts as a MediaConvert job (only what a job does) rather than with a
     /// session of its own.
     as_job: bool,
+    /// The name of the actor's session, for a role (a job's is MediaConvert's).
+    session: String,
     steps: Vec<Step>,
     links: Vec<Link>,
     assumptions: Vec<String>,
 }
 
 impl Reached {
-    fn session(&self) -> &'static str {
+    fn session(&self) -> &str {
+        &self.session
+    }
+
+    /// Where the actor's calls come from: its own, or a service's with the job's role.
+    fn origin(&self) -> Origin {
         if self.as_job {
-            mediaconvert::SESSION_NAME
+            Origin::ServiceRole
         } else {
-            ASSUMED_SESSION_NAME
+            Origin::Own
         }
     }
 }
@@ -156,11 +156,13 @@ impl<'e, 'm> Search<'e, 'm> {
         let start = Reached {
             actor: self.question.principal.clone(),
             as_job: false,
+            session: ASSUMED_SESSION_NAME.to_string(),
             steps: Vec::new(),
             links: Vec::new(),
             assumptions: Vec::new(),
         };
-        let mut visited: BTreeSet<(String, bool)> = BTreeSet::from([(start.actor.clone(), false)]);
+        let mut visited: BTreeSet<(String, bool, String)> =
+            BTreeSet::from([(start.actor.clone(), false, start.session.clone())]);
         let mut queue = VecDeque::from([start]);
         while let Some(state) = queue.pop_front() {
             let unresolved = self
@@ -179,60 +181,90 @@ impl<'e, 'm> Search<'e, 'm> {
             if let Some(answer) = self.try_final(&state) {
                 return answer;
             }
-            if state.as_job || state.steps.len() >= self.engine.options.max_steps {
+            if state.as_job {
                 continue;
             }
             let steps = match (&first_steps, state.steps.is_empty()) {
                 (Some(steps), true) => steps.clone(),
                 _ => self.engine.graph.steps_from(&state.actor),
             };
+            if let Some(bound) = self.engine.options.max_steps {
+                if state.steps.len() >= bound {
+                    if !steps.is_empty() {
+                        self.unknown.push(format!(
+                            "{} may go on, but the search stops at {bound} steps",
+                            describe_chain(&self.question.principal, &state.steps)
+                        ));
+                    }
+                    continue;
+                }
+            }
             for step in steps {
                 let as_job = matches!(step, Step::MediaConvert { .. });
                 if as_job && mediaconvert::capability(&self.question.action).is_none() {
                     continue;
                 }
-                let key = (step.role().to_string(), as_job);
-                if visited.contains(&key) {
-                    continue;
-                }
-                // A step is worth solving only when the actor it leads to could go on: a job
-                // acts only on the question's resource, a role may also assume further roles.
-                // (When refutations are explained, the step is solved anyway, so that the
-                // explanation names the hop that really blocks the path.)
-                let dead_end = !self.explain
-                    && self.final_blocked(step.role(), as_job)
-                    && (as_job || self.engine.graph.steps_from(step.role()).is_empty());
-                if dead_end {
-                    continue;
-                }
-                if let Some(next) = self.try_step(&state, &step) {
-                    visited.insert(key);
-                    queue.push_back(next);
+                for session in self.session_names(&state, &step) {
+                    let key = (step.role().to_string(), as_job, session.clone());
+                    if visited.contains(&key) {
+                        continue;
+                    }
+                    // A step is worth solving only when the actor it leads to could go on: a
+                    // job acts only on the question's resource, a role may also assume further
+                    // roles. (When refutations are explained, the step is solved anyway, so
+                    // that the explanation names the hop that really blocks the path.)
+                    let dead_end = !self.explain
+                        && self.final_blocked(step.role(), as_job, &session)
+                        && (as_job || self.engine.graph.steps_from(step.role()).is_empty());
+                    if dead_end {
+                        continue;
+                    }
+                    if let Some(next) = self.try_step(&state, &step, &session) {
+                        visited.insert(key);
+                        queue.push_back(next);
+                    }
                 }
             }
         }
         self.conclude()
     }
 
-    /// Solves one step out of a reached actor; the actor it leads to, when it is allowed.
-    fn try_step(&mut self, state: &Reached, step: &Step) -> Option<Reached> {
+    /// The session names to try for the actor a step leads to: the caller's choice for a role
+    /// it assumes, MediaConvert's for a job.
+    fn session_names(&self, state: &Reached, step: &Step) -> Vec<String> {
+        let model = self.model();
+        match (step, model.roles.get(step.role())) {
+            (Step::AssumeRole { .. }, Some(role)) => {
+                let username = model.users.get(&state.actor).map(|u| u.name.as_str());
+                self.engine.session_names().for_role(role, username)
+            }
+            (Step::AssumeRole { .. }, None) => vec![ASSUMED_SESSION_NAME.to_string()],
+            (Step::MediaConvert { .. }, _) => vec![mediaconvert::SESSION_NAME.to_string()],
+        }
+    }
+
+    /// Solves one step out of a reached actor into a session named `session`; the actor it
+    /// leads to, when it is allowed.
+    fn try_step(&mut self, state: &Reached, step: &Step, session: &str) -> Option<Reached> {
         let mut steps = state.steps.clone();
         steps.push(step.clone());
         let describe = describe_chain(&self.question.principal, &steps);
         let queues: Vec<Option<String>> = match step {
             Step::AssumeRole { .. } => vec![None],
-            Step::MediaConvert { .. } => {
-                self.queues_of(&state.actor).into_iter().map(Some).collect()
-            }
+            Step::MediaConvert { .. } => self
+                .queues_of(&state.actor, step.role())
+                .into_iter()
+                .map(Some)
+                .collect(),
         };
         for queue in queues {
             self.combinations += 1;
             let key = self.memo_key(format!(
-                "step|{}|{}|{step:?}|{queue:?}",
-                state.actor, state.as_job
+                "step|{}|{}|{}|{step:?}|{session}|{queue:?}",
+                state.actor, state.as_job, state.session
             ));
             let plan = || {
-                self.plan_step(state, step, queue.as_deref())
+                self.plan_step(state, step, session, queue.as_deref())
                     .map(|planned| (planned, Problem::new()))
             };
             match self.solve_cached(key, plan, None, &describe) {
@@ -240,6 +272,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     let mut next = Reached {
                         actor: step.role().to_string(),
                         as_job: matches!(step, Step::MediaConvert { .. }),
+                        session: session.to_string(),
                         steps,
                         links: state.links.clone(),
                         assumptions: state.assumptions.clone(),
@@ -278,13 +311,14 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// Whether the question's action is refuted for `actor` on every target (no grant, or the
     /// solver's proof): then no chain through it can succeed. Unknown results count as open.
-    fn final_blocked(&self, actor: &str, as_job: bool) -> bool {
+    fn final_blocked(&self, actor: &str, as_job: bool, session: &str) -> bool {
         if as_job && mediaconvert::capability(&self.question.action).is_none() {
             return true;
         }
         let state = Reached {
             actor: actor.to_string(),
             as_job,
+            session: session.to_string(),
             steps: Vec::new(),
             links: Vec::new(),
             assumptions: Vec::new(),
@@ -305,7 +339,7 @@ impl<'e, 'm> Search<'e, 'm> {
             {
                 return true;
             }
-            let key = self.memo_key(format!("final|{actor}|{as_job}|{}", target.label));
+            let key = self.memo_key(format!("final|{actor}|{as_job}|{session}|{}", target.label));
             let plan = || {
                 let mut problem = Problem::new();
                 self.plan_final(&state, &caller, target, &mut problem)
@@ -350,8 +384,8 @@ impl<'e, 'm> Search<'e, 'm> {
                 continue;
             }
             let key = self.memo_key(format!(
-                "final|{}|{}|{}",
-                state.actor, state.as_job, target.label
+                "final|{}|{}|{}|{}",
+                state.actor, state.as_job, state.session, target.label
             ));
             let plan = || {
                 let mut problem = Problem::new();
@@ -380,28 +414,50 @@ impl<'e, 'm> Search<'e, 'm> {
         None
     }
 
-    /// The queues of the submitter's account (the `Default` queue at least).
-    fn queues_of(&self, submitter: &str) -> Vec<String> {
+    /// The queues a job of the submitter may go to: the account's listed queues, and the
+    /// `Default` queue, which exists in every region, in one region of every class the
+    /// policies of the step tell apart (the snapshot's own region first).
+    fn queues_of(&self, submitter: &str, role: &str) -> Vec<String> {
+        let model = self.model();
         let account = crate::model::arn_account(submitter).unwrap_or_default();
-        let mut queues: Vec<String> = self
-            .model()
+        let partition = crate::model::arn_partition(submitter).unwrap_or("aws");
+        let own_region = model
+            .account(account)
+            .map(|a| a.region.clone())
+            .unwrap_or_else(|| "us-east-1".into());
+        let mut queues: Vec<String> = model
             .queues
             .values()
-            .filter(|q| q.account == account)
+            .filter(|q| q.account == account && !q.implicit)
             .map(|q| q.arn.clone())
             .collect();
-        if queues.is_empty() {
-            let region = self
-                .model()
-                .account(account)
-                .map(|a| a.region.clone())
-                .unwrap_or_else(|| "us-east-1".into());
-            queues.push(mediaconvert::queue_arn(
-                "aws",
-                &region,
-                account,
-                mediaconvert::DEFAULT_QUEUE,
-            ));
+        let policies = self.engine.policy_set(submitter);
+        let trust = model.roles.get(role).map(|r| r.trust_policy.clone());
+        let globs: Vec<Glob> = policies_of(&policies)
+            .chain(trust.as_deref())
+            .flat_map(|policy| &policy.statements)
+            .flat_map(|statement| {
+                let resources = statement.resource.iter().flat_map(|r| &r.patterns);
+                let values = statement.conditions.iter().flat_map(|c| &c.values);
+                resources.chain(values)
+            })
+            .filter_map(|template| template.resolve_glob(&crate::policy::template::NoVariables))
+            .collect();
+        let default_queue = |region: &str| {
+            mediaconvert::queue_arn(partition, region, account, mediaconvert::DEFAULT_QUEUE)
+        };
+        let regions = crate::service::regions::representatives(partition, &own_region, |region| {
+            let queue = default_queue(region);
+            globs
+                .iter()
+                .map(|glob| (glob.matches_arn(&queue), glob.matches(region)))
+                .collect::<Vec<_>>()
+        });
+        for region in regions {
+            let queue = default_queue(&region);
+            if !queues.contains(&queue) {
+                queues.push(queue);
+            }
         }
         queues
     }
@@ -412,6 +468,7 @@ impl<'e, 'm> Search<'e, 'm> {
         &self,
         state: &Reached,
         step: &Step,
+        session: &str,
         queue: Option<&str>,
     ) -> Result<Vec<PlannedHop>, String> {
         let model = self.model();
@@ -453,8 +510,8 @@ impl<'e, 'm> Search<'e, 'm> {
                     &role.account,
                     policies,
                     0,
-                    role_context,
-                    true,
+                    role_context.with("sts:RoleSessionName", session),
+                    Origin::Own,
                 );
                 Ok(vec![plain(hop)])
             }
@@ -463,7 +520,10 @@ impl<'e, 'm> Search<'e, 'm> {
                 let account = crate::model::arn_account(actor)
                     .unwrap_or_default()
                     .to_string();
-                let queue_context = Context::new().with("aws:ResourceAccount", &account);
+                let region = queue.split(':').nth(3).unwrap_or_default();
+                let queue_context = Context::new()
+                    .with("aws:ResourceAccount", &account)
+                    .with("aws:RequestedRegion", region);
                 let submit = self.hop(
                     &caller,
                     actor,
@@ -473,11 +533,12 @@ impl<'e, 'm> Search<'e, 'm> {
                     self.principal_policies(actor),
                     0,
                     queue_context,
-                    true,
+                    Origin::Own,
                 );
                 let pass_context = role_context
                     .clone()
-                    .with("iam:PassedToService", mediaconvert::SERVICE);
+                    .with("iam:PassedToService", mediaconvert::SERVICE)
+                    .with("aws:RequestedRegion", region);
                 let pass = self.hop(
                     &caller,
                     actor,
@@ -487,14 +548,15 @@ impl<'e, 'm> Search<'e, 'm> {
                     self.principal_policies(actor),
                     0,
                     pass_context,
-                    true,
+                    Origin::Own,
                 );
                 let service = Principal::Service(mediaconvert::SERVICE.into());
                 let service_context = role_context
                     .with("aws:SourceAccount", &account)
                     .with("aws:SourceArn", queue)
                     .with("aws:PrincipalIsAWSService", "true")
-                    .with("aws:PrincipalServiceName", mediaconvert::SERVICE);
+                    .with("aws:PrincipalServiceName", mediaconvert::SERVICE)
+                    .with("aws:RequestedRegion", region);
                 let policies = PolicySet {
                     resource: Some(trust),
                     rcps,
@@ -509,7 +571,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     policies,
                     1,
                     service_context,
-                    false,
+                    Origin::Service,
                 );
                 Ok(vec![plain(submit), plain(pass), plain(assume)])
             }
@@ -529,6 +591,17 @@ impl<'e, 'm> Search<'e, 'm> {
         let mut policies = self.principal_policies(actor);
         policies.resource = target.resource_policy.clone();
         policies.rcps = target.rcps.clone();
+        if state.as_job {
+            let role_name = self.model().roles.get(actor).map(|r| r.name.as_str());
+            if depends_on_session_name(&policies, role_name.unwrap_or_default()) {
+                return Err(format!(
+                    "{} on {}: a policy depends on the name of the session MediaConvert makes with {}, which AWS does not document",
+                    describe_chain(&self.question.principal, &state.steps),
+                    target.label,
+                    short_name(actor)
+                ));
+            }
+        }
         let resource = match &target.fixed {
             Some(fixed) => Term::Fixed(fixed.clone()),
             None => {
@@ -569,7 +642,7 @@ impl<'e, 'm> Search<'e, 'm> {
             policies,
             0,
             context,
-            !state.as_job,
+            state.origin(),
         );
         let mut hops = vec![PlannedHop {
             hop,
@@ -577,7 +650,10 @@ impl<'e, 'm> Search<'e, 'm> {
             guard: None,
         }];
         if self.question.action.eq_ignore_ascii_case("s3:PutObject") {
-            self.plan_encryption(actor, caller, target, 0, &mut hops, problem, !state.as_job)?;
+            let origin = Origin::Forwarded {
+                of_service_session: state.as_job,
+            };
+            self.plan_encryption(actor, caller, target, 0, &mut hops, problem, origin)?;
         }
         Ok(hops)
     }
@@ -593,7 +669,7 @@ impl<'e, 'm> Search<'e, 'm> {
         call: usize,
         hops: &mut Vec<PlannedHop>,
         problem: &mut Problem,
-        callers_own: bool,
+        origin: Origin,
     ) -> Result<(), String> {
         let model = self.model();
         let Some(bucket) = target.bucket.as_ref().and_then(|b| model.buckets.get(b)) else {
@@ -670,7 +746,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 policies,
                 key_call,
                 context,
-                callers_own,
+                origin.clone(),
             );
             hops.push(PlannedHop {
                 hop,
@@ -722,6 +798,10 @@ impl<'e, 'm> Search<'e, 'm> {
         Formula::and([key_needs_kms, acl])
     }
 
+    /// One hop, with the context the request context model gives a call of `origin`: the
+    /// principal's facts, what a service sets on its calls, the question's clock, `extra` (the
+    /// resource's and the step's facts), and the `--context` values for keys left free (a
+    /// person's network and sign-in describe the person's own calls only).
     #[allow(clippy::too_many_arguments)]
     fn hop(
         &self,
@@ -733,11 +813,20 @@ impl<'e, 'm> Search<'e, 'm> {
         policies: PolicySet,
         call: usize,
         extra: Context,
-        callers_own: bool,
+        origin: Origin,
     ) -> Hop {
         let mut fixed = principal_context(self.model(), actor_arn, caller);
+        let facts = context_model::service_facts(&origin, Some(S3_SERVICE));
+        for (key, value) in facts.iter().chain(self.engine.clock.context().iter()) {
+            fixed.insert(key, value.clone());
+        }
         for (key, value) in extra.iter() {
             fixed.insert(key, value.clone());
+        }
+        if origin.is_service_made() {
+            if let Some(address) = service_address(&policies) {
+                fixed.insert("aws:SourceIp", ContextValue::Single(address.to_string()));
+            }
         }
         let mut hop = Hop {
             principal: caller.clone(),
@@ -747,11 +836,11 @@ impl<'e, 'm> Search<'e, 'm> {
             policies,
             call,
             fixed,
-            keys: KeyFreedom::CallerChosen,
+            keys: KeyFreedom::Chain(origin.clone()),
         };
         for (key, value) in self.question.context.iter() {
-            let origin = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());
-            if hop.is_free(key) && (callers_own || !origin) {
+            let describes_caller = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());
+            if hop.is_free(key) && (!origin.is_service_made() || !describes_caller) {
                 hop.fixed.insert(key, value.clone());
             }
         }
@@ -1146,16 +1235,27 @@ fn witness(
     let allowed_by = replay(&requests).map_err(|e| {
         format!("internal error: a witness did not replay through the evaluator: {e}")
     })?;
+    let hops: Vec<&Hop> = problem
+        .hops
+        .iter()
+        .zip(made)
+        .filter(|(_, made)| **made)
+        .map(|(hop, _)| hop)
+        .collect();
     let mut assumptions = Vec::new();
     let mut links = Vec::new();
-    for ((request, _), allowed_by) in requests.iter().zip(allowed_by) {
-        for (key, _) in request.context.iter() {
-            if UNRECORDED_KEYS.contains(&key.to_ascii_lowercase().as_str()) {
+    for (((request, policies), allowed_by), hop) in requests.iter().zip(allowed_by).zip(hops) {
+        if let KeyFreedom::Chain(origin) = &hop.keys {
+            let chosen = request
+                .context
+                .iter()
+                .filter(|(key, _)| !hop.fixed.contains(key));
+            for (key, _) in chosen {
                 merge(
                     &mut assumptions,
-                    vec![format!(
-                        "{key} is not recorded in the snapshots; the witness picks its value"
-                    )],
+                    context_model::assumption_for(key, origin, &request.action)
+                        .into_iter()
+                        .collect(),
                 );
             }
         }
@@ -1169,7 +1269,7 @@ fn witness(
             principal: request.principal.to_text(),
             action: request.action.clone(),
             resource: request.resource.clone(),
-            context: shown_context(&request.context),
+            context: shown_context(&request.context, policies),
             allowed_by: unique,
         });
     }
@@ -1200,13 +1300,71 @@ fn is_implied_key(key: &str) -> bool {
     IMPLIED.contains(&key.as_str()) || IMPLIED_PREFIXES.iter().any(|p| key.starts_with(p))
 }
 
+/// Keys AWS sets on every call of a kind (the clock, the transport, whether a service
+/// forwards the call): a witness shows them only where a policy of the hop tests them.
+fn is_ambient_key(key: &str) -> bool {
+    const AMBIENT: [&str; 10] = [
+        "aws:currenttime",
+        "aws:epochtime",
+        "aws:viaawsservice",
+        "aws:securetransport",
+        "aws:userid",
+        "aws:sourceip",
+        "aws:calledvia",
+        "aws:calledviafirst",
+        "aws:calledvialast",
+        "sts:rolesessionname",
+    ];
+    AMBIENT.contains(&key.to_ascii_lowercase().as_str())
+}
+
 /// The context a witness shows: what the service set and what the solver chose.
-fn shown_context(context: &Context) -> serde_json::Value {
+fn shown_context(context: &Context, policies: &PolicySet) -> serde_json::Value {
+    let tested: BTreeSet<String> = policies_of(policies)
+        .flat_map(|policy| &policy.statements)
+        .flat_map(|statement| &statement.conditions)
+        .map(|condition| condition.key.to_ascii_lowercase())
+        .collect();
     let mut shown = Context::new();
-    for (key, value) in context.iter().filter(|(key, _)| !is_implied_key(key)) {
+    let keys = context.iter().filter(|(key, _)| {
+        !is_implied_key(key) && (!is_ambient_key(key) || tested.contains(&key.to_ascii_lowercase()))
+    });
+    for (key, value) in keys {
         shown.insert(key, value.clone());
     }
     shown.to_json()
+}
+
+/// A stand-in address of AWS's networks that none of the policies' `aws:SourceIp` ranges
+/// holds: where a service's own call comes from.
+fn service_address(policies: &PolicySet) -> Option<&'static str> {
+    let ranges: Vec<ipnet::IpNet> = policies_of(policies)
+        .flat_map(|policy| &policy.statements)
+        .flat_map(|statement| &statement.conditions)
+        .filter(|condition| condition.key.eq_ignore_ascii_case("aws:SourceIp"))
+        .flat_map(|condition| &condition.values)
+        .filter_map(|value| crate::policy::condition::parse_ip_range(value.raw()))
+        .collect();
+    context_model::SERVICE_ADDRESSES
+        .iter()
+        .copied()
+        .find(|address| {
+            address
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| !ranges.iter().any(|range| range.contains(&ip)))
+        })
+}
+
+/// Whether a hop's policies depend on the name of a session of `role_name`: they test
+/// `aws:userid`, or name one of its sessions.
+fn depends_on_session_name(policies: &PolicySet, role_name: &str) -> bool {
+    let session_arn = format!(":assumed-role/{role_name}/").to_ascii_lowercase();
+    policies_of(policies)
+        .flat_map(|policy| &policy.statements)
+        .any(|statement| {
+            let text = format!("{statement:?}").to_ascii_lowercase();
+            text.contains("aws:userid") || text.contains(&session_arn)
+        })
 }
 
 /// A predicate on one header of the target hop: on its fixed value, or on its variable.
@@ -1265,11 +1423,22 @@ pub(crate) fn principal_context(model: &Model, actor_arn: &str, caller: &Princip
             context = context
                 .with("aws:PrincipalType", "User")
                 .with("aws:username", &user.name);
+            if let Some(id) = &user.unique_id {
+                context = context.with("aws:userid", id);
+            }
             &user.tags
         }
         Some(PrincipalType::Role) => {
+            let role = &model.roles[actor_arn];
             context = context.with("aws:PrincipalType", "AssumedRole");
-            &model.roles[actor_arn].tags
+            let session = match &aws.kind {
+                crate::eval::AwsPrincipalKind::RoleSession { session, .. } => Some(session),
+                _ => None,
+            };
+            if let (Some(id), Some(session)) = (&role.unique_id, session) {
+                context = context.with("aws:userid", &format!("{id}:{session}"));
+            }
+            &role.tags
         }
         None => return context,
     };

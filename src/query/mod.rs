@@ -11,6 +11,7 @@
 
 pub mod chain;
 pub mod prove;
+pub mod sessions;
 pub mod targets;
 
 use crate::eval::{evaluate, MatchedStatement};
@@ -22,9 +23,6 @@ use serde::Serialize;
 
 /// How long the solver may think about one chain.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
-
-/// The longest chain of role assumptions explored.
-pub const MAX_CHAIN_STEPS: usize = 4;
 
 /// One question: can `principal` cause `action` on some resource matching `resource`?
 #[derive(Debug, Clone)]
@@ -109,14 +107,30 @@ pub enum QueryError {
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub timeout_ms: u32,
-    pub max_steps: usize,
+    /// The longest chain of steps explored; `None` explores every chain (the visited set ends
+    /// cycles). A chain cut short by this bound makes a refutation `unknown`.
+    pub max_steps: Option<usize>,
+    /// The instant of every question (`--at`); else the time the snapshots were collected,
+    /// else the time of the run.
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for Options {
     fn default() -> Options {
         Options {
             timeout_ms: DEFAULT_TIMEOUT_MS,
-            max_steps: MAX_CHAIN_STEPS,
+            max_steps: None,
+            at: None,
+        }
+    }
+}
+
+impl Options {
+    /// The default options with a solver timeout.
+    pub fn with_timeout(timeout_ms: u32) -> Options {
+        Options {
+            timeout_ms,
+            ..Options::default()
         }
     }
 }
@@ -145,6 +159,10 @@ pub struct Engine<'m> {
     pub(crate) progress: &'m dyn crate::progress::Progress,
     /// The `kms:ViaService` values witnesses show where a policy lets them through.
     pub(crate) via_service_endpoints: std::sync::Arc<[String]>,
+    /// The instant every hop of every question is made at.
+    pub clock: crate::context_model::Clock,
+    /// The session names the model's policies mention, gathered on first use.
+    session_names: std::cell::OnceCell<sessions::SessionNames>,
 }
 
 impl<'m> Engine<'m> {
@@ -159,7 +177,15 @@ impl<'m> Engine<'m> {
             targets: Default::default(),
             progress: &crate::progress::Silent,
             via_service_endpoints: via_service_endpoints(model),
+            clock: crate::context_model::Clock::of(options.at, model.collected_at()),
+            session_names: Default::default(),
         }
+    }
+
+    /// The session names the model's policies mention.
+    pub(crate) fn session_names(&self) -> &sessions::SessionNames {
+        self.session_names
+            .get_or_init(|| sessions::SessionNames::of(self.model))
     }
 
     /// The engine, reporting the progress of long runs to `progress`.

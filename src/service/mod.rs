@@ -3,3 +3,4 @@
 //! requests a job makes with it.
 
 pub mod mediaconvert;
+pub mod regions;

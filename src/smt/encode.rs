@@ -127,10 +127,11 @@ pub struct Hop {
 impl Hop {
     /// Whether `key` is a free variable of this hop.
     pub fn is_free(&self, key: &str) -> bool {
-        match self.keys {
+        match &self.keys {
             KeyFreedom::Fixed => false,
-            KeyFreedom::CallerChosen => {
-                !self.fixed.contains(key) && !is_determined_key(key, &self.action)
+            KeyFreedom::Chain(origin) => {
+                !self.fixed.contains(key)
+                    && crate::context_model::classify(key, origin, &self.action).is_free()
             }
             KeyFreedom::Any => !self.fixed.contains(key),
         }
@@ -138,54 +139,17 @@ impl Hop {
 }
 
 /// Which context keys of a hop, beyond those it fixes, take any value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyFreedom {
     /// None: the context is exactly the fixed keys.
     Fixed,
-    /// Those the caller chooses; keys that follow from the principal, the resource or the
-    /// service are absent unless fixed.
-    CallerChosen,
+    /// Those the request context model leaves free for a call of this origin: what the caller
+    /// chooses and what AWS sets from facts the snapshots do not record. Keys that follow from
+    /// the principal, the resource or the service are absent unless fixed.
+    Chain(crate::context_model::Origin),
     /// Every key, even those AWS derives from the principal or the resource: for questions
     /// about every possible request rather than one principal's.
     Any,
-}
-
-/// Keys whose value follows from the principal, the resource or the service: when a hop does
-/// not fix them, they are absent rather than free. Two exceptions follow the action: a
-/// principal that passes a role names the service itself (`iam:PassedToService`), and one that
-/// calls KMS may do so through any service (`kms:ViaService`).
-fn is_determined_key(key: &str, action: &str) -> bool {
-    let action = action.to_ascii_lowercase();
-    let lower = key.to_ascii_lowercase();
-    if action == "iam:passrole"
-        && (lower == "iam:passedtoservice" || lower == "iam:associatedresourcearn")
-    {
-        return false;
-    }
-    if action.starts_with("kms:") && lower == "kms:viaservice" {
-        return false;
-    }
-    const FREE_PRINCIPAL_KEYS: [&str; 2] = ["aws:principalorgid", "aws:principalorgpaths"];
-    const DETERMINED_PREFIXES: [&str; 15] = [
-        "aws:principal",
-        "aws:username",
-        "aws:userid",
-        "aws:sourceaccount",
-        "aws:sourcearn",
-        "aws:sourceowner",
-        "aws:resourceaccount",
-        "aws:resourcetag/",
-        "iam:passedtoservice",
-        "kms:viaservice",
-        "kms:calleraccount",
-        "aws:calledvia",
-        "aws:viaawsservice",
-        "s3:resourceaccount",
-        "aws:federatedprovider",
-    ];
-    let key = key.to_ascii_lowercase();
-    !FREE_PRINCIPAL_KEYS.contains(&key.as_str())
-        && DETERMINED_PREFIXES.iter().any(|p| key.starts_with(p))
 }
 
 /// Keys that AWS documents as holding sets of values (the global ones, and those of KMS, whose
@@ -420,7 +384,7 @@ impl Problem {
         let variable = &mut self.variables[var];
         let several = match hop.keys {
             KeyFreedom::Any => may_hold_several(&condition.key),
-            KeyFreedom::CallerChosen | KeyFreedom::Fixed => is_set_key(&condition.key),
+            KeyFreedom::Chain(_) | KeyFreedom::Fixed => is_set_key(&condition.key),
         };
         if condition.operator.set.is_some() || several {
             // One member per set test is enough: from any set satisfying the tests, keep one

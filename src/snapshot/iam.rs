@@ -140,6 +140,7 @@ fn parse_user(
         permissions_boundary,
         tags: tags(node, "Tags")?,
         groups,
+        unique_id: node.optional_str("UserId")?.map(str::to_string),
         account,
     })
 }
@@ -183,6 +184,7 @@ fn parse_role(
         managed_policy_arns,
         permissions_boundary,
         tags: tags(node, "Tags")?,
+        unique_id: node.optional_str("RoleId")?.map(str::to_string),
         account,
     })
 }

@@ -21,6 +21,8 @@ pub(crate) const AUTHORIZATION_DETAILS: &str = "iam/account-authorization-detail
 pub(crate) struct Layout {
     pub caller_identity: Option<PathBuf>,
     pub region: Option<PathBuf>,
+    /// `collected-at.txt`: when the snapshot was collected.
+    pub collected_at: Option<PathBuf>,
     pub authorization_details: Option<PathBuf>,
     /// Bucket name to its folder's files.
     pub buckets: BTreeMap<String, BucketFiles>,
@@ -112,6 +114,7 @@ impl Layout {
         let slot = match parts {
             ["caller-identity.json"] => &mut self.caller_identity,
             ["region.txt"] => &mut self.region,
+            ["collected-at.txt"] => &mut self.collected_at,
             ["iam", "account-authorization-details.json"] => &mut self.authorization_details,
             ["kms", "aliases.json"] => &mut self.kms_aliases,
             ["mediaconvert", "queues.json"] => &mut self.queues,

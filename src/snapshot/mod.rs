@@ -139,11 +139,17 @@ impl Loader {
             &mut self.model.warnings,
         )?;
         self.add_resources(&layout, &context)?;
+        let collected_at = layout
+            .collected_at
+            .as_deref()
+            .map(read_instant)
+            .transpose()?;
         self.model.accounts.push(Account {
             id: account_id,
             partition: context.partition,
             region: context.region,
             source: dir.to_path_buf(),
+            collected_at,
             organization,
         });
         Ok(())
@@ -336,6 +342,22 @@ fn caller_identity(path: &Path) -> Result<AccountClaim, InputError> {
         id: Some(account.to_string()),
         partition,
         origin: file,
+    })
+}
+
+/// `collected-at.txt`: one line, the instant the snapshot was collected
+/// (`2026-12-03T17:00:00Z`, as `date -u +%Y-%m-%dT%H:%M:%SZ` prints it).
+fn read_instant(path: &Path) -> Result<chrono::DateTime<chrono::Utc>, InputError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(&file, "", format!("cannot read: {e}")))?;
+    let line = text.trim();
+    crate::context_model::Clock::parse(line).ok_or_else(|| {
+        InputError::new(
+            &file,
+            "",
+            format!("{line:?} is not an instant (expected one line such as 2026-12-03T17:00:00Z)"),
+        )
     })
 }
 
