@@ -478,7 +478,11 @@ mod tests {
     #[test]
     fn the_bundle_reads_and_covers_the_services_the_project_models() {
         let r = reference();
-        assert!(r.services().count() > 400, "{} services", r.services().count());
+        assert!(
+            r.services().count() > 400,
+            "{} services",
+            r.services().count()
+        );
         for prefix in ["s3", "kms", "iam", "sts", "mediaconvert", "execute-api"] {
             assert!(r.has_service(prefix), "{prefix}");
         }
@@ -491,7 +495,10 @@ mod tests {
         let r = reference();
         let action = r.action("s3:putobject").expect("s3:PutObject");
         assert_eq!(action.full_name(), "s3:PutObject");
-        assert_eq!(r.action("S3:GETOBJECT").map(Action::full_name).as_deref(), Some("s3:GetObject"));
+        assert_eq!(
+            r.action("S3:GETOBJECT").map(Action::full_name).as_deref(),
+            Some("s3:GetObject")
+        );
         assert!(r.action("s3:PutObjcet").is_none());
         assert!(r.action("s3").is_none());
         assert!(r.action("nosuchservice:PutObject").is_none());
@@ -500,11 +507,23 @@ mod tests {
     #[test]
     fn misspelt_actions_get_the_closest_defined_one() {
         let r = reference();
-        assert_eq!(r.suggest_action("s3:PutObjcet").as_deref(), Some("s3:PutObject"));
-        assert_eq!(r.suggest_action("s3:getobjet").as_deref(), Some("s3:GetObject"));
+        assert_eq!(
+            r.suggest_action("s3:PutObjcet").as_deref(),
+            Some("s3:PutObject")
+        );
+        assert_eq!(
+            r.suggest_action("s3:getobjet").as_deref(),
+            Some("s3:GetObject")
+        );
         // A misspelt prefix: the closest action across services.
-        assert_eq!(r.suggest_action("s4:PutObject").as_deref(), Some("s3:PutObject"));
-        assert_eq!(r.suggest_action("kms:Decrpyt").as_deref(), Some("kms:Decrypt"));
+        assert_eq!(
+            r.suggest_action("s4:PutObject").as_deref(),
+            Some("s3:PutObject")
+        );
+        assert_eq!(
+            r.suggest_action("kms:Decrpyt").as_deref(),
+            Some("kms:Decrypt")
+        );
         // Nothing close: no suggestion.
         assert_eq!(r.suggest_action("s3:FlyToTheMoonAndBack"), None);
     }
@@ -519,7 +538,10 @@ mod tests {
             arn_format_glob("arn:${Partition}:dms:${Region}:${Account}:cert:*").to_text(),
             "arn:*:dms:*:*:cert:*"
         );
-        assert_eq!(arn_format_glob("arn:aws:x:::a${B}${C}").to_text(), "arn:aws:x:::a*");
+        assert_eq!(
+            arn_format_glob("arn:aws:x:::a${B}${C}").to_text(),
+            "arn:aws:x:::a*"
+        );
         assert_eq!(arn_format_glob("a${unclosed").to_text(), "a${unclosed");
     }
 
@@ -548,9 +570,14 @@ mod tests {
     #[test]
     fn actions_without_resource_types_take_star() {
         let r = reference();
-        let who = r.action("sts:GetCallerIdentity").expect("sts:GetCallerIdentity");
+        let who = r
+            .action("sts:GetCallerIdentity")
+            .expect("sts:GetCallerIdentity");
         assert!(who.resource_types.is_empty());
-        assert_eq!(r.resource_globs(who), vec![("*".to_string(), vec![Glob::parse("*")])]);
+        assert_eq!(
+            r.resource_globs(who),
+            vec![("*".to_string(), vec![Glob::parse("*")])]
+        );
         assert!(r.resource_may_match(who, "*"));
     }
 
@@ -564,8 +591,14 @@ mod tests {
                 "kms:GenerateDataKey",
                 "arn:aws:kms:us-east-1:111122223333:key/8b2e4d17-c6a9-4f35-9d01-7a5c3e9b2f4d",
             ),
-            ("mediaconvert:CreateJob", "arn:aws:mediaconvert:us-east-1:111122223333:queues/premium"),
-            ("execute-api:Invoke", "arn:aws:execute-api:us-east-1:111122223333:k3x9q2m7vb/*"),
+            (
+                "mediaconvert:CreateJob",
+                "arn:aws:mediaconvert:us-east-1:111122223333:queues/premium",
+            ),
+            (
+                "execute-api:Invoke",
+                "arn:aws:execute-api:us-east-1:111122223333:k3x9q2m7vb/*",
+            ),
         ] {
             let a = r.action(action).expect(action);
             assert!(r.resource_may_match(a, resource), "{action} on {resource}");
@@ -577,11 +610,20 @@ mod tests {
         let r = reference();
         let put = r.action("s3:PutObject").expect("s3:PutObject");
         let keys = r.condition_keys(put);
-        assert!(keys.iter().any(|k| k == "s3:x-amz-server-side-encryption"), "{keys:?}");
+        assert!(
+            keys.iter().any(|k| k == "s3:x-amz-server-side-encryption"),
+            "{keys:?}"
+        );
         // From the object resource type.
-        assert!(keys.iter().any(|k| k == "s3:BucketTag/${TagKey}"), "{keys:?}");
+        assert!(
+            keys.iter().any(|k| k == "s3:BucketTag/${TagKey}"),
+            "{keys:?}"
+        );
         let s3 = r.service("s3").expect("s3");
-        assert_eq!(s3.condition_keys.get("s3:TlsVersion").map(String::as_str), Some("Numeric"));
+        assert_eq!(
+            s3.condition_keys.get("s3:TlsVersion").map(String::as_str),
+            Some("Numeric")
+        );
     }
 
     #[test]
@@ -592,7 +634,10 @@ mod tests {
         assert_eq!(r.check_action_pattern("s3:Put*"), ActionCheck::Defined);
         assert_eq!(r.check_action_pattern("S3:putobject"), ActionCheck::Defined);
         assert_eq!(r.check_action_pattern("*:GetObject"), ActionCheck::Defined);
-        assert_eq!(r.check_action_pattern("s3:Putt*"), ActionCheck::MatchesNothing);
+        assert_eq!(
+            r.check_action_pattern("s3:Putt*"),
+            ActionCheck::MatchesNothing
+        );
         assert_eq!(
             r.check_action_pattern("s4:GetObject"),
             ActionCheck::UnknownService("s4".to_string())
