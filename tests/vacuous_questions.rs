@@ -226,3 +226,29 @@ fn inspect_warns_about_actions_no_service_defines() {
     assert!(!warnings.contains("s3:Get*"), "{warnings}");
     insta::assert_snapshot!(warnings);
 }
+
+#[test]
+fn graph_of_a_bucket_asks_for_an_action_that_takes_buckets() {
+    // The default actions are object actions: none acts on the bucket itself.
+    let run = iamproof(&[
+        "graph",
+        "--quiet",
+        "--account",
+        MODEL,
+        "--resource",
+        "arn:aws:s3:::finance",
+    ]);
+    let message = rejected(&run);
+    assert!(message.contains("give --action"), "{message}");
+    let run = iamproof(&[
+        "graph",
+        "--quiet",
+        "--account",
+        MODEL,
+        "--resource",
+        "arn:aws:s3:::finance",
+        "--action",
+        "s3:ListBucket",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
