@@ -265,9 +265,19 @@ fn questions(model: &Model, scope: &Scope) -> Result<Vec<Question>, DiagramError
         Some(pattern) => {
             let actions = if scope.actions.is_empty() {
                 let service = pattern_service(pattern);
+                let reference = crate::service::reference::bundled().ok();
+                // Only the actions that can act on such resources (a bucket takes no
+                // object action).
+                let takes = |action: &str| {
+                    reference.is_none_or(|r| {
+                        r.action(action)
+                            .is_none_or(|a| r.resource_may_match(a, pattern))
+                    })
+                };
                 let fitting: Vec<String> = DEFAULT_ACTIONS
                     .iter()
                     .filter(|a| service.as_deref().is_none_or(|s| action_service(a) == s))
+                    .filter(|a| takes(a))
                     .map(|a| a.to_string())
                     .collect();
                 if fitting.is_empty() {

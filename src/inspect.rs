@@ -146,9 +146,154 @@ pub fn report(model: &Model, principal: Option<&str>) -> Result<InspectReport, U
             .iter()
             .map(|account| account_summary(model, account))
             .collect(),
-        warnings: model.warnings.clone(),
+        warnings: with_action_warnings(model),
         principal,
     })
+}
+
+/// The loader's warnings and, for each action of the snapshots' policies that no AWS service
+/// defines, one more; sorted.
+fn with_action_warnings(model: &Model) -> Vec<Warning> {
+    let mut warnings = model.warnings.clone();
+    warnings.extend(action_warnings(model));
+    warnings.sort();
+    warnings.dedup();
+    warnings
+}
+
+/// A warning for each `Action`/`NotAction` entry of the snapshots' policies (identity, trust,
+/// bucket, key, API, SCP, RCP) that names no action of the AWS service authorization
+/// reference: an unknown service prefix, an action its service does not define (with the
+/// closest one that it does), or a wildcard that matches no action. Such an entry grants or
+/// denies nothing, which is seldom what its author meant. AWS managed policies are left out:
+/// they are AWS's to fix, not the account's.
+pub fn action_warnings(model: &Model) -> Vec<Warning> {
+    let Ok(reference) = crate::service::reference::bundled() else {
+        return Vec::new();
+    };
+    let source = |account: &str| {
+        model
+            .accounts
+            .iter()
+            .find(|a| a.id == account)
+            .map(|a| a.source.clone())
+            .unwrap_or_default()
+    };
+    let iam_file = |account: &str| {
+        source(account)
+            .join("iam")
+            .join("account-authorization-details.json")
+    };
+    // (file, policy name, policy)
+    let mut policies: Vec<(std::path::PathBuf, String, &crate::policy::Policy)> = Vec::new();
+    for user in model.users.values() {
+        for inline in &user.inline_policies {
+            let name = crate::model::inline_policy_name(&user.arn, &inline.name);
+            policies.push((iam_file(&user.account), name, &inline.policy));
+        }
+    }
+    for group in model.groups.values() {
+        for inline in &group.inline_policies {
+            let name = crate::model::inline_policy_name(&group.arn, &inline.name);
+            policies.push((iam_file(&group.account), name, &inline.policy));
+        }
+    }
+    for role in model.roles.values() {
+        let trust = format!("trust policy of {}", role.arn);
+        policies.push((iam_file(&role.account), trust, &role.trust_policy));
+        for inline in &role.inline_policies {
+            let name = crate::model::inline_policy_name(&role.arn, &inline.name);
+            policies.push((iam_file(&role.account), name, &inline.policy));
+        }
+    }
+    for policy in model.managed_policies.values() {
+        if !policy.is_aws_managed() && policy.source == PolicySource::Snapshot {
+            policies.push((
+                iam_file(&policy.account),
+                policy.arn.clone(),
+                &policy.policy,
+            ));
+        }
+    }
+    for bucket in model.buckets.values() {
+        if let Some(policy) = &bucket.policy {
+            let file = source(&bucket.account)
+                .join("s3")
+                .join(&bucket.name)
+                .join("policy.json");
+            policies.push((file, format!("bucket policy of {}", bucket.name), policy));
+        }
+    }
+    for key in model.keys.values() {
+        if let Some(policy) = &key.policy {
+            let file = source(&key.account)
+                .join("kms")
+                .join(&key.id)
+                .join("policy.json");
+            policies.push((file, format!("key policy of {}", key.arn), policy));
+        }
+    }
+    for api in model.rest_apis.values() {
+        if let Some(policy) = &api.policy {
+            let file = source(&api.account)
+                .join("apigateway")
+                .join("rest-apis.json");
+            policies.push((file, format!("resource policy of {}", api.arn), policy));
+        }
+    }
+    for account in &model.accounts {
+        let Some(organization) = &account.organization else {
+            continue;
+        };
+        for level in &organization.levels {
+            for (folder, list) in [("scps", &level.scps), ("rcps", &level.rcps)] {
+                for control in list.iter().filter(|c| !c.aws_managed) {
+                    let file = account
+                        .source
+                        .join("organizations")
+                        .join(folder)
+                        .join(format!("{}.json", control.id));
+                    policies.push((file, control.arn.clone(), &control.policy));
+                }
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    for (file, name, policy) in policies {
+        for statement in &policy.statements {
+            let element = if statement.action.negated {
+                "NotAction"
+            } else {
+                "Action"
+            };
+            for pattern in &statement.action.patterns {
+                let text = pattern.to_text();
+                use crate::service::reference::ActionCheck;
+                let problem = match reference.check_action_pattern(&text) {
+                    ActionCheck::Defined => continue,
+                    ActionCheck::UnknownService(prefix) => {
+                        format!("no AWS service has the prefix {prefix}")
+                    }
+                    ActionCheck::UnknownAction { suggestion } => {
+                        let hint = suggestion
+                            .map(|s| format!("; did you mean {s}?"))
+                            .unwrap_or_default();
+                        format!("no AWS service defines this action{hint}")
+                    }
+                    ActionCheck::MatchesNothing => "matches no action of any AWS service".into(),
+                };
+                warnings.push(Warning {
+                    file: file.display().to_string(),
+                    path: String::new(),
+                    message: format!(
+                        "{name}, statement {}: {element} {text}: {problem}",
+                        statement.label()
+                    ),
+                });
+            }
+        }
+    }
+    warnings
 }
 
 fn account_summary(model: &Model, account: &Account) -> AccountSummary {

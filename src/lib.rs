@@ -20,7 +20,7 @@
 //! | [`snapshot`] | reading account snapshot folders (AWS CLI output) into the model; the bundled AWS managed policies |
 //! | [`inspect`] | what a loaded model holds, and one principal's effective policies |
 //! | [`synthetic`] | large synthetic snapshots for benchmarks |
-//! | [`service`] | what a service does with a role passed to it ([`service::mediaconvert`]) |
+//! | [`service`] | what a service does with a role passed to it ([`service::mediaconvert`]); what each service defines, from the bundled AWS service authorization reference: actions, the resource types they take and their ARN formats, condition keys ([`service::reference`]) |
 //! | [`graph`] | the delegation graph: who may assume or pass which role, from cheap filters that only over-approximate |
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
 //! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors ([`query::chain`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |

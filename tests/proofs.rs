@@ -425,7 +425,7 @@ fn principal_outside_the_snapshots() {
     let proofs = r#"{"name": "ghost", "principal": "arn:aws:iam::111122223333:user/ghost",
                      "action": "s3:PutObject", "resource": "arn:aws:s3:::finance/*", "expect": "unreachable"}"#;
     write(&dir, "ghost.json", &proof_file_text(proofs));
-    let message = rejected(&dir, "ghost.json", "ghost.json", "proofs[0]");
+    let message = rejected(&dir, "ghost.json", "ghost.json", "proofs[0].principal");
     assert!(message.contains("user/ghost"), "{message}");
     insta::assert_snapshot!(message);
 }

@@ -101,6 +101,30 @@ pub enum QueryError {
     BadAction(String),
     #[error("context {0:?} is not KEY=VALUE")]
     BadContext(String),
+    #[error("action {action} is defined by no AWS service{}", did_you_mean(.suggestion))]
+    UnknownAction {
+        action: String,
+        suggestion: Option<String>,
+    },
+    #[error("resource {0:?} is not an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or *")]
+    NotAnArn(String),
+    #[error(
+        "{action} never acts on {resource}: no resource type it takes can match it ({})",
+        .resource_types.join("; ")
+    )]
+    ResourceNotTaken {
+        action: String,
+        resource: String,
+        /// Each resource type the action takes, with its ARN formats.
+        resource_types: Vec<String>,
+    },
+}
+
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!("; did you mean {s}?"))
+        .unwrap_or_default()
 }
 
 /// Options of the engine.
@@ -195,15 +219,7 @@ impl<'m> Engine<'m> {
     }
 
     fn check_question(&self, question: &Question) -> Result<(), QueryError> {
-        let action = &question.action;
-        if action.contains('*')
-            || action.contains('?')
-            || action
-                .split_once(':')
-                .is_none_or(|(s, a)| s.is_empty() || a.is_empty())
-        {
-            return Err(QueryError::BadAction(action.clone()));
-        }
+        check_request(&question.action, &question.resource)?;
         if self.model.principal_type(&question.principal).is_none() {
             return Err(QueryError::UnknownPrincipal(question.principal.clone()));
         }
@@ -226,6 +242,57 @@ impl<'m> Engine<'m> {
         let pattern = Glob::parse(&question.resource);
         Ok(chain::Search::new(self, question, &pattern).run(None))
     }
+}
+
+/// Rejects a question whose answer would be vacuous: an action that is not `service:Action`
+/// or that no service defines (the AWS service authorization reference, [`reference`]), a
+/// resource that is not an ARN or `*`, or one that no resource type of the action can match
+/// (`s3:PutObject` on a bucket). Nobody can do those, whatever the policies say, so an
+/// `unreachable` would prove nothing. Should the bundled reference be unreadable, only the
+/// form of the action is checked.
+///
+/// [`reference`]: crate::service::reference
+fn check_request(action: &str, resource: &str) -> Result<(), QueryError> {
+    if action.contains('*')
+        || action.contains('?')
+        || action
+            .split_once(':')
+            .is_none_or(|(s, a)| s.is_empty() || a.is_empty())
+    {
+        return Err(QueryError::BadAction(action.to_string()));
+    }
+    let Ok(reference) = crate::service::reference::bundled() else {
+        return Ok(());
+    };
+    let Some(defined) = reference.action(action) else {
+        return Err(QueryError::UnknownAction {
+            action: action.to_string(),
+            suggestion: reference.suggest_action(action),
+        });
+    };
+    let any_arn = Glob::parse("arn:*:*:*:*:*");
+    if !crate::smt::encode::arn_globs_intersect(&any_arn, &Glob::parse(resource)) {
+        return Err(QueryError::NotAnArn(resource.to_string()));
+    }
+    if !reference.resource_may_match(defined, resource) {
+        let resource_types = defined
+            .resource_types
+            .iter()
+            .map(|taken| {
+                let formats = reference
+                    .resource_type(defined, &taken.name)
+                    .map(|t| t.arn_formats.join(" or "))
+                    .unwrap_or_default();
+                format!("{} ({formats})", taken.name)
+            })
+            .collect();
+        return Err(QueryError::ResourceNotTaken {
+            action: defined.full_name(),
+            resource: resource.to_string(),
+            resource_types,
+        });
+    }
+    Ok(())
 }
 
 impl Engine<'_> {
@@ -336,6 +403,7 @@ impl Engine<'_> {
         context: &Context,
         report: bool,
     ) -> Result<Vec<Answer>, QueryError> {
+        check_request(action, resource)?;
         let mut out = Vec::new();
         let principals: Vec<&String> = self
             .model

@@ -242,8 +242,17 @@ pub fn check_on(engine: &Engine, file: &ProofFile) -> Result<Vec<ProofResult>, I
 }
 
 fn check_one(engine: &Engine, file: &ProofFile, proof: &Proof) -> Result<ProofResult, InputError> {
-    let to_input_error =
-        |e: super::QueryError| InputError::new(&file.file, &proof.path, e.to_string());
+    // A question that cannot be asked is the proof file's mistake: name the field at fault.
+    let to_input_error = |e: super::QueryError| {
+        use super::QueryError as Q;
+        let field = match &e {
+            Q::UnknownPrincipal(_) => ".principal",
+            Q::BadAction(_) | Q::UnknownAction { .. } => ".action",
+            Q::NotAnArn(_) | Q::ResourceNotTaken { .. } => ".resource",
+            Q::BadContext(_) => ".context",
+        };
+        InputError::new(&file.file, &format!("{}{field}", proof.path), e.to_string())
+    };
     let (status, answers, reason) = match &proof.expect {
         Expectation::Reachable | Expectation::Unreachable => {
             let principal = proof.principal.clone().unwrap_or_default();
