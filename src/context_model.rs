@@ -169,6 +169,11 @@ pub fn classify(key: &str, origin: &Origin, action: &str) -> KeyClass {
     if starts_with_any(&key, FACT_PREFIXES) {
         return KeyClass::Fact;
     }
+    // S3 names the object (or, with a Bucket Key, the bucket) in the encryption context of
+    // its calls to KMS; a caller calling KMS itself names what it likes.
+    if key == "kms:encryptioncontext:aws:s3:arn" && origin != &Origin::Own {
+        return KeyClass::Fact;
+    }
     match origin {
         Origin::Own => KeyClass::CallerChosen,
         Origin::Forwarded { of_service_session } => {

@@ -108,7 +108,9 @@ struct TrustIndex {
     accounts: BTreeSet<String>,
     /// ARNs named exactly: users, role sessions, federated users.
     exact: BTreeSet<String>,
-    /// Roles named by ARN: `(partition, account, role name)`; their sessions match.
+    /// Roles named by ARN, or by the ARN of one of their sessions: `(partition, account, role
+    /// name)`. A session named by ARN may be any session of the role, since its caller
+    /// chooses the name.
     roles: BTreeSet<(String, String, String)>,
     services: BTreeSet<String>,
 }
@@ -163,6 +165,12 @@ impl TrustIndex {
             let name = parts[5].rsplit('/').next().unwrap_or_default();
             self.roles
                 .insert((parts[1].to_string(), parts[4].to_string(), name.to_string()));
+        } else if parts.len() == 6 && parts[2] == "sts" {
+            if let Some(session) = parts[5].strip_prefix("assumed-role/") {
+                let name = session.split('/').next().unwrap_or_default();
+                self.roles
+                    .insert((parts[1].to_string(), parts[4].to_string(), name.to_string()));
+            }
         }
         self.exact.insert(value.to_string());
     }

@@ -60,7 +60,7 @@ impl Account {
     /// organization, or SCPs not enabled).
     pub fn scp_levels(&self) -> Vec<Vec<NamedPolicy>> {
         match &self.organization {
-            Some(organization) if organization.scps_enabled => {
+            Some(organization) if organization.scps_enabled && !self.is_management() => {
                 levels_of(&organization.levels, |level| &level.scps)
             }
             _ => Vec::new(),
@@ -71,11 +71,21 @@ impl Account {
     /// `RCPFullAWSAccess` is implied at every level, as the evaluator assumes.
     pub fn rcp_levels(&self) -> Vec<Vec<NamedPolicy>> {
         match &self.organization {
-            Some(organization) if organization.rcps_enabled => {
+            Some(organization) if organization.rcps_enabled && !self.is_management() => {
                 levels_of(&organization.levels, |level| &level.rcps)
             }
             _ => Vec::new(),
         }
+    }
+
+    /// Whether this is its organization's management account, which SCPs and RCPs do not
+    /// restrict ("Service control policies", "Resource control policies" in the AWS
+    /// Organizations User Guide).
+    pub fn is_management(&self) -> bool {
+        self.organization
+            .as_ref()
+            .and_then(|o| o.management_account.as_deref())
+            == Some(self.id.as_str())
     }
 
     /// Organization policies that the levels name but the snapshot does not hold.
@@ -111,6 +121,11 @@ pub struct Organization {
     pub scps_enabled: bool,
     /// False when no level has an RCP: the RCP policy type is not enabled.
     pub rcps_enabled: bool,
+    /// The organization id (`o-...`), when `organizations/organization.json` says.
+    pub id: Option<String>,
+    /// The management account, when `organizations/organization.json` says: neither SCPs
+    /// nor RCPs restrict it.
+    pub management_account: Option<String>,
 }
 
 /// One level of the organization tree (root, an OU, or the account) and the policies attached
@@ -390,6 +405,32 @@ pub struct KmsKey {
     pub aliases: Vec<String>,
 }
 
+impl KmsKey {
+    /// Why the key refuses cryptographic operations now, when its state says it does
+    /// (`Disabled`, `PendingDeletion`, `PendingImport`, `Unavailable`, ...).
+    pub fn refusal(&self) -> Option<String> {
+        let state = self.key_state.as_deref();
+        let disabled = self.enabled == Some(false)
+            || state.is_some_and(|s| s != crate::service::kms::USABLE_STATE);
+        disabled.then(|| {
+            format!(
+                "key {} is in state {}: it refuses cryptographic operations whatever its policies allow",
+                self.arn,
+                state.unwrap_or("Disabled")
+            )
+        })
+    }
+
+    /// Whether AWS manages the key: `KeyManager: AWS`, or an `alias/aws/...` alias.
+    pub fn is_aws_managed(&self) -> bool {
+        self.key_manager == Some(KeyManager::Aws)
+            || self
+                .aliases
+                .iter()
+                .any(|a| a.starts_with(crate::service::kms::AWS_MANAGED_ALIAS_PREFIX))
+    }
+}
+
 /// A KMS alias (`list-aliases`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmsAlias {
@@ -586,6 +627,17 @@ impl Model {
             self.buckets.len(),
             self.keys.len()
         )
+    }
+
+    /// The RCPs over a key, root first: those of its account, except for AWS managed keys,
+    /// which RCPs do not restrict.
+    pub fn key_rcp_levels(&self, key: &KmsKey) -> Vec<Vec<NamedPolicy>> {
+        if key.is_aws_managed() {
+            return Vec::new();
+        }
+        self.account(&key.account)
+            .map(|a| a.rcp_levels())
+            .unwrap_or_default()
     }
 
     /// When the snapshots were collected: the earliest instant any of them records.
@@ -882,6 +934,8 @@ mod tests {
             organization: Some(Organization {
                 scps_enabled: true,
                 rcps_enabled: false,
+                id: None,
+                management_account: None,
                 levels: vec![OrganizationLevel {
                     target: "r-1".to_string(),
                     scps: vec![OrganizationPolicy {

@@ -197,7 +197,7 @@ fn hop(policies: PolicySet, resource: Term, fixed: Context, free_keys: bool) -> 
         policies,
         call: 0,
         keys: if free_keys {
-            KeyFreedom::CallerChosen
+            KeyFreedom::Chain(iamproof::context_model::Origin::Own)
         } else {
             KeyFreedom::Fixed
         },

@@ -39,6 +39,8 @@ struct PlannedHop {
     is_target: bool,
     /// For a KMS check that only some writes make: when it is made.
     guard: Option<KeyUse>,
+    /// Why the service refuses the request whatever the policies say (a disabled key).
+    refused: Option<String>,
 }
 
 /// When an S3 write uses a KMS key: the header names it, or the bucket's default names it and
@@ -53,6 +55,9 @@ struct KeyUse {
 
 /// The service that forwards a writer's credentials to KMS for an SSE-KMS write.
 const S3_SERVICE: &str = "s3.amazonaws.com";
+
+/// The encryption context key S3 sets on its calls to KMS.
+const S3_ENCRYPTION_CONTEXT: &str = "kms:EncryptionContext:aws:s3:arn";
 
 const SSE_HEADER: &str = "s3:x-amz-server-side-encryption";
 const SSE_KEY_HEADER: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
@@ -333,6 +338,9 @@ impl<'e, 'm> Search<'e, 'm> {
             .unwrap_or("aws")
             .to_string();
         self.targets_for(&account, &partition).iter().all(|target| {
+            if self.refusal(target).is_some() {
+                return true;
+            }
             if !self
                 .engine
                 .may_grant(actor, &caller, &self.question.action, self.pattern, target)
@@ -373,6 +381,16 @@ impl<'e, 'm> Search<'e, 'm> {
         let describe = describe_chain(&self.question.principal, &state.steps);
         for target in self.targets_for(&account, &partition).iter() {
             self.combinations += 1;
+            if let Some(refusal) = self.refusal(target) {
+                let block = Block {
+                    prefix: 0,
+                    hops: 1,
+                    hop: format!("{} on {}", self.question.action, target.label),
+                    reason: refusal,
+                };
+                self.record(&block, state.links.len(), &describe);
+                continue;
+            }
             if !self.engine.may_grant(
                 &state.actor,
                 &caller,
@@ -412,6 +430,16 @@ impl<'e, 'm> Search<'e, 'm> {
             }
         }
         None
+    }
+
+    /// Why the service refuses the question's action on a target whatever the policies say:
+    /// a key that is not enabled refuses cryptographic operations.
+    fn refusal(&self, target: &Target) -> Option<String> {
+        if !crate::service::kms::needs_enabled_key(&self.question.action) {
+            return None;
+        }
+        let key = self.model().keys.get(target.fixed.as_deref()?)?;
+        key.refusal()
     }
 
     /// The queues a job of the submitter may go to: the account's listed queues, and the
@@ -496,6 +524,7 @@ impl<'e, 'm> Search<'e, 'm> {
             hop,
             is_target: false,
             guard: None,
+            refused: None,
         };
         match step {
             Step::AssumeRole { .. } => {
@@ -648,6 +677,7 @@ impl<'e, 'm> Search<'e, 'm> {
             hop,
             is_target: true,
             guard: None,
+            refused: None,
         }];
         if self.question.action.eq_ignore_ascii_case("s3:PutObject") {
             let origin = Origin::Forwarded {
@@ -729,14 +759,15 @@ impl<'e, 'm> Search<'e, 'm> {
                 name: format!("key policy of {}", key.arn),
                 policy: p.clone(),
             });
-            policies.rcps = model
-                .account(&key.account)
-                .map(|a| a.rcp_levels())
-                .unwrap_or_default();
-            let context = Context::new()
-                .with("aws:ResourceAccount", &key.account)
-                .with("kms:CallerAccount", &actor_account)
-                .with("kms:ViaService", &format!("s3.{region}.amazonaws.com"));
+            policies.rcps = model.key_rcp_levels(key);
+            let context = self.encryption_context(
+                bucket,
+                target,
+                &key.account,
+                &actor_account,
+                &region,
+                &policies,
+            )?;
             let hop = self.hop(
                 caller,
                 actor,
@@ -755,6 +786,46 @@ impl<'e, 'm> Search<'e, 'm> {
                     names,
                     is_default: default_key.as_deref() == Some(key.arn.as_str()),
                 }),
+                refused: key.refusal(),
+            });
+        }
+        if let Some(external) = self.external_default_key(bucket, &region)? {
+            // A default key no snapshot describes: its key policy is unknown and taken to
+            // admit the writer, but the writer's own policies must still allow the use.
+            let key_account = crate::model::arn_account(&external)
+                .unwrap_or_default()
+                .to_string();
+            let mut policies = self.principal_policies(actor);
+            policies.resource = Some(super::targets::allow_all(
+                "(assumed) key policy of a key outside the snapshots",
+            ));
+            let context = self.encryption_context(
+                bucket,
+                target,
+                &key_account,
+                &actor_account,
+                &region,
+                &policies,
+            )?;
+            let hop = self.hop(
+                caller,
+                actor,
+                "kms:GenerateDataKey",
+                Term::Fixed(external.clone()),
+                &key_account,
+                policies,
+                call + 1 + model.keys.len(),
+                context,
+                origin.clone(),
+            );
+            hops.push(PlannedHop {
+                hop,
+                is_target: false,
+                guard: Some(KeyUse {
+                    names: vec![external],
+                    is_default: true,
+                }),
+                refused: None,
             });
         }
         let literal_refs: Vec<&str> = literals.iter().map(String::as_str).collect();
@@ -762,6 +833,72 @@ impl<'e, 'm> Search<'e, 'm> {
         problem.rule_variable(call, SSE_KEY_HEADER, &literal_refs);
         problem.rule_variable(call, ACL_HEADER, &["bucket-owner-full-control"]);
         Ok(())
+    }
+
+    /// The bucket's default key when it is a key ARN that no snapshot describes; an error
+    /// when the default names a key that cannot be resolved to an ARN at all.
+    fn external_default_key(
+        &self,
+        bucket: &crate::model::Bucket,
+        region: &str,
+    ) -> Result<Option<String>, String> {
+        let model = self.model();
+        let Some(id) = bucket
+            .encryption
+            .as_ref()
+            .filter(|e| e.algorithm.uses_kms())
+            .and_then(|e| e.kms_key_id.as_deref())
+        else {
+            return Ok(None);
+        };
+        if model.resolve_key(id, &bucket.account, region).is_some() {
+            return Ok(None);
+        }
+        if id.starts_with("arn:") && id.contains(":key/") {
+            return Ok(Some(id.to_string()));
+        }
+        Err(format!(
+            "the default key {id} of bucket {} is in no snapshot and names no key ARN: which key a write uses cannot be told",
+            bucket.name
+        ))
+    }
+
+    /// The context of S3's call to KMS for a write: the key's account, the writer's account,
+    /// S3's endpoint, and the encryption context S3 sets (the object's ARN, or the bucket's
+    /// with an S3 Bucket Key).
+    fn encryption_context(
+        &self,
+        bucket: &crate::model::Bucket,
+        target: &Target,
+        key_account: &str,
+        actor_account: &str,
+        region: &str,
+        policies: &PolicySet,
+    ) -> Result<Context, String> {
+        let mut context = Context::new()
+            .with("aws:ResourceAccount", key_account)
+            .with("kms:CallerAccount", actor_account)
+            .with("kms:ViaService", &format!("s3.{region}.amazonaws.com"));
+        let bucket_arn = format!("arn:aws:s3:::{}", bucket.name);
+        let bucket_key = bucket
+            .encryption
+            .as_ref()
+            .is_some_and(|e| e.bucket_key_enabled);
+        let tested = policies_of(policies)
+            .flat_map(|policy| &policy.statements)
+            .flat_map(|statement| &statement.conditions)
+            .any(|condition| condition.key.eq_ignore_ascii_case(S3_ENCRYPTION_CONTEXT));
+        match (&target.fixed, bucket_key) {
+            (_, true) => context = context.with(S3_ENCRYPTION_CONTEXT, &bucket_arn),
+            (Some(object), false) => context = context.with(S3_ENCRYPTION_CONTEXT, object),
+            (None, false) if tested => {
+                return Err(format!(
+                    "a policy of the KMS check of a write to {bucket_arn} tests {S3_ENCRYPTION_CONTEXT}, the ARN of the object written; ask about one object ARN to decide it"
+                ))
+            }
+            (None, false) => {}
+        }
+        Ok(context)
     }
 
     /// The rules S3 itself applies to a write into a bucket of the model: a KMS key id header
@@ -913,7 +1050,13 @@ impl<'e, 'm> Search<'e, 'm> {
             })
             .collect();
         let allowed: Vec<Formula> = (0..problem.hops.len())
-            .map(|i| Formula::or([Formula::not(guards[i].clone()), problem.allowed(i)]))
+            .map(|i| {
+                let allowed = match planned[i].refused {
+                    Some(_) => Formula::FALSE,
+                    None => problem.allowed(i),
+                };
+                Formula::or([Formula::not(guards[i].clone()), allowed])
+            })
             .collect();
         // The least assignment (every key absent, every value in its first region) is the
         // minimal model whenever it satisfies everything, which is common for steps whose
@@ -1119,10 +1262,13 @@ impl<'e, 'm> Search<'e, 'm> {
             })
         };
         let requests = requests(problem, &value_of);
-        let reason = requests
-            .get(prefix)
-            .map(|(request, policies)| crate::eval::evaluate(request, policies).reason)
-            .unwrap_or_default();
+        let reason = match &planned[prefix].refused {
+            Some(refusal) => refusal.clone(),
+            None => requests
+                .get(prefix)
+                .map(|(request, policies)| crate::eval::evaluate(request, policies).reason)
+                .unwrap_or_default(),
+        };
         let hop = &planned[prefix].hop;
         let resource = match (&hop.resource, target) {
             (Term::Fixed(r), _) => r.clone(),

@@ -72,7 +72,7 @@ fn literal_bucket(pattern: &Glob, partition: &str) -> Option<String> {
     Some(name)
 }
 
-fn allow_all(name: &str) -> NamedPolicy {
+pub(crate) fn allow_all(name: &str) -> NamedPolicy {
     let policy = Policy::from_value(&serde_json::json!({"Version": "2012-10-17", "Statement": {
         "Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}}));
     NamedPolicy {
@@ -264,7 +264,7 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
                 name: format!("key policy of {}", key.arn),
                 policy: p.clone(),
             }),
-            rcps: rcps_of(model, &key.account),
+            rcps: model.key_rcp_levels(key),
             context: Context::new().with("aws:ResourceAccount", &key.account),
             assumption: None,
             bucket: None,

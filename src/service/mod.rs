@@ -6,6 +6,7 @@
 //! takes and their ARN formats, and the condition keys (the bundled AWS service authorization
 //! reference); [`regions`] lists the regions of each partition.
 
+pub mod kms;
 pub mod mediaconvert;
 pub mod reference;
 pub mod regions;

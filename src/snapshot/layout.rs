@@ -37,6 +37,8 @@ pub(crate) struct Layout {
     pub scps: BTreeMap<String, PathBuf>,
     pub rcps: BTreeMap<String, PathBuf>,
     pub targets: Option<PathBuf>,
+    /// `organizations/organization.json`: the organization and its management account.
+    pub organization: Option<PathBuf>,
     /// `collect-errors.txt`: `scripts/collect.sh` writes it when some calls failed.
     pub collect_errors: Option<PathBuf>,
     /// Files the layout does not name.
@@ -122,6 +124,7 @@ impl Layout {
             ["mediaconvert", "presets.json"] => &mut self.presets,
             ["apigateway", "rest-apis.json"] => &mut self.rest_apis,
             ["organizations", "targets.json"] => &mut self.targets,
+            ["organizations", "organization.json"] => &mut self.organization,
             ["collect-errors.txt"] => &mut self.collect_errors,
             ["s3", bucket, file] => {
                 let files = self.buckets.entry((*bucket).to_string()).or_default();

@@ -135,6 +135,7 @@ impl Loader {
             &layout.scps,
             &layout.rcps,
             layout.targets.as_deref(),
+            layout.organization.as_deref(),
             &account_id,
             &mut self.model.warnings,
         )?;

@@ -129,9 +129,14 @@ pub(crate) fn levels(
     scp_files: &BTreeMap<String, PathBuf>,
     rcp_files: &BTreeMap<String, PathBuf>,
     targets: Option<&Path>,
+    description: Option<&Path>,
     account: &str,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<Organization>, InputError> {
+    let (organization_id, management_account) = match description {
+        Some(path) => describe_organization(path)?,
+        None => (None, None),
+    };
     let mut scps = BTreeMap::new();
     for (file_id, path) in scp_files {
         let policy = control_policy(path, file_id, ControlKind::Service, warnings)?;
@@ -150,7 +155,13 @@ pub(crate) fn levels(
                 message: "organizations/targets.json is missing, so no control policy of this snapshot applies anywhere".to_string(),
             });
         }
-        return Ok(None);
+        return Ok(organization_id.is_some().then(|| Organization {
+            levels: Vec::new(),
+            scps_enabled: false,
+            rcps_enabled: false,
+            id: organization_id,
+            management_account,
+        }));
     };
     let (file, value) = read_json(targets)?;
     let root = Node::root(&file, &value);
@@ -225,5 +236,27 @@ pub(crate) fn levels(
         levels,
         scps_enabled,
         rcps_enabled,
+        id: organization_id,
+        management_account,
     }))
+}
+
+/// `organizations/organization.json` (`aws organizations describe-organization`): the
+/// organization's id and its management account.
+fn describe_organization(path: &Path) -> Result<(Option<String>, Option<String>), InputError> {
+    let (file, value) = read_json(path)?;
+    let root = Node::root(&file, &value);
+    let organization = root.required("Organization")?;
+    let id = organization.optional_str("Id")?.map(str::to_string);
+    let management = organization
+        .optional_str("MasterAccountId")?
+        .map(str::to_string);
+    if let Some(management) = &management {
+        if !crate::model::is_account_id(management) {
+            return Err(organization
+                .required("MasterAccountId")?
+                .error(format!("{management:?} is not an account id")));
+        }
+    }
+    Ok((id, management))
 }
