@@ -15,7 +15,7 @@
 //! engine's, which no condition may notice.
 //!
 //! `CHAIN_BRUTEFORCE_CASES` sets the number of random accounts per law (default: 1,000 in
-//! release builds, 100 in debug builds).
+//! release builds, 250 in debug builds).
 
 use iamproof::eval::{evaluate, Decision, NamedPolicy, PolicySet, Principal, Request};
 use iamproof::policy::{Context, Policy};
@@ -164,11 +164,13 @@ struct RoleSpec {
     trust: Vec<Statement>,
 }
 
+/// An account: `users[i]` is the user named `USER_NAMES[i]` (when it exists), `roles[i]` the
+/// role named `ROLE_NAMES[i]`, so that shrinking may drop one without renaming the others.
 #[derive(Clone)]
 struct Account {
-    users: Vec<UserSpec>,
+    users: Vec<Option<UserSpec>>,
     group: Vec<Statement>,
-    roles: Vec<RoleSpec>,
+    roles: Vec<Option<RoleSpec>>,
     bucket_policy: Option<Vec<Statement>>,
     question: usize,
 }
@@ -178,11 +180,25 @@ fn user_arn(index: usize) -> String {
 }
 
 impl Account {
+    fn users(&self) -> impl Iterator<Item = (usize, &UserSpec)> {
+        self.users
+            .iter()
+            .enumerate()
+            .filter_map(|(i, user)| Some((i, user.as_ref()?)))
+    }
+
+    fn roles(&self) -> impl Iterator<Item = (usize, &RoleSpec)> {
+        self.roles
+            .iter()
+            .enumerate()
+            .filter_map(|(i, role)| Some((i, role.as_ref()?)))
+    }
+
+    /// The ARN of role `index` (policies may name a role that does not exist).
     fn role_arn(&self, index: usize) -> String {
-        let path = if self.roles[index].in_svc_path {
-            "svc/"
-        } else {
-            ""
+        let path = match &self.roles[index] {
+            Some(role) if role.in_svc_path => "svc/",
+            _ => "",
         };
         format!("arn:aws:iam::{ACCOUNT}:role/{path}{}", ROLE_NAMES[index])
     }
@@ -253,9 +269,7 @@ impl Account {
             }
         };
         let users: Vec<Value> = self
-            .users
-            .iter()
-            .enumerate()
+            .users()
             .map(|(i, user)| {
                 json!({"Path": "/", "UserName": USER_NAMES[i], "UserId": format!("AIDAUSER{i}"),
                        "Arn": user_arn(i), "UserPolicyList": inline("own", &user.policy),
@@ -267,9 +281,7 @@ impl Account {
             "Arn": format!("arn:aws:iam::{ACCOUNT}:group/{GROUP}"),
             "GroupPolicyList": inline("shared", &self.group), "AttachedManagedPolicies": []}]);
         let roles: Vec<Value> = self
-            .roles
-            .iter()
-            .enumerate()
+            .roles()
             .map(|(i, role)| {
                 json!({"Path": if role.in_svc_path { "/svc/" } else { "/" }, "RoleName": ROLE_NAMES[i],
                        "RoleId": format!("AROAROLE{i}"), "Arn": self.role_arn(i),
@@ -316,7 +328,7 @@ impl fmt::Debug for Account {
             }
             Ok(())
         };
-        for (i, user) in self.users.iter().enumerate() {
+        for (i, user) in self.users() {
             writeln!(
                 f,
                 "user {} tag team={} {}",
@@ -330,11 +342,11 @@ impl fmt::Debug for Account {
             )?;
             statements(f, "identity policy", &user.policy)?;
         }
-        if self.users.iter().any(|u| u.in_group) {
+        if self.users().any(|(_, u)| u.in_group) {
             writeln!(f, "group staff")?;
             statements(f, "identity policy", &self.group)?;
         }
-        for (i, role) in self.roles.iter().enumerate() {
+        for (i, role) in self.roles() {
             writeln!(
                 f,
                 "role {} tag team={}",
@@ -386,8 +398,7 @@ fn condition() -> impl Strategy<Value = Condition> {
 fn conditions() -> impl Strategy<Value = Vec<Condition>> {
     prop_oneof![
         3 => Just(Vec::new()),
-        2 => prop::collection::vec(condition(), 1..=1),
-        1 => prop::collection::vec(condition(), 2..=2),
+        3 => prop::collection::vec(condition(), 0..=2),
     ]
 }
 
@@ -395,12 +406,12 @@ fn effect() -> impl Strategy<Value = bool> {
     prop_oneof![3 => Just(true), 1 => Just(false)]
 }
 
-fn identity_statement(roles: usize) -> impl Strategy<Value = Statement> {
+fn identity_statement() -> impl Strategy<Value = Statement> {
     let assume_target = prop_oneof![
         2 => Just(Resource::Pattern("*")),
         1 => Just(Resource::Pattern("arn:aws:iam::111122223333:role/*")),
         1 => Just(Resource::Pattern("arn:aws:iam::111122223333:role/svc/*")),
-        3 => (0..roles).prop_map(Resource::Role),
+        3 => (0..ROLE_NAMES.len()).prop_map(Resource::Role),
     ];
     let assume = (Just("sts:AssumeRole"), assume_target);
     let s3 = (
@@ -418,20 +429,20 @@ fn identity_statement(roles: usize) -> impl Strategy<Value = Statement> {
     )
 }
 
-fn who(users: usize, roles: usize) -> impl Strategy<Value = Who> {
+fn who() -> impl Strategy<Value = Who> {
     prop_oneof![
         2 => Just(Who::Root),
         1 => Just(Who::AccountId),
-        2 => (0..users).prop_map(Who::User),
-        3 => (0..roles).prop_map(Who::Role),
+        2 => (0..USER_NAMES.len()).prop_map(Who::User),
+        3 => (0..ROLE_NAMES.len()).prop_map(Who::Role),
         1 => Just(Who::Everyone),
     ]
 }
 
-fn trust_statement(users: usize, roles: usize) -> impl Strategy<Value = Statement> {
+fn trust_statement() -> impl Strategy<Value = Statement> {
     (
         prop_oneof![4 => Just(true), 1 => Just(false)],
-        who(users, roles),
+        who(),
         conditions(),
     )
         .prop_map(|(allow, who, conditions)| Statement {
@@ -443,11 +454,11 @@ fn trust_statement(users: usize, roles: usize) -> impl Strategy<Value = Statemen
         })
 }
 
-fn bucket_statement(users: usize, roles: usize) -> impl Strategy<Value = Statement> {
+fn bucket_statement() -> impl Strategy<Value = Statement> {
     (
         effect(),
         prop::sample::select(&["s3:PutObject", "s3:GetObject", "s3:*"][..]),
-        who(users, roles),
+        who(),
         conditions(),
     )
         .prop_map(|(allow, action, who, conditions)| Statement {
@@ -464,47 +475,42 @@ fn tag() -> impl Strategy<Value = Option<&'static str>> {
 }
 
 fn account() -> impl Strategy<Value = Account> {
-    (1usize..=3, 1usize..=4).prop_flat_map(|(users, roles)| {
-        let user = (
-            tag(),
-            any::<bool>(),
-            prop::collection::vec(identity_statement(roles), 0..=3),
-        )
-            .prop_map(|(tag, in_group, policy)| UserSpec {
-                tag,
-                in_group,
-                policy,
-            });
-        let role = (
-            any::<bool>(),
-            tag(),
-            prop::collection::vec(identity_statement(roles), 0..=3),
-            prop::collection::vec(trust_statement(users, roles), 1..=2),
-        )
-            .prop_map(|(in_svc_path, tag, policy, trust)| RoleSpec {
-                in_svc_path,
-                tag,
-                policy,
-                trust,
-            });
-        (
-            prop::collection::vec(user, users),
-            prop::collection::vec(identity_statement(roles), 0..=2),
-            prop::collection::vec(role, roles),
-            prop::option::of(prop::collection::vec(
-                bucket_statement(users, roles),
-                1..=2,
-            )),
-            0..QUESTIONS.len(),
-        )
-            .prop_map(|(users, group, roles, bucket_policy, question)| Account {
-                users,
-                group,
-                roles,
-                bucket_policy,
-                question,
-            })
-    })
+    let user = (
+        tag(),
+        any::<bool>(),
+        prop::collection::vec(identity_statement(), 0..=3),
+    )
+        .prop_map(|(tag, in_group, policy)| UserSpec {
+            tag,
+            in_group,
+            policy,
+        });
+    let role = (
+        any::<bool>(),
+        tag(),
+        prop::collection::vec(identity_statement(), 0..=3),
+        prop::collection::vec(trust_statement(), 1..=2),
+    )
+        .prop_map(|(in_svc_path, tag, policy, trust)| RoleSpec {
+            in_svc_path,
+            tag,
+            policy,
+            trust,
+        });
+    (
+        prop::collection::vec(prop::option::weighted(0.7, user), USER_NAMES.len()),
+        prop::collection::vec(identity_statement(), 0..=2),
+        prop::collection::vec(prop::option::weighted(0.7, role), ROLE_NAMES.len()),
+        prop::option::of(prop::collection::vec(bucket_statement(), 1..=2)),
+        0..QUESTIONS.len(),
+    )
+        .prop_map(|(users, group, roles, bucket_policy, question)| Account {
+            users,
+            group,
+            roles,
+            bucket_policy,
+            question,
+        })
 }
 
 // ---- The brute force ----
@@ -518,11 +524,14 @@ struct Actor {
     identity: Vec<NamedPolicy>,
 }
 
-fn actors(account: &Account) -> Vec<Actor> {
-    let mut out = Vec::new();
+/// The actors of an account, by slot: the users, then sessions of the roles.
+fn actors(account: &Account) -> Vec<Option<Actor>> {
+    let mut out: Vec<Option<Actor>> = (0..USER_NAMES.len() + ROLE_NAMES.len())
+        .map(|_| None)
+        .collect();
     let group = (!account.group.is_empty())
         .then(|| NamedPolicy::new("group staff", account.policy(&account.group)));
-    for (i, user) in account.users.iter().enumerate() {
+    for (i, user) in account.users() {
         let arn = user_arn(i);
         let mut context = Context::new()
             .with("aws:PrincipalArn", &arn)
@@ -543,14 +552,14 @@ fn actors(account: &Account) -> Vec<Actor> {
         if let (true, Some(group)) = (user.in_group, &group) {
             identity.push(group.clone());
         }
-        out.push(Actor {
+        out[i] = Some(Actor {
             label: format!("user/{}", USER_NAMES[i]),
             principal: Principal::parse(&arn).unwrap(),
             context,
             identity,
         });
     }
-    for (i, role) in account.roles.iter().enumerate() {
+    for (i, role) in account.roles() {
         let arn = account.role_arn(i);
         let session = format!(
             "arn:aws:sts::{ACCOUNT}:assumed-role/{}/{SESSION}",
@@ -572,7 +581,7 @@ fn actors(account: &Account) -> Vec<Actor> {
                 account.policy(&role.policy),
             )]
         };
-        out.push(Actor {
+        out[USER_NAMES.len() + i] = Some(Actor {
             label: format!("session of role {}", ROLE_NAMES[i]),
             principal: Principal::parse(&session).unwrap(),
             context,
@@ -628,23 +637,25 @@ fn allowed(
 }
 
 /// The brute force's word on one user: a chain of requests that works, or none.
-fn brute_force(account: &Account, actors: &[Actor], user: usize) -> Option<Vec<String>> {
-    let users = account.users.len();
-    let roles = account.roles.len();
+fn brute_force(account: &Account, actors: &[Option<Actor>], user: usize) -> Option<Vec<String>> {
     let (action, _, objects) = QUESTIONS[account.question];
     // Hops depend only on who calls and what: decide each once.
     let assume: Vec<Vec<Option<Context>>> = actors
         .iter()
         .map(|actor| {
-            (0..roles)
-                .map(|r| {
+            account
+                .roles
+                .iter()
+                .enumerate()
+                .map(|(r, role)| {
+                    let (actor, role) = (actor.as_ref()?, role.as_ref()?);
                     let mut keys = Context::new().with("aws:ResourceAccount", ACCOUNT);
-                    if let Some(team) = account.roles[r].tag {
+                    if let Some(team) = role.tag {
                         keys = keys.with("aws:ResourceTag/team", team);
                     }
                     let trust = NamedPolicy::new(
                         format!("trust policy of {}", ROLE_NAMES[r]),
-                        account.policy(&account.roles[r].trust),
+                        account.policy(&role.trust),
                     );
                     allowed(
                         actor,
@@ -664,6 +675,7 @@ fn brute_force(account: &Account, actors: &[Actor], user: usize) -> Option<Vec<S
     let finals: Vec<Option<String>> = actors
         .iter()
         .map(|actor| {
+            let actor = actor.as_ref()?;
             objects.iter().find_map(|object| {
                 let resource = format!("arn:aws:s3:::{BUCKET}/{object}");
                 let keys = Context::new()
@@ -679,15 +691,33 @@ fn brute_force(account: &Account, actors: &[Actor], user: usize) -> Option<Vec<S
             })
         })
         .collect();
-    // Every chain of distinct roles, up to the engine's depth, depth first.
+    Chains {
+        actors,
+        assume: &assume,
+        finals: &finals,
+    }
+    .walk(user, &mut Vec::new(), &mut Vec::new())
+}
+
+/// The decided hops of an account, for the walk over its chains.
+struct Chains<'a> {
+    actors: &'a [Option<Actor>],
+    /// By actor and role: the context that lets the actor assume the role, if any.
+    assume: &'a [Vec<Option<Context>>],
+    /// By actor: the question's request that the actor may make, if any.
+    finals: &'a [Option<String>],
+}
+
+impl Chains<'_> {
+    /// Every chain of distinct roles from actor `at`, up to the engine's depth, depth first:
+    /// the first that ends in an allowed request.
     fn walk(
+        &self,
         at: usize,
         path: &mut Vec<String>,
         seen: &mut Vec<usize>,
-        ctx: (&[Actor], &[Vec<Option<Context>>], &[Option<String>], usize),
     ) -> Option<Vec<String>> {
-        let (actors, assume, finals, users) = ctx;
-        if let Some(last) = &finals[at] {
+        if let Some(last) = &self.finals[at] {
             let mut chain = path.clone();
             chain.push(last.clone());
             return Some(chain);
@@ -695,19 +725,19 @@ fn brute_force(account: &Account, actors: &[Actor], user: usize) -> Option<Vec<S
         if path.len() >= MAX_CHAIN_STEPS {
             return None;
         }
-        for (role, hop) in assume[at].iter().enumerate() {
+        for (role, hop) in self.assume[at].iter().enumerate() {
             let Some(context) = hop else { continue };
             if seen.contains(&role) {
                 continue;
             }
             path.push(format!(
                 "{} sts:AssumeRole on role {} with {}",
-                actors[at].label,
+                self.actors[at].as_ref().map_or("?", |a| a.label.as_str()),
                 ROLE_NAMES[role],
                 caller_keys(context)
             ));
             seen.push(role);
-            if let Some(chain) = walk(users + role, path, seen, ctx) {
+            if let Some(chain) = self.walk(USER_NAMES.len() + role, path, seen) {
                 return Some(chain);
             }
             seen.pop();
@@ -715,12 +745,6 @@ fn brute_force(account: &Account, actors: &[Actor], user: usize) -> Option<Vec<S
         }
         None
     }
-    walk(
-        user,
-        &mut Vec::new(),
-        &mut Vec::new(),
-        (actors, &assume, &finals, users),
-    )
 }
 
 /// The keys a caller chose, for the brute force's chains.
@@ -748,18 +772,16 @@ fn cases() -> u32 {
     std::env::var("CHAIN_BRUTEFORCE_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if cfg!(debug_assertions) { 100 } else { 1000 })
+        .unwrap_or(if cfg!(debug_assertions) { 250 } else { 1000 })
 }
 
 /// Runs `law` on each user of random accounts: the brute force's chain (or none) and the
 /// engine's answer, for one user.
-fn check(
-    name: &str,
-    law: fn(Option<&[String]>, &iamproof::query::Answer) -> Result<(), String>,
-) {
+fn check(name: &str, law: fn(Option<&[String]>, &iamproof::query::Answer) -> Result<(), String>) {
     let mut runner = TestRunner::new(Config {
         cases: cases(),
         failure_persistence: None,
+        max_shrink_iters: 4096,
         ..Config::default()
     });
     let tally = std::cell::RefCell::new(Tally::default());
@@ -771,7 +793,7 @@ fn check(
         let engine = Engine::new(&model, Options::default());
         let actors = actors(&account);
         let (action, resource, _) = QUESTIONS[account.question];
-        for user in 0..account.users.len() {
+        for (user, _) in account.users() {
             let question = Question {
                 principal: user_arn(user),
                 action: action.into(),
