@@ -1,5 +1,5 @@
-//! The chain search against a brute force. Random small accounts (one account, 1-3 users, a
-//! group, 1-4 roles with trust policies, an optional bucket policy, conditions from a small
+//! The chain search against a brute force. Random small accounts (one account, up to 3 users, a
+//! group, up to 4 roles with trust policies, an optional bucket policy, conditions from a small
 //! vocabulary) are written as snapshot folders and loaded with the project's loader. For each
 //! user, the brute force tries every chain of `sts:AssumeRole` hops through distinct roles, up to
 //! the engine's depth, and then the question's S3 action: each request is built here the way AWS
@@ -842,6 +842,9 @@ fn check(name: &str, law: fn(Option<&[String]>, &iamproof::query::Answer) -> Res
     }
 }
 
+/// Known to fail when a trust policy names the caller's role by its ARN and the role's own
+/// policies do not allow `sts:AssumeRole`: the trust policy alone grants that call in the same
+/// account, and the evaluator allows it, but the delegation graph leaves the edge out.
 #[test]
 fn what_the_brute_force_reaches_is_never_refuted() {
     check(
@@ -853,6 +856,9 @@ fn what_the_brute_force_reaches_is_never_refuted() {
     );
 }
 
+/// Known to fail when a policy tests a service key (`s3:x-amz-acl`) on a request that cannot
+/// carry it (`sts:AssumeRole`, `s3:GetObject`): the engine lets the caller choose any key on
+/// any request.
 #[test]
 fn what_the_engine_reaches_the_brute_force_reaches() {
     check(
