@@ -149,6 +149,47 @@ fn starts_with_any(key: &str, prefixes: &[&str]) -> bool {
 
 /// The class of `key` on a hop of `origin` that makes `action`.
 pub fn classify(key: &str, origin: &Origin, action: &str) -> KeyClass {
+    let class = classify_by_origin(key, origin, action);
+    if class == KeyClass::CallerChosen && !action_takes(action, key) {
+        return KeyClass::Absent;
+    }
+    class
+}
+
+/// Whether `action` takes the service-specific condition key `key`, by the service
+/// authorization reference: a request carries only the keys its action takes. Global keys
+/// (`aws:`) and actions the reference does not define are taken to take any key.
+pub fn action_takes(action: &str, key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    if key.starts_with("aws:") {
+        return true;
+    }
+    thread_local! {
+        static KEYS: std::cell::RefCell<std::collections::HashMap<String, Option<Vec<crate::policy::pattern::Glob>>>> =
+            Default::default();
+    }
+    let action = action.to_ascii_lowercase();
+    KEYS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let globs = cache.entry(action.clone()).or_insert_with(|| {
+            let reference = crate::service::reference::bundled().ok()?;
+            let defined = reference.action(&action)?;
+            Some(
+                reference
+                    .condition_keys(defined)
+                    .iter()
+                    .map(|k| crate::service::reference::arn_format_glob(&k.to_ascii_lowercase()))
+                    .collect(),
+            )
+        });
+        match globs {
+            Some(globs) => globs.iter().any(|glob| glob.matches(&key)),
+            None => true,
+        }
+    })
+}
+
+fn classify_by_origin(key: &str, origin: &Origin, action: &str) -> KeyClass {
     let key = key.to_ascii_lowercase();
     let action = action.to_ascii_lowercase();
     // A principal that passes a role names the service and the resource itself; one that
@@ -340,6 +381,11 @@ impl Clock {
             .with("aws:EpochTime", &self.at.timestamp().to_string())
     }
 
+    /// Whether `key` is read from the clock.
+    pub fn is_clock_key(key: &str) -> bool {
+        key.eq_ignore_ascii_case("aws:CurrentTime") || key.eq_ignore_ascii_case("aws:EpochTime")
+    }
+
     /// The sentence an answer carries when a policy it rests on reads the time.
     pub fn statement(&self) -> String {
         let source = match self.source {
@@ -425,6 +471,25 @@ mod tests {
                 .map(|v| v.as_slice().to_vec()),
             Some(vec!["true".to_string()])
         );
+    }
+
+    #[test]
+    fn a_request_carries_only_the_keys_its_action_takes() {
+        // S3 API Reference, PutObject: x-amz-acl is a header of object writes; an AssumeRole
+        // request has no such parameter (Service Authorization Reference, AWS STS).
+        assert_eq!(
+            classify("s3:x-amz-acl", &Origin::Own, "s3:PutObject"),
+            KeyClass::CallerChosen
+        );
+        assert_eq!(
+            classify("s3:x-amz-acl", &Origin::Own, "sts:AssumeRole"),
+            KeyClass::Absent
+        );
+        assert!(action_takes(
+            "kms:GenerateDataKey",
+            "kms:EncryptionContext:Department"
+        ));
+        assert!(action_takes("madeup:Action", "madeup:Key"));
     }
 
     #[test]

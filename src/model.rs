@@ -37,6 +37,9 @@ pub struct Model {
     pub rest_apis: BTreeMap<String, RestApi>,
     /// What the loader could not use or resolve, sorted.
     pub warnings: Vec<Warning>,
+    /// Authorization details files whose last page says `IsTruncated: true`: the model misses
+    /// principals or policies, so refutations are `unknown`.
+    pub truncated: Vec<String>,
 }
 
 /// One AWS account, as one snapshot folder describes it.

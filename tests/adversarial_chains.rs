@@ -692,7 +692,12 @@ mod session_tags {
         let r = session_of("R");
         assert_reachable(
             &answer,
-            &[(&user("alice"), "sts:AssumeRole"), (&r, "s3:PutObject")],
+            &[
+                (&user("alice"), "sts:AssumeRole"),
+                // The same call is authorized for sts:TagSession too.
+                (&user("alice"), "sts:TagSession"),
+                (&r, "s3:PutObject"),
+            ],
         );
     }
 

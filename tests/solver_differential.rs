@@ -197,7 +197,7 @@ fn hop(policies: PolicySet, resource: Term, fixed: Context, free_keys: bool) -> 
         policies,
         call: 0,
         keys: if free_keys {
-            KeyFreedom::Chain(iamproof::context_model::Origin::Own)
+            KeyFreedom::Any
         } else {
             KeyFreedom::Fixed
         },

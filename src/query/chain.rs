@@ -9,6 +9,7 @@
 
 use super::targets::{targets, Target};
 
+use super::sessions::Session;
 use super::{replay, Answer, Engine, Link, QueryEcho, Question, Verdict};
 use crate::context_model::{self, Origin};
 use crate::eval::{NamedPolicy, PolicySet, Principal, Request};
@@ -71,8 +72,8 @@ struct Reached {
     /// Whether the actor acts as a MediaConvert job (only what a job does) rather than with a
     /// session of its own.
     as_job: bool,
-    /// The name of the actor's session, for a role (a job's is MediaConvert's).
-    session: String,
+    /// The actor's session, for a role: its name (a job's is MediaConvert's) and tags.
+    session: Session,
     steps: Vec<Step>,
     links: Vec<Link>,
     assumptions: Vec<String>,
@@ -80,7 +81,16 @@ struct Reached {
 
 impl Reached {
     fn session(&self) -> &str {
-        &self.session
+        &self.session.name
+    }
+
+    /// The principal tags the caller gave the actor's session: they override the role's.
+    fn session_tags(&self) -> Context {
+        let mut context = Context::new();
+        for (key, value) in &self.session.tags {
+            context = context.with(&format!("aws:PrincipalTag/{key}"), value);
+        }
+        context
     }
 
     /// Where the actor's calls come from: its own, or a service's with the job's role.
@@ -126,6 +136,9 @@ pub struct Search<'e, 'm> {
     /// Whether refutations need their blocking hop (for `unreachable` reasons); `who-can`
     /// drops the principals that cannot, so it skips that work.
     explain: bool,
+    /// Roles reached whose sessions the caller may tag in combinations the search does not
+    /// try: a refutation over them is `unknown`.
+    tags_untried: BTreeSet<String>,
 }
 
 impl<'e, 'm> Search<'e, 'm> {
@@ -142,6 +155,7 @@ impl<'e, 'm> Search<'e, 'm> {
             closest: None,
             combinations: 0,
             explain: true,
+            tags_untried: BTreeSet::new(),
         }
     }
 
@@ -161,12 +175,12 @@ impl<'e, 'm> Search<'e, 'm> {
         let start = Reached {
             actor: self.question.principal.clone(),
             as_job: false,
-            session: ASSUMED_SESSION_NAME.to_string(),
+            session: Session::named(ASSUMED_SESSION_NAME),
             steps: Vec::new(),
             links: Vec::new(),
             assumptions: Vec::new(),
         };
-        let mut visited: BTreeSet<(String, bool, String)> =
+        let mut visited: BTreeSet<(String, bool, Session)> =
             BTreeSet::from([(start.actor.clone(), false, start.session.clone())]);
         let mut queue = VecDeque::from([start]);
         while let Some(state) = queue.pop_front() {
@@ -209,7 +223,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 if as_job && mediaconvert::capability(&self.question.action).is_none() {
                     continue;
                 }
-                for session in self.session_names(&state, &step) {
+                for session in self.sessions(&state, &step) {
                     let key = (step.role().to_string(), as_job, session.clone());
                     if visited.contains(&key) {
                         continue;
@@ -234,23 +248,37 @@ impl<'e, 'm> Search<'e, 'm> {
         self.conclude()
     }
 
-    /// The session names to try for the actor a step leads to: the caller's choice for a role
-    /// it assumes, MediaConvert's for a job.
-    fn session_names(&self, state: &Reached, step: &Step) -> Vec<String> {
+    /// The sessions to try for the actor a step leads to: the caller's choice of name and
+    /// tags for a role it assumes, MediaConvert's for a job.
+    fn sessions(&mut self, state: &Reached, step: &Step) -> Vec<Session> {
         let model = self.model();
         match (step, model.roles.get(step.role())) {
             (Step::AssumeRole { .. }, Some(role)) => {
                 let username = model.users.get(&state.actor).map(|u| u.name.as_str());
-                self.engine.session_names().for_role(role, username)
+                let known = self.engine.session_names();
+                if known.tags_incomplete(role) {
+                    self.tags_untried.insert(role.arn.clone());
+                }
+                let tag_choices = known.tag_choices(role);
+                known
+                    .for_role(role, username)
+                    .into_iter()
+                    .flat_map(|name| {
+                        tag_choices.iter().map(move |tags| Session {
+                            name: name.clone(),
+                            tags: tags.clone(),
+                        })
+                    })
+                    .collect()
             }
-            (Step::AssumeRole { .. }, None) => vec![ASSUMED_SESSION_NAME.to_string()],
-            (Step::MediaConvert { .. }, _) => vec![mediaconvert::SESSION_NAME.to_string()],
+            (Step::AssumeRole { .. }, None) => vec![Session::named(ASSUMED_SESSION_NAME)],
+            (Step::MediaConvert { .. }, _) => vec![Session::named(mediaconvert::SESSION_NAME)],
         }
     }
 
     /// Solves one step out of a reached actor into a session named `session`; the actor it
     /// leads to, when it is allowed.
-    fn try_step(&mut self, state: &Reached, step: &Step, session: &str) -> Option<Reached> {
+    fn try_step(&mut self, state: &Reached, step: &Step, session: &Session) -> Option<Reached> {
         let mut steps = state.steps.clone();
         steps.push(step.clone());
         let describe = describe_chain(&self.question.principal, &steps);
@@ -265,7 +293,7 @@ impl<'e, 'm> Search<'e, 'm> {
         for queue in queues {
             self.combinations += 1;
             let key = self.memo_key(format!(
-                "step|{}|{}|{}|{step:?}|{session}|{queue:?}",
+                "step|{}|{}|{:?}|{step:?}|{session:?}|{queue:?}",
                 state.actor, state.as_job, state.session
             ));
             let plan = || {
@@ -277,7 +305,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     let mut next = Reached {
                         actor: step.role().to_string(),
                         as_job: matches!(step, Step::MediaConvert { .. }),
-                        session: session.to_string(),
+                        session: session.clone(),
                         steps,
                         links: state.links.clone(),
                         assumptions: state.assumptions.clone(),
@@ -316,14 +344,14 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// Whether the question's action is refuted for `actor` on every target (no grant, or the
     /// solver's proof): then no chain through it can succeed. Unknown results count as open.
-    fn final_blocked(&self, actor: &str, as_job: bool, session: &str) -> bool {
+    fn final_blocked(&self, actor: &str, as_job: bool, session: &Session) -> bool {
         if as_job && mediaconvert::capability(&self.question.action).is_none() {
             return true;
         }
         let state = Reached {
             actor: actor.to_string(),
             as_job,
-            session: session.to_string(),
+            session: session.clone(),
             steps: Vec::new(),
             links: Vec::new(),
             assumptions: Vec::new(),
@@ -347,7 +375,10 @@ impl<'e, 'm> Search<'e, 'm> {
             {
                 return true;
             }
-            let key = self.memo_key(format!("final|{actor}|{as_job}|{session}|{}", target.label));
+            let key = self.memo_key(format!(
+                "final|{actor}|{as_job}|{session:?}|{}",
+                target.label
+            ));
             let plan = || {
                 let mut problem = Problem::new();
                 self.plan_final(&state, &caller, target, &mut problem)
@@ -402,7 +433,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 continue;
             }
             let key = self.memo_key(format!(
-                "final|{}|{}|{}|{}",
+                "final|{}|{}|{:?}|{}",
                 state.actor, state.as_job, state.session, target.label
             ));
             let plan = || {
@@ -417,6 +448,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     let mut all = state.assumptions.clone();
                     merge(&mut all, target.assumption.iter().cloned().collect());
                     merge(&mut all, assumptions);
+                    merge(&mut all, self.time_statement());
                     return Some(Answer {
                         verdict: Verdict::Reachable,
                         query: self.echo(),
@@ -496,7 +528,7 @@ impl<'e, 'm> Search<'e, 'm> {
         &self,
         state: &Reached,
         step: &Step,
-        session: &str,
+        session: &Session,
         queue: Option<&str>,
     ) -> Result<Vec<PlannedHop>, String> {
         let model = self.model();
@@ -531,18 +563,38 @@ impl<'e, 'm> Search<'e, 'm> {
                 let mut policies = self.principal_policies(actor);
                 policies.resource = Some(trust);
                 policies.rcps = rcps;
-                let hop = self.hop(
-                    &caller,
-                    actor,
-                    "sts:AssumeRole",
-                    Term::Fixed(role.arn.clone()),
-                    &role.account,
-                    policies,
-                    0,
-                    role_context.with("sts:RoleSessionName", session),
-                    Origin::Own,
+                let mut context = merged(
+                    role_context.with("sts:RoleSessionName", &session.name),
+                    &state.session_tags(),
                 );
-                Ok(vec![plain(hop)])
+                if !session.tags.is_empty() {
+                    for (key, value) in &session.tags {
+                        context = context.with(&format!("aws:RequestTag/{key}"), value);
+                    }
+                    context.insert(
+                        "aws:TagKeys",
+                        ContextValue::Multi(session.tags.keys().cloned().collect()),
+                    );
+                }
+                let assume = |action: &str| {
+                    self.hop(
+                        &caller,
+                        actor,
+                        action,
+                        Term::Fixed(role.arn.clone()),
+                        &role.account,
+                        policies.clone(),
+                        0,
+                        context.clone(),
+                        Origin::Own,
+                    )
+                };
+                let mut hops = vec![plain(assume("sts:AssumeRole"))];
+                // Tags passed at AssumeRole need sts:TagSession too, in the same call.
+                if !session.tags.is_empty() {
+                    hops.push(plain(assume("sts:TagSession")));
+                }
+                Ok(hops)
             }
             Step::MediaConvert { .. } => {
                 let queue = queue.ok_or("a MediaConvert step without a queue")?;
@@ -561,7 +613,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     &account,
                     self.principal_policies(actor),
                     0,
-                    queue_context,
+                    merged(queue_context, &state.session_tags()),
                     Origin::Own,
                 );
                 let pass_context = role_context
@@ -576,7 +628,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     &role.account,
                     self.principal_policies(actor),
                     0,
-                    pass_context,
+                    merged(pass_context, &state.session_tags()),
                     Origin::Own,
                 );
                 let service = Principal::Service(mediaconvert::SERVICE.into());
@@ -670,7 +722,7 @@ impl<'e, 'm> Search<'e, 'm> {
             &account,
             policies,
             0,
-            context,
+            merged(context, &state.session_tags()),
             state.origin(),
         );
         let mut hops = vec![PlannedHop {
@@ -683,7 +735,7 @@ impl<'e, 'm> Search<'e, 'm> {
             let origin = Origin::Forwarded {
                 of_service_session: state.as_job,
             };
-            self.plan_encryption(actor, caller, target, 0, &mut hops, problem, origin)?;
+            self.plan_encryption(state, caller, target, 0, &mut hops, problem, origin)?;
         }
         Ok(hops)
     }
@@ -693,7 +745,7 @@ impl<'e, 'm> Search<'e, 'm> {
     #[allow(clippy::too_many_arguments)]
     fn plan_encryption(
         &self,
-        actor: &str,
+        state: &Reached,
         caller: &Principal,
         target: &Target,
         call: usize,
@@ -702,6 +754,7 @@ impl<'e, 'm> Search<'e, 'm> {
         origin: Origin,
     ) -> Result<(), String> {
         let model = self.model();
+        let actor = &state.actor;
         let Some(bucket) = target.bucket.as_ref().and_then(|b| model.buckets.get(b)) else {
             return Ok(());
         };
@@ -977,7 +1030,9 @@ impl<'e, 'm> Search<'e, 'm> {
         };
         for (key, value) in self.question.context.iter() {
             let describes_caller = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());
-            if hop.is_free(key) && (!origin.is_service_made() || !describes_caller) {
+            // A time given with the question is the one clock of every hop.
+            let sets_clock = context_model::Clock::is_clock_key(key);
+            if sets_clock || hop.is_free(key) && (!origin.is_service_made() || !describes_caller) {
                 hop.fixed.insert(key, value.clone());
             }
         }
@@ -1294,8 +1349,19 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     /// The answer when nothing was reachable.
-    fn conclude(self) -> Answer {
+    fn conclude(mut self) -> Answer {
         let echo = self.echo();
+        for role in &self.tags_untried {
+            self.unknown.push(format!(
+                "sessions of {} may carry several tags at once, which the search does not try",
+                short_name(role)
+            ));
+        }
+        for file in &self.model().truncated {
+            self.unknown.push(format!(
+                "{file} is truncated (IsTruncated: true): a principal or policy it leaves out may give a way"
+            ));
+        }
         if !self.unknown.is_empty() {
             return Answer {
                 verdict: Verdict::Unknown,
@@ -1305,6 +1371,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 reason: Some(self.unknown.join("; ")),
             };
         }
+        let assumptions = self.time_statement();
         let reason = match self.closest {
             Some((_, explanation)) => explanation,
             None if self.combinations == 0 => format!(
@@ -1317,10 +1384,37 @@ impl<'e, 'm> Search<'e, 'm> {
             verdict: Verdict::Unreachable,
             query: echo,
             chain: Vec::new(),
-            assumptions: Vec::new(),
+            assumptions,
             reason: Some(reason),
         }
     }
+
+    /// Which instant the answer is about, when a policy of the model reads the time.
+    fn time_statement(&self) -> Vec<String> {
+        if !self.engine.reads_time() {
+            return Vec::new();
+        }
+        let given = self
+            .question
+            .context
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case("aws:CurrentTime"));
+        vec![match given {
+            Some((_, value)) => format!(
+                "aws:CurrentTime is {} (given with the question)",
+                value.as_slice().join(",")
+            ),
+            None => self.engine.clock.statement(),
+        }]
+    }
+}
+
+/// `context` with the values of `more` added (and overriding).
+fn merged(mut context: Context, more: &Context) -> Context {
+    for (key, value) in more.iter() {
+        context.insert(key, value.clone());
+    }
+    context
 }
 
 /// Every policy of a hop's policy set.
@@ -1449,7 +1543,9 @@ fn is_implied_key(key: &str) -> bool {
 /// Keys AWS sets on every call of a kind (the clock, the transport, whether a service
 /// forwards the call): a witness shows them only where a policy of the hop tests them.
 fn is_ambient_key(key: &str) -> bool {
-    const AMBIENT: [&str; 10] = [
+    const AMBIENT: [&str; 12] = [
+        "aws:requestedregion",
+        "aws:multifactorauthpresent",
         "aws:currenttime",
         "aws:epochtime",
         "aws:viaawsservice",

@@ -187,6 +187,8 @@ pub struct Engine<'m> {
     pub clock: crate::context_model::Clock,
     /// The session names the model's policies mention, gathered on first use.
     session_names: std::cell::OnceCell<sessions::SessionNames>,
+    /// Whether a policy of the model reads the time, found on first use.
+    reads_time: std::cell::OnceCell<bool>,
 }
 
 impl<'m> Engine<'m> {
@@ -203,7 +205,22 @@ impl<'m> Engine<'m> {
             via_service_endpoints: via_service_endpoints(model),
             clock: crate::context_model::Clock::of(options.at, model.collected_at()),
             session_names: Default::default(),
+            reads_time: Default::default(),
         }
+    }
+
+    /// Whether a policy of the model tests `aws:CurrentTime` or `aws:EpochTime`: then
+    /// answers say which instant they are about.
+    pub(crate) fn reads_time(&self) -> bool {
+        *self.reads_time.get_or_init(|| {
+            self.model.all_policies().iter().any(|policy| {
+                policy
+                    .statements
+                    .iter()
+                    .flat_map(|s| &s.conditions)
+                    .any(|c| crate::context_model::Clock::is_clock_key(&c.key))
+            })
+        })
     }
 
     /// The session names the model's policies mention.
@@ -339,7 +356,20 @@ impl Engine<'_> {
         let policies = self.policy_set(actor);
         // The variables the principal settles (`aws:username`, its tags) resolve here; the
         // others leave a pattern open.
-        let known = chain::principal_context(self.model, actor, caller);
+        let mut known = chain::principal_context(self.model, actor, caller);
+        // A session's tags are its caller's choice where the trust policy allows tagging.
+        if let Some(role) = self.model.roles.get(actor) {
+            if sessions::allows_tagging(&role.trust_policy) {
+                let tag_keys: Vec<String> = known
+                    .iter()
+                    .map(|(key, _)| key.to_string())
+                    .filter(|key| key.to_ascii_lowercase().starts_with("aws:principaltag/"))
+                    .collect();
+                for key in tag_keys {
+                    known.remove(&key);
+                }
+            }
+        }
         let is_root = matches!(caller, crate::eval::Principal::Aws(p) if p.kind == crate::eval::AwsPrincipalKind::Root);
         let identity = is_root
             || policies
@@ -433,6 +463,21 @@ impl Engine<'_> {
             }
         }
         out.sort_by(|a, b| a.query.principal.cmp(&b.query.principal));
+        for file in &self.model.truncated {
+            out.push(Answer {
+                verdict: Verdict::Unknown,
+                query: QueryEcho {
+                    principal: format!("principals missing from {file}"),
+                    action: action.into(),
+                    resource: resource.into(),
+                },
+                chain: Vec::new(),
+                assumptions: Vec::new(),
+                reason: Some(format!(
+                    "{file} is truncated (IsTruncated: true): the principals it leaves out are not known"
+                )),
+            });
+        }
         if let Some(mut outside) = self.outsiders_can(action, resource, context) {
             outside.query.principal = "*".into();
             out.push(outside);

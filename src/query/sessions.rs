@@ -8,6 +8,12 @@
 //! or a resource, a `sts:RoleSessionName` or `aws:userid` condition value), one string for
 //! each pattern they write, the caller's user name where a trust policy asks for
 //! `${aws:username}`, and a name no policy mentions.
+//!
+//! Where a role's trust policy lets callers tag its sessions (`sts:TagSession`), the caller
+//! also chooses the session's principal tags, which override the role's own. The search tries
+//! no tags, and each single tag with each value the policies test
+//! (`aws:PrincipalTag/KEY`); several tags at once are not tried, so a refutation over such a
+//! session is `unknown` when the policies test more than one tag key.
 
 use crate::model::{Model, Role};
 use crate::policy::{Policy, Statement};
@@ -16,10 +22,31 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The session name tried when no policy asks for another.
 pub const DEFAULT_SESSION_NAME: &str = crate::graph::ASSUMED_SESSION_NAME;
 
-/// The session names the model's policies mention, by `(account, role name)`.
+/// The session of a role that a chain reaches: the name and the tags its caller gave it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Session {
+    pub name: String,
+    /// Session tags: they override the role's tags of the same key.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Session {
+    /// A session with `name` and no tags.
+    pub fn named(name: &str) -> Session {
+        Session {
+            name: name.to_string(),
+            tags: BTreeMap::new(),
+        }
+    }
+}
+
+/// The session names the model's policies mention, by `(account, role name)`, and the
+/// principal tag values they test.
 #[derive(Debug, Default)]
 pub struct SessionNames {
     mentioned: BTreeMap<(String, String), BTreeSet<String>>,
+    /// `aws:PrincipalTag/KEY` values the policies test, by key as written.
+    tag_values: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// Every string a statement writes: principals, resources, condition keys and values.
@@ -64,7 +91,19 @@ impl SessionNames {
                     names.note_session_arn(text);
                 }
                 for condition in &statement.conditions {
-                    if !condition.key.eq_ignore_ascii_case("aws:userid") {
+                    let lower = condition.key.to_ascii_lowercase();
+                    if let Some(tag) = lower.strip_prefix("aws:principaltag/") {
+                        let tag = &condition.key[condition.key.len() - tag.len()..];
+                        let values = names.tag_values.entry(tag.to_string()).or_default();
+                        values.extend(
+                            condition
+                                .values
+                                .iter()
+                                .filter_map(|v| representative(v.raw())),
+                        );
+                        continue;
+                    }
+                    if lower != "aws:userid" {
                         continue;
                     }
                     for value in &condition.values {
@@ -121,6 +160,37 @@ impl SessionNames {
             .chain(names)
             .collect()
     }
+}
+
+impl SessionNames {
+    /// The tag sets to try for a session of `role`: none, then each single tag value the
+    /// policies test, when the trust policy lets callers tag sessions.
+    pub fn tag_choices(&self, role: &Role) -> Vec<BTreeMap<String, String>> {
+        let mut choices = vec![BTreeMap::new()];
+        if !allows_tagging(&role.trust_policy) {
+            return choices;
+        }
+        for (key, values) in &self.tag_values {
+            for value in values {
+                choices.push(BTreeMap::from([(key.clone(), value.clone())]));
+            }
+        }
+        choices
+    }
+
+    /// Whether the tag choices of a taggable role leave combinations out: the policies test
+    /// more than one tag key.
+    pub fn tags_incomplete(&self, role: &Role) -> bool {
+        allows_tagging(&role.trust_policy) && self.tag_values.len() > 1
+    }
+}
+
+/// Whether a trust policy has an Allow that covers `sts:TagSession`.
+pub(crate) fn allows_tagging(trust: &Policy) -> bool {
+    trust.statements.iter().any(|statement| {
+        statement.effect == crate::policy::Effect::Allow
+            && statement.action.covers("sts:TagSession")
+    })
 }
 
 /// The session names a trust policy's `sts:RoleSessionName` conditions write.

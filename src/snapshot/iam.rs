@@ -68,6 +68,8 @@ pub(crate) struct IamDetails {
     pub policy_references: Vec<Reference>,
     /// Group memberships, by group name.
     pub group_references: Vec<Reference>,
+    /// Where the last page says `IsTruncated: true`: the listing stops before its end.
+    pub truncated_at: Option<String>,
 }
 
 /// Reads the authorization details in `value` (the parsed content of `file`).
@@ -106,6 +108,10 @@ pub(crate) fn parse(
             let policy = parse_managed_policy(&node, claim)?;
             details.policies.push(policy);
         }
+        details.truncated_at = match page.field("IsTruncated")? {
+            Some(flag) if flag.value == &Value::Bool(true) => Some(flag.path.clone()),
+            _ => None,
+        };
     }
     Ok(details)
 }

@@ -172,7 +172,16 @@ impl Loader {
             policies,
             policy_references,
             group_references,
+            truncated_at,
         } = details;
+        if let Some(path) = truncated_at {
+            self.warn(
+                file,
+                &path,
+                "the authorization details are truncated (IsTruncated: true on the last page): users, groups, roles or policies are missing, so no answer that needs the whole account (a refutation, an `only` proof, who-can) is given; collect every page (the AWS CLI paginates by itself unless --max-items is given)",
+            );
+            self.model.truncated.push(file.to_string());
+        }
         for user in users {
             if self.model.users.contains_key(&user.arn) {
                 self.duplicate(file, "user", &user.arn);
