@@ -142,6 +142,8 @@ fi
 mv "$TMP/id" "$OUT/caller-identity.json"
 ACCOUNT=$("${AWST[@]}" sts get-caller-identity --query Account)
 printf '%s\n' "$REGION" >"$OUT/region.txt"
+# When the snapshot was taken: the instant of aws:CurrentTime in iamproof's answers.
+date -u +%Y-%m-%dT%H:%M:%SZ >"$OUT/collected-at.txt"
 log "account $ACCOUNT"
 
 # ------------------------------------------------------------------ IAM (required)
@@ -309,6 +311,9 @@ collect_organizations() {
 }
 log "organizations"
 collect_organizations
+# The organization's id and management account: iamproof exempts the management account from
+# SCPs and RCPs, and knows aws:PrincipalOrgID, only when it has this file.
+fetch "organizations/organization.json" "$ORG_SKIP" -- organizations describe-organization || true
 
 # ------------------------------------------------------------------ done
 if [ "$INCOMPLETE" = 1 ]; then

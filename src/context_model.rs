@@ -250,9 +250,9 @@ fn classify_by_origin(key: &str, origin: &Origin, action: &str) -> KeyClass {
                 || key.starts_with("aws:resourceorg")
                 || key == "aws:useragent"
                 || key == "aws:requestedregion"
+                // The name a service gives the session it makes is its own, undocumented.
+                || origin == &Origin::Service && key == "sts:rolesessionname"
             {
-                KeyClass::Unrecorded
-            } else if origin == &Origin::Service && key == "sts:rolesessionname" {
                 KeyClass::Unrecorded
             } else if starts_with_any(&key, SESSION_REQUEST_KEYS) {
                 KeyClass::Absent

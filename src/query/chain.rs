@@ -1659,6 +1659,13 @@ pub(crate) fn principal_context(model: &Model, actor_arn: &str, caller: &Princip
         .with("aws:PrincipalArn", actor_arn)
         .with("aws:PrincipalAccount", &aws.account)
         .with("aws:PrincipalIsAWSService", "false");
+    let organization_id = model
+        .account(&aws.account)
+        .and_then(|a| a.organization.as_ref())
+        .and_then(|o| o.id.as_deref());
+    if let Some(id) = organization_id {
+        context = context.with("aws:PrincipalOrgID", id);
+    }
     let tags = match model.principal_type(actor_arn) {
         Some(PrincipalType::User) => {
             let user = &model.users[actor_arn];
