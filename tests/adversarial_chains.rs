@@ -1045,3 +1045,55 @@ mod vacuous_questions {
         assert_reachable(&answer, &[(&user("alice"), "s3:PutObject")]);
     }
 }
+
+/// S3 Block Public Access over a bucket policy that admits everyone.
+mod block_public_access {
+    use super::*;
+
+    /// The `*` line of `who-can` (callers outside the snapshots) for reads of the shared bucket.
+    fn outsiders(case: &str) -> Value {
+        let account = format!("tests/fixtures/adversarial/{case}");
+        let run = common::iamproof(&[
+            "who-can",
+            "--quiet",
+            "--account",
+            &account,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::public-share/*",
+            "--format",
+            "json",
+        ]);
+        let answers: Value = serde_json::from_str(&run.stdout).expect("who-can prints JSON");
+        answers
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|a| a["query"]["principal"] == "*")
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    // "Blocking public access to your Amazon S3 storage"
+    // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html):
+    // a policy granting to "*" without restricting conditions is public; without Block Public
+    // Access it lets anyone read.
+    #[test]
+    fn a_public_policy_admits_anyone() {
+        assert_eq!(outsiders("bpa-public-policy")["verdict"], "reachable");
+    }
+
+    // Same page: with RestrictPublicBuckets, "only AWS service principals and authorized users
+    // within the bucket owner's account" can use a public bucket policy. Whether a policy is
+    // public is not judged by the model, so the answer is undecided, never "anyone can".
+    #[test]
+    fn restrict_public_buckets_makes_the_outside_answer_undecided() {
+        let outside = outsiders("bpa-public-policy-restricted");
+        assert_eq!(outside["verdict"], "unknown", "{outside}");
+        assert!(outside["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Block Public Access"));
+    }
+}

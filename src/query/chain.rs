@@ -44,6 +44,17 @@ struct PlannedHop {
     refused: Option<String>,
 }
 
+/// A write whose KMS checks are being planned.
+struct KeyWrite<'a> {
+    state: &'a Reached,
+    caller: &'a Principal,
+    bucket: &'a crate::model::Bucket,
+    target: &'a Target,
+    /// The bucket's region: S3's endpoint, `kms:ViaService`.
+    region: &'a str,
+    origin: &'a Origin,
+}
+
 /// When an S3 write uses a KMS key: the header names it, or the bucket's default names it and
 /// the header does not override it.
 #[derive(Debug, Clone)]
@@ -672,6 +683,9 @@ impl<'e, 'm> Search<'e, 'm> {
         let mut policies = self.principal_policies(actor);
         policies.resource = target.resource_policy.clone();
         policies.rcps = target.rcps.clone();
+        if let Some(reason) = self.public_access_unknown(caller, target) {
+            return Err(reason);
+        }
         if state.as_job {
             let role_name = self.model().roles.get(actor).map(|r| r.name.as_str());
             if depends_on_session_name(&policies, role_name.unwrap_or_default()) {
@@ -813,25 +827,15 @@ impl<'e, 'm> Search<'e, 'm> {
                 policy: p.clone(),
             });
             policies.rcps = model.key_rcp_levels(key);
-            let context = self.encryption_context(
+            let write = KeyWrite {
+                state,
+                caller,
                 bucket,
                 target,
-                &key.account,
-                &actor_account,
-                &region,
-                &policies,
-            )?;
-            let hop = self.hop(
-                caller,
-                actor,
-                "kms:GenerateDataKey",
-                Term::Fixed(key.arn.clone()),
-                &key.account,
-                policies,
-                key_call,
-                context,
-                origin.clone(),
-            );
+                region: &region,
+                origin: &origin,
+            };
+            let hop = self.key_use_hop(&write, &key.arn, policies, key_call)?;
             hops.push(PlannedHop {
                 hop,
                 is_target: false,
@@ -845,32 +849,19 @@ impl<'e, 'm> Search<'e, 'm> {
         if let Some(external) = self.external_default_key(bucket, &region)? {
             // A default key no snapshot describes: its key policy is unknown and taken to
             // admit the writer, but the writer's own policies must still allow the use.
-            let key_account = crate::model::arn_account(&external)
-                .unwrap_or_default()
-                .to_string();
             let mut policies = self.principal_policies(actor);
             policies.resource = Some(super::targets::allow_all(
                 "(assumed) key policy of a key outside the snapshots",
             ));
-            let context = self.encryption_context(
+            let write = KeyWrite {
+                state,
+                caller,
                 bucket,
                 target,
-                &key_account,
-                &actor_account,
-                &region,
-                &policies,
-            )?;
-            let hop = self.hop(
-                caller,
-                actor,
-                "kms:GenerateDataKey",
-                Term::Fixed(external.clone()),
-                &key_account,
-                policies,
-                call + 1 + model.keys.len(),
-                context,
-                origin.clone(),
-            );
+                region: &region,
+                origin: &origin,
+            };
+            let hop = self.key_use_hop(&write, &external, policies, call + 1 + model.keys.len())?;
             hops.push(PlannedHop {
                 hop,
                 is_target: false,
@@ -886,6 +877,43 @@ impl<'e, 'm> Search<'e, 'm> {
         problem.rule_variable(call, SSE_KEY_HEADER, &literal_refs);
         problem.rule_variable(call, ACL_HEADER, &["bucket-owner-full-control"]);
         Ok(())
+    }
+
+    /// Why a request to a bucket under S3 Block Public Access cannot be decided: with
+    /// `RestrictPublicBuckets`, a public bucket policy grants nothing to other accounts or to
+    /// anonymous callers ("Blocking public access to your Amazon S3 storage",
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html),
+    /// and whether a policy that admits everyone counts as public depends on its conditions,
+    /// which the model does not judge.
+    fn public_access_unknown(&self, caller: &Principal, target: &Target) -> Option<String> {
+        let bucket = self.model().buckets.get(target.bucket.as_ref()?)?;
+        let restricted = bucket
+            .public_access_block
+            .is_some_and(|block| block.restrict_public_buckets);
+        let outside_caller = match caller {
+            Principal::Aws(aws) => aws.account != bucket.account,
+            Principal::Anonymous => true,
+            _ => false,
+        };
+        let admits_everyone = bucket.policy.as_ref()?.statements.iter().any(|statement| {
+            statement.effect == crate::policy::Effect::Allow
+                && statement.principal.as_ref().is_some_and(|element| {
+                    element.negated
+                        || match &element.set {
+                            crate::policy::PrincipalSet::Everyone => true,
+                            crate::policy::PrincipalSet::Entries(entries) => {
+                                entries.iter().any(|e| e.value == "*")
+                            }
+                        }
+                })
+        });
+        (restricted && outside_caller && admits_everyone).then(|| {
+            format!(
+                "bucket {} restricts public buckets (Block Public Access) and its policy admits everyone: whether AWS counts the policy as public, and so ignores it for {}, is not decided",
+                bucket.name,
+                caller.to_text()
+            )
+        })
     }
 
     /// The bucket's default key when it is a key ARN that no snapshot describes; an error
@@ -913,6 +941,42 @@ impl<'e, 'm> Search<'e, 'm> {
         Err(format!(
             "the default key {id} of bucket {} is in no snapshot and names no key ARN: which key a write uses cannot be told",
             bucket.name
+        ))
+    }
+
+    /// S3's call to KMS for a write that uses the key `key_arn`, with the writer's
+    /// credentials.
+    fn key_use_hop(
+        &self,
+        write: &KeyWrite,
+        key_arn: &str,
+        policies: PolicySet,
+        call: usize,
+    ) -> Result<Hop, String> {
+        let actor = &write.state.actor;
+        let actor_account = crate::model::arn_account(actor).unwrap_or_default();
+        let key_account = crate::model::arn_account(key_arn).unwrap_or_default();
+        let context = merged(
+            self.encryption_context(
+                write.bucket,
+                write.target,
+                key_account,
+                actor_account,
+                write.region,
+                &policies,
+            )?,
+            &write.state.session_tags(),
+        );
+        Ok(self.hop(
+            write.caller,
+            actor,
+            "kms:GenerateDataKey",
+            Term::Fixed(key_arn.to_string()),
+            key_account,
+            policies,
+            call,
+            context,
+            write.origin.clone(),
         ))
     }
 
