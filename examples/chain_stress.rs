@@ -65,7 +65,11 @@ fn main() {
             let principal = write(dir.path(), reachable).expect("the snapshot is written");
             let model =
                 iamproof::snapshot::load(&[dir.path().to_path_buf()]).expect("the snapshot loads");
-            let variant = if reachable { "reachable" } else { "unreachable" };
+            let variant = if reachable {
+                "reachable"
+            } else {
+                "unreachable"
+            };
             let started = Instant::now();
             let edges = Engine::new(&model, Options::default())
                 .graph
