@@ -451,6 +451,185 @@ impl Generator {
     }
 }
 
+/// The bucket the questions on the chain accounts below ask about; its objects are
+/// `arn:aws:s3:::stress-bucket/*`.
+pub const STRESS_BUCKET: &str = "stress-bucket";
+
+/// Ten glob values that one string satisfies together (`proj-a-x1-prod`, and `us-east-1` is not
+/// needed: these are for any free string key).
+const JOINT_GLOBS: [&str; 10] = [
+    "proj-*", "*-prod", "proj-?-*", "*a*", "*-x?-*", "p*d", "*j-a*", "proj-a-*", "*x1*", "*-*-*-*",
+];
+/// A glob that no string matching `proj-*` matches.
+const DISJOINT_GLOB: &str = "team?-*";
+/// Regions: all five hold `us-east-1`; with [`DISJOINT_REGION`] instead of the third, none.
+const REGION_GLOBS: [&str; 5] = ["us-*", "*-1", "us-east-*", "*east*", "??-*-?"];
+const DISJOINT_REGION: &str = "eu-*";
+/// Role session ids (`ROLEID:session`): all five hold a session named `ci-buildx`.
+const USERID_GLOBS: [&str; 5] = ["AROA*", "*:*", "AROASTRESS*:*", "*:ci-*", "*:ci-build*"];
+
+/// A `Deny` of everything unless `key` is like `glob`.
+fn deny_unless_like(sid: String, key: &str, glob: &str) -> Value {
+    json!({"Sid": sid, "Effect": "Deny", "Action": "*", "Resource": "*",
+           "Condition": {"StringNotLike": {key: glob}}})
+}
+
+fn write_bucket_statement() -> Value {
+    json!({"Sid": "WriteBucket", "Effect": "Allow", "Action": "s3:PutObject",
+           "Resource": format!("arn:aws:s3:::{STRESS_BUCKET}/*")})
+}
+
+fn stress_user(name: &str, statements: Vec<Value>, tags: Value) -> Value {
+    json!({"Path": "/", "UserName": name, "UserId": format!("AIDASTRESS{:011}", name.len()),
+           "Arn": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/{name}"),
+           "CreateDate": "2024-01-01T00:00:00+00:00", "GroupList": [], "AttachedManagedPolicies": [],
+           "UserPolicyList": [{"PolicyName": format!("{name}-inline"),
+               "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}],
+           "Tags": tags})
+}
+
+fn stress_role(index: usize, name: &str, trusted: &str, statements: Vec<Value>) -> Value {
+    json!({"Path": "/", "RoleName": name, "RoleId": format!("AROASTRESS{index:011}"),
+           "Arn": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:role/{name}"),
+           "CreateDate": "2024-01-01T00:00:00+00:00",
+           "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+               "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]},
+           "InstanceProfileList": [], "AttachedManagedPolicies": [], "Tags": [], "RoleLastUsed": {},
+           "RolePolicyList": [{"PolicyName": format!("{name}-inline"),
+               "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]})
+}
+
+/// Writes a one-page snapshot with these users and roles and the bucket [`STRESS_BUCKET`]
+/// (no bucket policy, so only identity policies grant writes to it).
+fn write_stress_account(dir: &Path, users: Vec<Value>, roles: Vec<Value>) -> io::Result<()> {
+    std::fs::create_dir_all(dir.join("iam"))?;
+    write_json(
+        &dir.join("caller-identity.json"),
+        &json!({"UserId": "AIDASYNTHETIC0000000", "Account": SYNTHETIC_ACCOUNT,
+                "Arn": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/admin")}),
+    )?;
+    std::fs::write(dir.join("region.txt"), format!("{SYNTHETIC_REGION}\n"))?;
+    write_json(
+        &dir.join("iam/account-authorization-details.json"),
+        &json!({"UserDetailList": users, "GroupDetailList": [], "RoleDetailList": roles,
+                "Policies": [], "IsTruncated": false}),
+    )?;
+    let bucket = dir.join("s3").join(STRESS_BUCKET);
+    write_json(
+        &bucket.join("encryption.json"),
+        &json!({"ServerSideEncryptionConfiguration": {"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": false}]}}),
+    )?;
+    write_json(
+        &bucket.join("ownership-controls.json"),
+        &json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}}),
+    )
+}
+
+/// An account whose one user may write [`STRESS_BUCKET`] but has ten `Deny` statements, each
+/// with `StringNotLike` on `key` and a different glob. When `reachable`, one value matches all
+/// ten globs (`proj-a-x1-prod`, which is also the user's `project` tag); otherwise the last
+/// glob excludes the others. Returns the user's ARN.
+pub fn write_deny_globs_account(dir: &Path, key: &str, reachable: bool) -> io::Result<String> {
+    let mut globs = JOINT_GLOBS;
+    if !reachable {
+        globs[9] = DISJOINT_GLOB;
+    }
+    let mut statements = vec![write_bucket_statement()];
+    statements.extend(
+        globs
+            .iter()
+            .enumerate()
+            .map(|(i, glob)| deny_unless_like(format!("Deny{i}"), key, glob)),
+    );
+    let tags = json!([{"Key": "project", "Value": "proj-a-x1-prod"}]);
+    write_stress_account(dir, vec![stress_user("writer", statements, tags)], vec![])?;
+    Ok(format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/writer"))
+}
+
+/// An account where a user assumes `Hop1`, which assumes `Hop2`, which assumes `Hop3`, which
+/// may write [`STRESS_BUCKET`]. Each role has ten `Deny` statements with `StringNotLike`: five
+/// on `aws:RequestedRegion` and five on `aws:userid`; the user has the five on the region.
+/// When not `reachable`, the last role's region globs exclude one another. Returns the user's
+/// ARN.
+pub fn write_denied_role_chain_account(dir: &Path, reachable: bool) -> io::Result<String> {
+    let role_arn = |i: usize| format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:role/Hop{i}");
+    let user_arn = format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/starter");
+    let denies = |last: bool| -> Vec<Value> {
+        let mut regions = REGION_GLOBS;
+        if last && !reachable {
+            regions[2] = DISJOINT_REGION;
+        }
+        regions
+            .iter()
+            .enumerate()
+            .map(|(i, glob)| deny_unless_like(format!("Region{i}"), "aws:RequestedRegion", glob))
+            .collect()
+    };
+    let mut user = vec![json!({"Sid": "AssumeFirst", "Effect": "Allow",
+                                "Action": "sts:AssumeRole", "Resource": role_arn(1)})];
+    user.extend(denies(false));
+    let roles = (1..=3)
+        .map(|i| {
+            let mut statements = vec![if i < 3 {
+                json!({"Sid": "AssumeNext", "Effect": "Allow", "Action": "sts:AssumeRole",
+                       "Resource": role_arn(i + 1)})
+            } else {
+                write_bucket_statement()
+            }];
+            statements.extend(denies(i == 3));
+            statements.extend(
+                USERID_GLOBS
+                    .iter()
+                    .enumerate()
+                    .map(|(j, glob)| deny_unless_like(format!("UserId{j}"), "aws:userid", glob)),
+            );
+            let trusted = if i == 1 {
+                user_arn.clone()
+            } else {
+                role_arn(i - 1)
+            };
+            stress_role(i, &format!("Hop{i}"), &trusted, statements)
+        })
+        .collect();
+    write_stress_account(dir, vec![stress_user("starter", user, json!([]))], roles)?;
+    Ok(user_arn)
+}
+
+/// An account of `roles` roles `Mesh00000`... that may all assume one another (each trusts
+/// the account root and may assume `*`), a user who may assume `Mesh00000` only, and a role
+/// `Writer`, trusting the last mesh role only, that may write [`STRESS_BUCKET`] when
+/// `reachable`, and another bucket otherwise. Returns the user's ARN.
+pub fn write_role_mesh_account(dir: &Path, roles: usize, reachable: bool) -> io::Result<String> {
+    let root = format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:root");
+    let assume_any = json!({"Sid": "AssumeAny", "Effect": "Allow", "Action": "sts:AssumeRole",
+                            "Resource": "*"});
+    let mut list: Vec<Value> = (0..roles)
+        .map(|i| stress_role(i, &format!("Mesh{i:05}"), &root, vec![assume_any.clone()]))
+        .collect();
+    let write = if reachable {
+        write_bucket_statement()
+    } else {
+        json!({"Sid": "WriteElsewhere", "Effect": "Allow", "Action": "s3:PutObject",
+               "Resource": "arn:aws:s3:::elsewhere/*"})
+    };
+    let last = format!(
+        "arn:aws:iam::{SYNTHETIC_ACCOUNT}:role/Mesh{:05}",
+        roles.saturating_sub(1)
+    );
+    list.push(stress_role(roles, "Writer", &last, vec![write]));
+    let user = stress_user(
+        "entrant",
+        vec![
+            json!({"Sid": "AssumeFirst", "Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Resource": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:role/Mesh00000")}),
+        ],
+        json!([]),
+    );
+    write_stress_account(dir, vec![user], list)?;
+    Ok(format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/entrant"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,5 +675,38 @@ mod tests {
             std::fs::read(second.path().join(details)).unwrap(),
             "deterministic"
         );
+    }
+
+    #[test]
+    fn the_chain_accounts_load_and_answer_as_documented() {
+        use crate::query::{Engine, Options, Question, Verdict};
+        let ask = |dir: &Path, principal: String| {
+            let model = crate::snapshot::load(&[dir.to_path_buf()]).unwrap();
+            assert!(model.warnings.is_empty(), "{:#?}", model.warnings);
+            let engine = Engine::new(&model, Options::default());
+            let question = Question {
+                principal,
+                action: "s3:PutObject".into(),
+                resource: format!("arn:aws:s3:::{STRESS_BUCKET}/*"),
+                context: crate::policy::Context::new(),
+            };
+            engine.can(&question).unwrap().verdict
+        };
+        for reachable in [true, false] {
+            let expected = if reachable {
+                Verdict::Reachable
+            } else {
+                Verdict::Unreachable
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let user = write_deny_globs_account(dir.path(), "aws:SourceVpce", reachable).unwrap();
+            assert_eq!(ask(dir.path(), user), expected, "deny globs");
+            let dir = tempfile::tempdir().unwrap();
+            let user = write_denied_role_chain_account(dir.path(), reachable).unwrap();
+            assert_eq!(ask(dir.path(), user), expected, "role chain");
+            let dir = tempfile::tempdir().unwrap();
+            let user = write_role_mesh_account(dir.path(), 5, reachable).unwrap();
+            assert_eq!(ask(dir.path(), user), expected, "role mesh");
+        }
     }
 }
