@@ -109,6 +109,17 @@ const FACT_PREFIXES: &[&str] = &[
     "aws:epochtime",
 ];
 
+/// Keys KMS sets from the key's own properties.
+const KMS_KEY_PROPERTIES: &[&str] = &[
+    "kms:keyorigin",
+    "kms:keyspec",
+    "kms:keyusage",
+    "kms:multiregion",
+    "kms:multiregionkeytype",
+    "kms:resourcealiases",
+    "kms:keyagreementalgorithm",
+];
+
 /// Keys AWS sets from facts the snapshots do not record, on a principal's own calls.
 const UNRECORDED_OWN: &[&str] = &[
     "aws:sourceip",
@@ -210,6 +221,19 @@ fn classify_by_origin(key: &str, origin: &Origin, action: &str) -> KeyClass {
     if starts_with_any(&key, FACT_PREFIXES) {
         return KeyClass::Fact;
     }
+    // The tags of a session being made are the search's choice of session (with the
+    // sts:TagSession hop it needs); no tags chosen, none in the request.
+    if action.starts_with("sts:assumerole")
+        && (key.starts_with("aws:requesttag/")
+            || key == "aws:tagkeys"
+            || key == "sts:transitivetagkeys")
+    {
+        return KeyClass::Fact;
+    }
+    // Properties of a KMS key that describe-key shows but the model does not keep.
+    if KMS_KEY_PROPERTIES.contains(&key.as_str()) {
+        return KeyClass::Unrecorded;
+    }
     // S3 names the object (or, with a Bucket Key, the bucket) in the encryption context of
     // its calls to KMS; a caller calling KMS itself names what it likes.
     if key == "kms:encryptioncontext:aws:s3:arn" && origin != &Origin::Own {
@@ -310,16 +334,33 @@ pub fn service_facts(origin: &Origin, forwarding_service: Option<&str>) -> Conte
     }
 }
 
-/// Addresses of AWS's own networks that stand for where a service's call comes from: the
-/// first that none of the policies' ranges holds is used, since those ranges are the
-/// customer's.
-pub const SERVICE_ADDRESSES: &[&str] = &[
-    "52.94.0.10",
-    "54.239.0.10",
-    "3.5.0.10",
-    "15.177.0.10",
-    "2600:1f00::10",
-];
+/// An address of AWS's own networks (Amazon's 52.94.0.0/22) that stands for where a
+/// service's call comes from when the policies name only ranges no AWS address is in.
+pub const SERVICE_ADDRESS: &str = "52.94.0.10";
+
+/// Whether no AWS address can lie in `range`: private (RFC 1918, RFC 6598, unique local),
+/// loopback, link-local and documentation ranges (RFC 5737, RFC 3849).
+pub fn is_never_aws_range(range: &ipnet::IpNet) -> bool {
+    const NEVER: &[&str] = &[
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "192.0.2.0/24",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+        "2001:db8::/32",
+    ];
+    NEVER
+        .iter()
+        .filter_map(|text| text.parse::<ipnet::IpNet>().ok())
+        .any(|never| never.contains(range))
+}
 
 /// The instant of a question: one clock for every hop of every chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

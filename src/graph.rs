@@ -69,6 +69,9 @@ impl Step {
 pub struct DelegationGraph {
     pub graph: DiGraph<Node, Edge>,
     index: BTreeMap<Node, NodeIndex>,
+    /// The steps out of each user and role, computed once: the search asks for them every
+    /// time it reaches an actor.
+    steps: std::collections::HashMap<String, Vec<Step>>,
 }
 
 /// The principal that acts for a user or role: the user itself, or a session of the role.
@@ -239,6 +242,7 @@ impl DelegationGraph {
         let mut graph = DelegationGraph {
             graph: DiGraph::new(),
             index: BTreeMap::new(),
+            steps: Default::default(),
         };
         for user in model.users.values() {
             let user_node = graph.node(Node::User(user.arn.clone()));
@@ -322,6 +326,10 @@ impl DelegationGraph {
                 }
             }
         }
+        graph.steps = actors
+            .iter()
+            .map(|actor| (actor.clone(), graph.compute_steps_from(actor)))
+            .collect();
         graph
     }
 
@@ -372,7 +380,11 @@ impl DelegationGraph {
     }
 
     /// The steps out of an actor, role assumptions first, each group in ARN order.
-    pub fn steps_from(&self, actor: &str) -> Vec<Step> {
+    pub fn steps_from(&self, actor: &str) -> &[Step] {
+        self.steps.get(actor).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    fn compute_steps_from(&self, actor: &str) -> Vec<Step> {
         let Some(node) = self.index_of(actor) else {
             return Vec::new();
         };

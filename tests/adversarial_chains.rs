@@ -1066,11 +1066,11 @@ mod block_public_access {
             "json",
         ]);
         let answers: Value = serde_json::from_str(&run.stdout).expect("who-can prints JSON");
-        answers
+        answers["principals"]
             .as_array()
             .into_iter()
             .flatten()
-            .find(|a| a["query"]["principal"] == "*")
+            .find(|a| a["principal"] == "*")
             .cloned()
             .unwrap_or(Value::Null)
     }

@@ -214,9 +214,10 @@ impl<'e, 'm> Search<'e, 'm> {
             if state.as_job {
                 continue;
             }
-            let steps = match (&first_steps, state.steps.is_empty()) {
-                (Some(steps), true) => steps.clone(),
-                _ => self.engine.graph.steps_from(&state.actor),
+            let engine = self.engine;
+            let steps: &[Step] = match (&first_steps, state.steps.is_empty()) {
+                (Some(steps), true) => steps,
+                _ => engine.graph.steps_from(&state.actor),
             };
             if let Some(bound) = self.engine.options.max_steps {
                 if state.steps.len() >= bound {
@@ -265,8 +266,11 @@ impl<'e, 'm> Search<'e, 'm> {
         let model = self.model();
         match (step, model.roles.get(step.role())) {
             (Step::AssumeRole { .. }, Some(role)) => {
-                let username = model.users.get(&state.actor).map(|u| u.name.as_str());
                 let known = self.engine.session_names();
+                if known.is_plain(role) {
+                    return vec![Session::named(ASSUMED_SESSION_NAME)];
+                }
+                let username = model.users.get(&state.actor).map(|u| u.name.as_str());
                 if known.tags_incomplete(role) {
                     self.tags_untried.insert(role.arn.clone());
                 }
@@ -600,10 +604,10 @@ impl<'e, 'm> Search<'e, 'm> {
                         Origin::Own,
                     )
                 };
-                let mut hops = vec![plain(assume("sts:AssumeRole"))];
+                let mut hops = vec![plain(assume("sts:AssumeRole")?)];
                 // Tags passed at AssumeRole need sts:TagSession too, in the same call.
                 if !session.tags.is_empty() {
-                    hops.push(plain(assume("sts:TagSession")));
+                    hops.push(plain(assume("sts:TagSession")?));
                 }
                 Ok(hops)
             }
@@ -665,7 +669,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     service_context,
                     Origin::Service,
                 );
-                Ok(vec![plain(submit), plain(pass), plain(assume)])
+                Ok(vec![plain(submit?), plain(pass?), plain(assume?)])
             }
         }
     }
@@ -740,7 +744,7 @@ impl<'e, 'm> Search<'e, 'm> {
             state.origin(),
         );
         let mut hops = vec![PlannedHop {
-            hop,
+            hop: hop?,
             is_target: true,
             guard: None,
             refused: None,
@@ -967,7 +971,7 @@ impl<'e, 'm> Search<'e, 'm> {
             )?,
             &write.state.session_tags(),
         );
-        Ok(self.hop(
+        self.hop(
             write.caller,
             actor,
             "kms:GenerateDataKey",
@@ -977,7 +981,7 @@ impl<'e, 'm> Search<'e, 'm> {
             call,
             context,
             write.origin.clone(),
-        ))
+        )
     }
 
     /// The context of S3's call to KMS for a write: the key's account, the writer's account,
@@ -1068,7 +1072,7 @@ impl<'e, 'm> Search<'e, 'm> {
         call: usize,
         extra: Context,
         origin: Origin,
-    ) -> Hop {
+    ) -> Result<Hop, String> {
         let mut fixed = principal_context(self.model(), actor_arn, caller);
         let facts = context_model::service_facts(&origin, Some(S3_SERVICE));
         for (key, value) in facts.iter().chain(self.engine.clock.context().iter()) {
@@ -1078,9 +1082,8 @@ impl<'e, 'm> Search<'e, 'm> {
             fixed.insert(key, value.clone());
         }
         if origin.is_service_made() {
-            if let Some(address) = service_address(&policies) {
-                fixed.insert("aws:SourceIp", ContextValue::Single(address.to_string()));
-            }
+            let address = service_address(&policies)?;
+            fixed.insert("aws:SourceIp", ContextValue::Single(address.to_string()));
         }
         let mut hop = Hop {
             principal: caller.clone(),
@@ -1100,7 +1103,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 hop.fixed.insert(key, value.clone());
             }
         }
-        hop
+        Ok(hop)
     }
 
     fn principal_policies(&self, actor: &str) -> PolicySet {
@@ -1539,6 +1542,13 @@ fn witness(
     let allowed_by = replay(&requests).map_err(|e| {
         format!("internal error: a witness did not replay through the evaluator: {e}")
     })?;
+    if let Some(request) = requests.iter().map(|(r, _)| r).find(|r| issued_later(r)) {
+        return Err(format!(
+            "the only witness found for {} {} needs a session issued after the question's instant (aws:TokenIssueTime)",
+            request.principal.to_text(),
+            request.action
+        ));
+    }
     let hops: Vec<&Hop> = problem
         .hops
         .iter()
@@ -1578,6 +1588,22 @@ fn witness(
         });
     }
     Ok((links, assumptions))
+}
+
+/// Whether a request's session would be issued after the request is made: no credentials
+/// are issued in the future.
+fn issued_later(request: &Request) -> bool {
+    let instant = |key: &str| {
+        request
+            .context
+            .get(key)
+            .and_then(|v| v.as_slice().first().cloned())
+            .and_then(|text| crate::policy::condition::parse_date_millis(&text))
+    };
+    matches!(
+        (instant("aws:TokenIssueTime"), instant("aws:CurrentTime")),
+        (Some(issued), Some(now)) if issued > now
+    )
 }
 
 /// Keys that follow from the principal or the resource of a request: implied by the request,
@@ -1641,9 +1667,11 @@ fn shown_context(context: &Context, policies: &PolicySet) -> serde_json::Value {
     shown.to_json()
 }
 
-/// A stand-in address of AWS's networks that none of the policies' `aws:SourceIp` ranges
-/// holds: where a service's own call comes from.
-fn service_address(policies: &PolicySet) -> Option<&'static str> {
+/// Where a service's own call comes from: an address of AWS's, which is never in a private
+/// or documentation range. When the policies name only such ranges, a stand-in AWS address
+/// decides them all; a public range may hold AWS's addresses, which the snapshots do not
+/// record, so the hop cannot be decided and the reason says why.
+fn service_address(policies: &PolicySet) -> Result<&'static str, String> {
     let ranges: Vec<ipnet::IpNet> = policies_of(policies)
         .flat_map(|policy| &policy.statements)
         .flat_map(|statement| &statement.conditions)
@@ -1651,14 +1679,15 @@ fn service_address(policies: &PolicySet) -> Option<&'static str> {
         .flat_map(|condition| &condition.values)
         .filter_map(|value| crate::policy::condition::parse_ip_range(value.raw()))
         .collect();
-    context_model::SERVICE_ADDRESSES
+    match ranges
         .iter()
-        .copied()
-        .find(|address| {
-            address
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| !ranges.iter().any(|range| range.contains(&ip)))
-        })
+        .find(|range| !context_model::is_never_aws_range(range))
+    {
+        Some(public) => Err(format!(
+            "a policy tests aws:SourceIp against {public}, and the address a service calls from is AWS's, which the snapshots do not record"
+        )),
+        None => Ok(context_model::SERVICE_ADDRESS),
+    }
 }
 
 /// Whether a hop's policies depend on the name of a session of `role_name`: they test

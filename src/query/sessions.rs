@@ -47,6 +47,13 @@ pub struct SessionNames {
     mentioned: BTreeMap<(String, String), BTreeSet<String>>,
     /// `aws:PrincipalTag/KEY` values the policies test, by key as written.
     tag_values: BTreeMap<String, BTreeSet<String>>,
+    /// Roles whose sessions no policy tells apart: only the default session is tried.
+    plain: std::collections::HashSet<String>,
+    /// Session name patterns that apply to any role (`sts:RoleSessionName` values, `aws:userid`
+    /// values without a role id).
+    any_role: Vec<String>,
+    /// Whether a policy uses `${aws:PrincipalTag/...}` as a variable.
+    tag_variables: bool,
 }
 
 /// Every string a statement writes: principals, resources, condition keys and values.
@@ -67,14 +74,44 @@ fn statement_strings(statement: &Statement) -> Vec<&str> {
     strings
 }
 
-/// A name that a pattern of session names admits: wildcards become letters. `None` for a
-/// pattern with a policy variable, whose value is the caller's.
+/// Whether AWS accepts `name` as a session name: 2 to 64 of `[\w+=,.@-]` (the STS API
+/// reference, `RoleSessionName`).
+fn is_session_name(name: &str) -> bool {
+    (2..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+}
+
+/// A string that a pattern admits: wildcards become letters. `None` for a pattern with a
+/// policy variable, whose value is the caller's.
 fn representative(pattern: &str) -> Option<String> {
     if pattern.contains("${") || pattern.is_empty() {
         return None;
     }
     Some(pattern.replace(['*', '?'], "x"))
 }
+
+/// A session name that a pattern admits, with `${aws:username}` read as the caller's user
+/// name; `None` when no valid name comes of it.
+fn session_name_for(pattern: &str, caller_username: Option<&str>) -> Option<String> {
+    let pattern = match caller_username {
+        Some(name) => replace_ignore_case(pattern, "${aws:username}", name),
+        None => pattern.to_string(),
+    };
+    representative(&pattern).filter(|name| is_session_name(name))
+}
+
+fn replace_ignore_case(text: &str, from: &str, to: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    match lower.find(&from.to_ascii_lowercase()) {
+        Some(at) => format!("{}{to}{}", &text[..at], &text[at + from.len()..]),
+        None => text.to_string(),
+    }
+}
+
+/// A name no policy mentions, for conditions that exclude the mentioned ones.
+pub const FRESH_SESSION_NAME: &str = "iamproof-fresh";
 
 impl SessionNames {
     /// The session names the policies of `model` mention.
@@ -89,38 +126,92 @@ impl SessionNames {
             for statement in &policy.statements {
                 for text in statement_strings(statement) {
                     names.note_session_arn(text);
+                    names.note_tag_variables(text);
                 }
                 for condition in &statement.conditions {
-                    let lower = condition.key.to_ascii_lowercase();
-                    if let Some(tag) = lower.strip_prefix("aws:principaltag/") {
-                        let tag = &condition.key[condition.key.len() - tag.len()..];
-                        let values = names.tag_values.entry(tag.to_string()).or_default();
-                        values.extend(
-                            condition
-                                .values
-                                .iter()
-                                .filter_map(|v| representative(v.raw())),
-                        );
-                        continue;
-                    }
-                    if lower != "aws:userid" {
-                        continue;
-                    }
-                    for value in &condition.values {
-                        let Some((id, name)) = value.raw().split_once(':') else {
-                            continue;
-                        };
-                        let roles = role_by_id.iter().filter(|(role_id, _)| {
-                            crate::policy::pattern::Glob::parse(id).matches(role_id)
-                        });
-                        for (_, role) in roles {
-                            names.add(&role.account, &role.name, name);
-                        }
-                    }
+                    names.note_condition(condition, &role_by_id);
                 }
             }
         }
+        names.plain = model
+            .roles
+            .values()
+            .filter(|role| {
+                names.any_role.is_empty()
+                    && !names
+                        .mentioned
+                        .contains_key(&(role.account.clone(), role.name.clone()))
+                    && !allows_tagging(&role.trust_policy)
+            })
+            .map(|role| role.arn.clone())
+            .collect();
         names
+    }
+
+    /// Notes what one condition says of session names and tags.
+    fn note_condition(
+        &mut self,
+        condition: &crate::policy::condition::Condition,
+        role_by_id: &BTreeMap<&str, &Role>,
+    ) {
+        let lower = condition.key.to_ascii_lowercase();
+        if let Some(tag) = lower.strip_prefix("aws:principaltag/") {
+            let tag = &condition.key[condition.key.len() - tag.len()..];
+            let values = self.tag_values.entry(tag.to_string()).or_default();
+            values.extend(
+                condition
+                    .values
+                    .iter()
+                    .filter_map(|v| representative(v.raw())),
+            );
+        } else if lower == "sts:rolesessionname" {
+            // Any policy of the call (the caller's own, a boundary, an SCP, the trust) may
+            // ask for a name, for any role.
+            self.any_role
+                .extend(condition.values.iter().map(|v| v.raw().to_string()));
+        } else if lower == "aws:userid" {
+            for value in &condition.values {
+                match value.raw().rsplit_once(':') {
+                    Some((id, name)) => {
+                        let id = crate::policy::pattern::Glob::parse(id);
+                        let roles = role_by_id.iter().filter(|(role_id, _)| id.matches(role_id));
+                        for (_, role) in roles {
+                            self.add(&role.account, &role.name, name);
+                        }
+                    }
+                    // `*-deploy`: the role id and the colon fall in the wildcard.
+                    None => self.any_role.push(value.raw().to_string()),
+                }
+            }
+        }
+    }
+
+    /// A `${aws:PrincipalTag/KEY}` variable in a policy: the tag's value decides what the
+    /// statement covers, so a tag of that key is worth trying, and values the search does not
+    /// enumerate may matter.
+    fn note_tag_variables(&mut self, text: &str) {
+        let lower = text.to_ascii_lowercase();
+        let mut rest = lower.as_str();
+        let mut offset = 0;
+        while let Some(at) = rest.find("${aws:principaltag/") {
+            let start = offset + at + "${aws:principaltag/".len();
+            let Some(end) = text[start..].find('}') else {
+                break;
+            };
+            let key = &text[start..start + end];
+            self.tag_values
+                .entry(key.to_string())
+                .or_default()
+                .insert("x".to_string());
+            self.tag_variables = true;
+            offset = start + end;
+            rest = &lower[offset..];
+        }
+    }
+
+    /// Whether no policy tells the sessions of `role` apart (by name or by tags).
+    pub fn is_plain(&self, role: &Role) -> bool {
+        self.plain.contains(&role.arn)
     }
 
     fn note_session_arn(&mut self, text: &str) {
@@ -136,28 +227,30 @@ impl SessionNames {
     }
 
     fn add(&mut self, account: &str, role: &str, name: &str) {
-        if let Some(name) = representative(name) {
-            self.mentioned
-                .entry((account.to_string(), role.to_string()))
-                .or_default()
-                .insert(name);
-        }
+        self.mentioned
+            .entry((account.to_string(), role.to_string()))
+            .or_default()
+            .insert(name.to_string());
     }
 
     /// The names to try for a session of `role` assumed by a caller whose user name (for
-    /// users) is `caller_username`: the default first, then the others in order.
+    /// users) is `caller_username`: the default first, then every valid name the policies'
+    /// patterns admit, then a name none mentions.
     pub fn for_role(&self, role: &Role, caller_username: Option<&str>) -> Vec<String> {
-        let mut names = BTreeSet::new();
-        if let Some(mentioned) = self
+        let mentioned = self
             .mentioned
             .get(&(role.account.clone(), role.name.clone()))
-        {
-            names.extend(mentioned.iter().cloned());
-        }
-        names.extend(trust_session_names(&role.trust_policy, caller_username));
+            .into_iter()
+            .flatten();
+        let mut names: BTreeSet<String> = mentioned
+            .chain(&self.any_role)
+            .filter_map(|pattern| session_name_for(pattern, caller_username))
+            .collect();
         names.remove(DEFAULT_SESSION_NAME);
+        names.remove(FRESH_SESSION_NAME);
         std::iter::once(DEFAULT_SESSION_NAME.to_string())
             .chain(names)
+            .chain(std::iter::once(FRESH_SESSION_NAME.to_string()))
             .collect()
     }
 }
@@ -178,10 +271,11 @@ impl SessionNames {
         choices
     }
 
-    /// Whether the tag choices of a taggable role leave combinations out: the policies test
-    /// more than one tag key.
+    /// Whether the tag choices of a taggable role leave some out: the policies test more
+    /// than one tag key (combinations are not tried), or use a tag as a policy variable (its
+    /// values are not enumerated).
     pub fn tags_incomplete(&self, role: &Role) -> bool {
-        allows_tagging(&role.trust_policy) && self.tag_values.len() > 1
+        allows_tagging(&role.trust_policy) && (self.tag_values.len() > 1 || self.tag_variables)
     }
 }
 
@@ -191,25 +285,6 @@ pub(crate) fn allows_tagging(trust: &Policy) -> bool {
         statement.effect == crate::policy::Effect::Allow
             && statement.action.covers("sts:TagSession")
     })
-}
-
-/// The session names a trust policy's `sts:RoleSessionName` conditions write.
-fn trust_session_names(trust: &Policy, caller_username: Option<&str>) -> Vec<String> {
-    trust
-        .statements
-        .iter()
-        .flat_map(|statement| &statement.conditions)
-        .filter(|condition| condition.key.eq_ignore_ascii_case("sts:RoleSessionName"))
-        .flat_map(|condition| &condition.values)
-        .filter_map(|value| {
-            let raw = value.raw();
-            if raw.eq_ignore_ascii_case("${aws:username}") {
-                caller_username.map(str::to_string)
-            } else {
-                representative(raw)
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -233,20 +308,49 @@ mod tests {
     }
 
     #[test]
-    fn names_from_session_arns_trust_conditions_and_the_callers_name() {
+    fn names_from_session_arns_conditions_and_the_callers_name() {
         let trust = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole",
-            "Condition": {"StringLike": {"sts:RoleSessionName": ["${aws:username}", "ci-*"]}}}}"#;
+            "Condition": {"StringLike": {"sts:RoleSessionName": ["${aws:username}-*", "ci-*", "?"]},
+                          "StringEquals": {"aws:userid": "*-deploy"}}}}"#;
+        let role = role(trust);
         let mut names = SessionNames::default();
         names.note_session_arn("arn:aws:sts::111122223333:assumed-role/R/alice");
         names.note_session_arn("arn:aws:sts::111122223333:assumed-role/Other/bob");
+        for condition in role
+            .trust_policy
+            .statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+        {
+            names.note_condition(condition, &BTreeMap::new());
+        }
+        // "?" admits only one-character names, which STS refuses.
         assert_eq!(
-            names.for_role(&role(trust), Some("carol")),
-            ["iamproof", "alice", "carol", "ci-x"]
+            names.for_role(&role, Some("carol")),
+            [
+                "iamproof",
+                "alice",
+                "carol-x",
+                "ci-x",
+                "x-deploy",
+                "iamproof-fresh"
+            ]
         );
         assert_eq!(
-            names.for_role(&role(trust), None),
-            ["iamproof", "alice", "ci-x"]
+            names.for_role(&role, None),
+            ["iamproof", "alice", "ci-x", "x-deploy", "iamproof-fresh"]
         );
+    }
+
+    #[test]
+    fn tag_variables_leave_tag_choices_incomplete() {
+        let trust = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]}}"#;
+        let mut names = SessionNames::default();
+        names.note_tag_variables("arn:aws:s3:::b/${aws:PrincipalTag/team}/*");
+        assert_eq!(names.tag_choices(&role(trust)).len(), 2);
+        assert!(names.tags_incomplete(&role(trust)));
     }
 }
