@@ -1097,3 +1097,101 @@ mod block_public_access {
             .contains("Block Public Access"));
     }
 }
+
+/// Session names, session tags, a service's source address and the age of a session, each
+/// at the edge of what the search tries.
+mod session_edges {
+    use super::*;
+
+    fn alice_writes(case: &str) -> Answer {
+        can(case, &user("alice"), "s3:PutObject", "arn:aws:s3:::b/*")
+    }
+
+    // AssumeRole API reference, RoleSessionName: the caller names the session; any policy of
+    // the call may test the name (here the caller's own identity policy).
+    #[test]
+    fn a_name_the_callers_own_policy_asks_for() {
+        assert_eq!(
+            alice_writes("session-name-in-identity-policy")
+                .verdict
+                .as_deref(),
+            Some("reachable")
+        );
+    }
+
+    // Same page: a name other than the one a StringNotEquals excludes.
+    #[test]
+    fn a_name_other_than_the_excluded_one() {
+        assert_eq!(
+            alice_writes("session-name-not-default").verdict.as_deref(),
+            Some("reachable")
+        );
+    }
+
+    // Same page: names are 2 to 64 characters, so a trust asking for one character admits
+    // no session.
+    #[test]
+    fn a_one_character_name_is_refused() {
+        assert_unreachable(&alice_writes("session-name-one-char"));
+    }
+
+    // "${aws:username}-*" admits alice-anything for alice.
+    #[test]
+    fn a_name_built_on_the_callers_user_name() {
+        assert_eq!(
+            alice_writes("session-name-username-prefix")
+                .verdict
+                .as_deref(),
+            Some("reachable")
+        );
+    }
+
+    // "AWS global condition context keys", aws:userid: a session's id is ROLEID:name, so
+    // "*-deploy" admits a session named x-deploy.
+    #[test]
+    fn a_user_id_pattern_without_a_role_id() {
+        assert_eq!(
+            alice_writes("userid-pattern-without-colon")
+                .verdict
+                .as_deref(),
+            Some("reachable")
+        );
+    }
+
+    // "Pass session tags in AWS STS": a tag passed at AssumeRole is the session's principal tag,
+    // also where a policy uses it as a variable in a resource.
+    #[test]
+    fn a_tag_used_as_a_resource_variable() {
+        assert_ne!(
+            alice_writes("session-tag-in-resource-variable")
+                .verdict
+                .as_deref(),
+            Some("unreachable")
+        );
+    }
+
+    // Same page, "Permissions required to add session tags": without sts:TagSession no tag is
+    // passed, so a trust condition on aws:RequestTag fails.
+    #[test]
+    fn request_tags_need_tag_session() {
+        assert_unreachable(&alice_writes("request-tag-without-tagsession"));
+    }
+
+    // re:Post "iam-restrict-calls-ip-addresses": the target service sees the calling
+    // service's address; whether it lies in a public range a policy names is not recorded.
+    #[test]
+    fn a_service_address_against_public_ranges_is_undecided() {
+        assert_unknown(&alice_writes("service-sourceip-any-address"));
+        assert_unknown(&alice_writes("service-sourceip-aws-range"));
+    }
+
+    // aws:TokenIssueTime is when the session's credentials were issued: never after the
+    // question's instant.
+    #[test]
+    fn no_session_is_issued_after_the_question() {
+        assert_ne!(
+            alice_writes("token-issue-after-clock").verdict.as_deref(),
+            Some("reachable")
+        );
+    }
+}
