@@ -235,7 +235,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 if as_job && mediaconvert::capability(&self.question.action).is_none() {
                     continue;
                 }
-                for session in self.sessions(&state, &step) {
+                for session in self.sessions(&state, step) {
                     let key = (step.role().to_string(), as_job, session.clone());
                     if visited.contains(&key) {
                         continue;
@@ -250,7 +250,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     if dead_end {
                         continue;
                     }
-                    if let Some(next) = self.try_step(&state, &step, &session) {
+                    if let Some(next) = self.try_step(&state, step, &session) {
                         visited.insert(key);
                         queue.push_back(next);
                     }
