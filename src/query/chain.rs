@@ -193,6 +193,10 @@ impl<'e, 'm> Search<'e, 'm> {
         };
         let mut visited: BTreeSet<(String, bool, Session)> =
             BTreeSet::from([(start.actor.clone(), false, start.session.clone())]);
+        // Actors with the one session no policy tells apart, by role ARN (role sessions,
+        // jobs): the common case, checked without building a key.
+        let mut reached_plain: [std::collections::HashSet<String>; 2] = Default::default();
+        reached_plain[0].insert(start.actor.clone());
         let mut queue = VecDeque::from([start]);
         while let Some(state) = queue.pop_front() {
             let unresolved = self
@@ -235,9 +239,14 @@ impl<'e, 'm> Search<'e, 'm> {
                 if as_job && mediaconvert::capability(&self.question.action).is_none() {
                     continue;
                 }
+                // Only plain actors are in this set, so a hit needs no further test.
+                if reached_plain[usize::from(as_job)].contains(step.role()) {
+                    continue;
+                }
+                let plain = as_job || self.is_plain(step.role());
                 for session in self.sessions(&state, step) {
                     let key = (step.role().to_string(), as_job, session.clone());
-                    if visited.contains(&key) {
+                    if !plain && visited.contains(&key) {
                         continue;
                     }
                     // A step is worth solving only when the actor it leads to could go on: a
@@ -251,13 +260,25 @@ impl<'e, 'm> Search<'e, 'm> {
                         continue;
                     }
                     if let Some(next) = self.try_step(&state, step, &session) {
-                        visited.insert(key);
+                        if plain {
+                            reached_plain[usize::from(as_job)].insert(key.0);
+                        } else {
+                            visited.insert(key);
+                        }
                         queue.push_back(next);
                     }
                 }
             }
         }
         self.conclude()
+    }
+
+    /// Whether the sessions of a role are all alike to the model's policies.
+    fn is_plain(&self, role: &str) -> bool {
+        self.model()
+            .roles
+            .get(role)
+            .is_none_or(|role| self.engine.session_names().is_plain(role))
     }
 
     /// The sessions to try for the actor a step leads to: the caller's choice of name and
