@@ -403,12 +403,32 @@ pub struct KmsKey {
     pub enabled: Option<bool>,
     pub key_state: Option<String>,
     pub key_usage: Option<String>,
+    /// The condition keys KMS sets from the key's own properties, as `describe-key` shows
+    /// them (`kms:KeyOrigin`, `kms:KeySpec`, `kms:KeyUsage`, `kms:MultiRegion`,
+    /// `kms:MultiRegionKeyType`).
+    pub properties: BTreeMap<String, String>,
     pub description: Option<String>,
     /// Alias names (`alias/media-out`) that point at this key.
     pub aliases: Vec<String>,
 }
 
 impl KmsKey {
+    /// The context KMS sets from the key: its properties and its aliases
+    /// (`kms:ResourceAliases`).
+    pub fn context(&self) -> crate::policy::Context {
+        let mut context = crate::policy::Context::new();
+        for (key, value) in &self.properties {
+            context = context.with(key, value);
+        }
+        if !self.aliases.is_empty() {
+            context.insert(
+                "kms:ResourceAliases",
+                crate::policy::ContextValue::Multi(self.aliases.clone()),
+            );
+        }
+        context
+    }
+
     /// Why the key refuses cryptographic operations now, when its state says it does
     /// (`Disabled`, `PendingDeletion`, `PendingImport`, `Unavailable`, ...).
     pub fn refusal(&self) -> Option<String> {

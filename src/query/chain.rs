@@ -860,7 +860,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 region: &region,
                 origin: &origin,
             };
-            let hop = self.key_use_hop(&write, &key.arn, policies, key_call)?;
+            let hop = self.key_use_hop(&write, &key.arn, key.context(), policies, key_call)?;
             hops.push(PlannedHop {
                 hop,
                 is_target: false,
@@ -886,7 +886,13 @@ impl<'e, 'm> Search<'e, 'm> {
                 region: &region,
                 origin: &origin,
             };
-            let hop = self.key_use_hop(&write, &external, policies, call + 1 + model.keys.len())?;
+            let hop = self.key_use_hop(
+                &write,
+                &external,
+                Context::new(),
+                policies,
+                call + 1 + model.keys.len(),
+            )?;
             hops.push(PlannedHop {
                 hop,
                 is_target: false,
@@ -975,6 +981,7 @@ impl<'e, 'm> Search<'e, 'm> {
         &self,
         write: &KeyWrite,
         key_arn: &str,
+        key_context: Context,
         policies: PolicySet,
         call: usize,
     ) -> Result<Hop, String> {
@@ -982,14 +989,17 @@ impl<'e, 'm> Search<'e, 'm> {
         let actor_account = crate::model::arn_account(actor).unwrap_or_default();
         let key_account = crate::model::arn_account(key_arn).unwrap_or_default();
         let context = merged(
-            self.encryption_context(
-                write.bucket,
-                write.target,
-                key_account,
-                actor_account,
-                write.region,
-                &policies,
-            )?,
+            merged(
+                self.encryption_context(
+                    write.bucket,
+                    write.target,
+                    key_account,
+                    actor_account,
+                    write.region,
+                    &policies,
+                )?,
+                &key_context,
+            ),
             &write.state.session_tags(),
         );
         self.hop(
@@ -1074,7 +1084,12 @@ impl<'e, 'm> Search<'e, 'm> {
         } else {
             Formula::TRUE
         };
-        Formula::and([key_needs_kms, acl])
+        // S3 refuses any other value of the encryption header (PutObject,
+        // x-amz-server-side-encryption: AES256 | aws:kms | aws:kms:dsse).
+        let valid_algorithm = header_is(problem, target_hop, SSE_HEADER, &|v| {
+            v.is_none_or(|v| v == "AES256" || KMS_ALGORITHMS.contains(&v))
+        });
+        Formula::and([key_needs_kms, acl, valid_algorithm])
     }
 
     /// One hop, with the context the request context model gives a call of `origin`: the

@@ -265,7 +265,7 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
                 policy: p.clone(),
             }),
             rcps: model.key_rcp_levels(key),
-            context: Context::new().with("aws:ResourceAccount", &key.account),
+            context: key.context().with("aws:ResourceAccount", &key.account),
             assumption: None,
             bucket: None,
         });

@@ -152,6 +152,7 @@ pub(crate) fn key(
         enabled: None,
         key_state: None,
         key_usage: None,
+        properties: BTreeMap::new(),
         description: None,
         aliases: Vec::new(),
     };
@@ -189,6 +190,26 @@ pub(crate) fn key(
         key.enabled = metadata.optional_bool("Enabled")?;
         key.key_state = metadata.optional_str("KeyState")?.map(str::to_string);
         key.key_usage = metadata.optional_str("KeyUsage")?.map(str::to_string);
+        for (field, condition_key) in [
+            ("Origin", "kms:KeyOrigin"),
+            ("KeySpec", "kms:KeySpec"),
+            ("KeyUsage", "kms:KeyUsage"),
+        ] {
+            if let Some(value) = metadata.optional_str(field)? {
+                key.properties
+                    .insert(condition_key.to_string(), value.to_string());
+            }
+        }
+        if let Some(multi) = metadata.optional_bool("MultiRegion")? {
+            key.properties
+                .insert("kms:MultiRegion".to_string(), multi.to_string());
+        }
+        if let Some(config) = metadata.field("MultiRegionConfiguration")? {
+            if let Some(kind) = config.optional_str("MultiRegionKeyType")? {
+                key.properties
+                    .insert("kms:MultiRegionKeyType".to_string(), kind.to_string());
+            }
+        }
         key.description = metadata.optional_str("Description")?.map(str::to_string);
     }
     if let Some(path) = &files.policy {
