@@ -120,6 +120,11 @@ const KMS_KEY_PROPERTIES: &[&str] = &[
     "kms:keyagreementalgorithm",
 ];
 
+/// Whether KMS sets `key` from the key's own properties.
+pub fn is_key_property(key: &str) -> bool {
+    KMS_KEY_PROPERTIES.contains(&key.to_ascii_lowercase().as_str())
+}
+
 /// Keys AWS sets from facts the snapshots do not record, on a principal's own calls.
 const UNRECORDED_OWN: &[&str] = &[
     "aws:sourceip",

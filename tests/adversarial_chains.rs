@@ -1195,3 +1195,37 @@ mod session_edges {
         );
     }
 }
+
+/// API Gateway REST APIs are judged with their resource policies.
+mod api_gateway {
+    use super::*;
+
+    const METHODS: &str = "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/*";
+
+    // "How API Gateway resource policies affect authorization workflow"
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-authorization-flow.html):
+    // an explicit deny in the resource policy denies the caller whatever its IAM policy allows.
+    #[test]
+    fn a_resource_policy_deny_blocks_the_caller() {
+        assert_unreachable(&can(
+            "api-policy-denies",
+            &user("alice"),
+            "execute-api:Invoke",
+            METHODS,
+        ));
+    }
+
+    // Same page: allowed by the IAM policy and by the resource policy.
+    #[test]
+    fn an_allowing_resource_policy_lets_the_caller_in() {
+        assert_reachable(
+            &can(
+                "api-policy-allows",
+                &user("alice"),
+                "execute-api:Invoke",
+                METHODS,
+            ),
+            &[(&user("alice"), "execute-api:Invoke")],
+        );
+    }
+}

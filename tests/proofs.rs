@@ -517,11 +517,8 @@ fn failing_proofs_print_their_counterexamples() {
     );
 }
 
-/// A resource outside S3 and KMS in an account of the snapshots: its resource policy is not
-/// recorded, so callers from outside reach it only on an assumption the answer states, and the
-/// witness places the resource in its own account.
-#[test]
-fn outsiders_of_an_api_rest_on_a_stated_assumption() {
+/// The outside line of `who-can` for `execute-api:Invoke` on `resource` in the default model.
+fn api_outsiders(resource: &str) -> Option<serde_json::Value> {
     let run = iamproof(&[
         "who-can",
         "--account",
@@ -529,16 +526,25 @@ fn outsiders_of_an_api_rest_on_a_stated_assumption() {
         "--action",
         "execute-api:Invoke",
         "--resource",
-        "arn:aws:execute-api:us-east-1:111122223333:k3x9q2m7vb/*",
+        resource,
         "--format",
         "json",
     ]);
     let answers = parse_stdout("who-can", &run.stdout);
-    let outside = answers["principals"]
+    answers["principals"]
         .as_array()
         .unwrap()
         .iter()
         .find(|p| p["principal"] == "*")
+        .cloned()
+}
+
+/// An API the snapshot does not list, in an account of the snapshots: its resource policy is
+/// not recorded, so callers from outside reach it only on an assumption the answer states, and
+/// the witness places the resource in its own account.
+#[test]
+fn outsiders_of_an_unlisted_api_rest_on_a_stated_assumption() {
+    let outside = api_outsiders("arn:aws:execute-api:us-east-1:111122223333:zzzzzzzzzz/*")
         .expect("outsiders may reach an API whose policy is unknown");
     let assumptions = outside["assumptions"].as_array().unwrap();
     assert!(
@@ -551,5 +557,14 @@ fn outsiders_of_an_api_rest_on_a_stated_assumption() {
     assert!(hop["resource"]
         .as_str()
         .unwrap()
-        .starts_with("arn:aws:execute-api:us-east-1:111122223333:k3x9q2m7vb/"));
+        .starts_with("arn:aws:execute-api:us-east-1:111122223333:zzzzzzzzzz/"));
+}
+
+/// An API the snapshot lists without a `policy` (get-rest-apis prints the resource policy of
+/// each API that has one) has no resource policy: nobody outside the account reaches it
+/// ("API Gateway resource policies", cross-account access needs the resource policy).
+#[test]
+fn outsiders_do_not_reach_a_listed_api_without_a_policy() {
+    let outside = api_outsiders("arn:aws:execute-api:us-east-1:111122223333:k3x9q2m7vb/*");
+    assert!(outside.is_none(), "{outside:?}");
 }

@@ -1683,7 +1683,7 @@ fn is_ambient_key(key: &str) -> bool {
         "aws:calledvialast",
         "sts:rolesessionname",
     ];
-    AMBIENT.contains(&key.to_ascii_lowercase().as_str())
+    AMBIENT.contains(&key.to_ascii_lowercase().as_str()) || context_model::is_key_property(key)
 }
 
 /// The context a witness shows: what the service set and what the solver chose.

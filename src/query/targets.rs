@@ -109,6 +109,7 @@ pub fn targets(
     match service.as_str() {
         "s3" => s3_targets(model, action, pattern, partition),
         "kms" => kms_targets(model, pattern, partition),
+        "execute-api" => api_targets(model, pattern, actor_account),
         _ if trust => role_targets(model, pattern, partition),
         // IAM has no resource policies (trust policies aside): nothing admits another account.
         "iam" => vec![generic_target(pattern, actor_account, false)],
@@ -294,6 +295,42 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
             ),
             bucket: None,
         });
+    }
+    out
+}
+
+/// The methods of API Gateway REST APIs: those of the snapshots' APIs, each judged with the
+/// API's resource policy, and the others as any resource of an unrecorded service.
+fn api_targets(model: &Model, pattern: &Glob, actor_account: &str) -> Vec<Target> {
+    let mut out = Vec::new();
+    let mut known = Vec::new();
+    for api in model.rest_apis.values() {
+        let methods = Glob::parse(&format!("{}/*", api.arn));
+        known.push(methods.clone());
+        if !arn_globs_intersect(pattern, &methods) {
+            continue;
+        }
+        out.push(Target {
+            label: format!("REST API {}", api.arn),
+            shapes: vec![methods],
+            excluded: Vec::new(),
+            fixed: None,
+            account: Some(api.account.clone()),
+            resource_policy: api.policy.as_ref().map(|p| NamedPolicy {
+                name: format!("resource policy of REST API {}", api.arn),
+                policy: p.clone(),
+            }),
+            rcps: rcps_of(model, &api.account),
+            context: Context::new().with("aws:ResourceAccount", &api.account),
+            assumption: None,
+            bucket: None,
+        });
+    }
+    let all_known = pattern.is_literal() && known.iter().any(|k| k.matches_arn(&pattern.to_text()));
+    if !all_known {
+        let mut other = generic_target(pattern, actor_account, true);
+        other.excluded = known;
+        out.push(other);
     }
     out
 }
