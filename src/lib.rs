@@ -20,10 +20,10 @@
 //! | [`snapshot`] | reading account snapshot folders (AWS CLI output) into the model; the bundled AWS managed policies |
 //! | [`inspect`] | what a loaded model holds, and one principal's effective policies |
 //! | [`synthetic`] | large synthetic snapshots for benchmarks |
-//! | [`service`] | what a service does with a role passed to it ([`service::mediaconvert`]); what each service defines, from the bundled AWS service authorization reference: actions, the resource types they take and their ARN formats, condition keys ([`service::reference`]) |
+//! | [`service`] | what a service does with a role passed to it ([`service::mediaconvert`]); what each service defines, from the bundled AWS service authorization reference: actions, the resource types they take and their ARN formats, condition keys ([`service::reference`]); what KMS does with a key beyond its policy ([`service::kms`]); the regions of each partition ([`service::regions`]) |
 //! | [`graph`] | the delegation graph: who may assume or pass which role, from cheap filters that only over-approximate |
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
-//! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors ([`query::chain`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |
+//! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors ([`query::chain`]), the session names and tags a caller may choose ([`query::sessions`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |
 //! | [`report`] | answers, who-can lists and proof results as text and JSON; proof results for CI as JUnit XML ([`report::junit`]) and SARIF 2.1.0 ([`report::sarif`]), placed on the lines of proof and snapshot files by [`report::locate`] |
 //! | [`change`] | change files: edits named after the AWS APIs that make them, checked and applied to a copy of the model |
 //! | [`whatif`] | `what-if`: answers (`can`, `who-can` or a proof file) before and after a change, side by side |

@@ -1,11 +1,14 @@
 //! The search for one question: from the principal, breadth first over the actors it can
-//! become (roles it may assume, roles it may pass to MediaConvert), each step decided by the
-//! solver on its own hops; at every actor reached, the question's action is tried against every
-//! place the resource may be. Hops of different API calls share no free value, so an actor
-//! reached once is reached for good and each step is solved once, which keeps the search linear
-//! in the edges of the graph. A witness is replayed hop by hop through the concrete evaluator
-//! before it is reported; a refutation is explained by the hop that blocks the path that got
-//! furthest.
+//! become (sessions of roles it may assume, with each name and tags the policies tell apart;
+//! jobs of roles it may pass to MediaConvert), each step decided by the solver on its own hops;
+//! at every actor reached, the question's action is tried against every place the resource may
+//! be. Every hop carries the request context AWS would set for a call of its origin
+//! ([`crate::context_model`]). Hops of different API calls share no free value, so an actor
+//! (a role with its session) reached once is reached for good and each step is solved once;
+//! the visited set ends cycles, so chains of any length are searched. A witness is replayed hop
+//! by hop through the concrete evaluator before it is reported; a refutation is explained by
+//! the hop that blocks the path that got furthest, and what the search does not try makes it
+//! `unknown`.
 
 use super::targets::{targets, Target};
 
