@@ -252,3 +252,52 @@ fn graph_of_a_bucket_asks_for_an_action_that_takes_buckets() {
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// A KMS alias names a key, and KMS authorizes the key ("Using aliases to control access to
+/// KMS keys", https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html):
+/// a question about an alias the snapshots resolve is a question about its key.
+#[test]
+fn a_kms_alias_is_resolved_to_its_key() {
+    let run = iamproof(&[
+        "can",
+        "--quiet",
+        "--account",
+        "models/mediaconvert-sse-kms",
+        "--principal",
+        EDITOR,
+        "--action",
+        "kms:GenerateDataKey",
+        "--resource",
+        "arn:aws:kms:us-east-1:111122223333:alias/media-out",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "arn:aws:kms:us-east-1:111122223333:key/3f1c9a52-7d84-4b6e-a0c3-9e2d5b7f1a68"
+        ),
+        "{}",
+        run.stdout
+    );
+}
+
+/// An alias the snapshots do not resolve names no key the question could be about.
+#[test]
+fn an_unknown_kms_alias_is_rejected() {
+    let run = iamproof(&[
+        "can",
+        "--quiet",
+        "--account",
+        "models/mediaconvert-sse-kms",
+        "--principal",
+        EDITOR,
+        "--action",
+        "kms:GenerateDataKey",
+        "--resource",
+        "arn:aws:kms:us-east-1:111122223333:alias/nope",
+    ]);
+    let message = rejected(&run);
+    assert!(
+        message.contains("names no key of the snapshots"),
+        "{message}"
+    );
+}

@@ -118,6 +118,8 @@ pub enum QueryError {
         /// Each resource type the action takes, with its ARN formats.
         resource_types: Vec<String>,
     },
+    #[error("{0} is a KMS alias that names no key of the snapshots (kms/aliases.json and kms/<key>/key.json); give the key's ARN")]
+    UnresolvedAlias(String),
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
@@ -235,6 +237,27 @@ impl<'m> Engine<'m> {
         self
     }
 
+    /// A KMS question about an alias ARN is a question about the key it names: KMS
+    /// authorizes the key ("Using aliases in KMS", https://docs.aws.amazon.com/kms/latest/developerguide/alias-authorization.html).
+    fn resolve_alias(&self, action: &str, resource: &str) -> Result<String, QueryError> {
+        let is_kms = action.to_ascii_lowercase().starts_with("kms:");
+        if !is_kms || !resource.contains(":alias/") || resource.contains(['*', '?']) {
+            return Ok(resource.to_string());
+        }
+        self.model
+            .resolve_key(resource, "", "")
+            .map(|key| key.arn.clone())
+            .ok_or_else(|| QueryError::UnresolvedAlias(resource.to_string()))
+    }
+
+    /// The question with a KMS alias replaced by the key it names.
+    fn resolved(&self, question: &Question) -> Result<Question, QueryError> {
+        Ok(Question {
+            resource: self.resolve_alias(&question.action, &question.resource)?,
+            ..question.clone()
+        })
+    }
+
     fn check_question(&self, question: &Question) -> Result<(), QueryError> {
         check_request(&question.action, &question.resource)?;
         if self.model.principal_type(&question.principal).is_none() {
@@ -246,6 +269,7 @@ impl<'m> Engine<'m> {
     /// Answers one question without explaining a refutation (for `who-can`, which leaves out
     /// the principals that cannot).
     pub fn can_quietly(&self, question: &Question) -> Result<Answer, QueryError> {
+        let question = &self.resolved(question)?;
         self.check_question(question)?;
         let pattern = Glob::parse(&question.resource);
         Ok(chain::Search::new(self, question, &pattern)
@@ -255,6 +279,7 @@ impl<'m> Engine<'m> {
 
     /// Answers one question.
     pub fn can(&self, question: &Question) -> Result<Answer, QueryError> {
+        let question = &self.resolved(question)?;
         self.check_question(question)?;
         let pattern = Glob::parse(&question.resource);
         Ok(chain::Search::new(self, question, &pattern).run(None))
@@ -433,6 +458,7 @@ impl Engine<'_> {
         context: &Context,
         report: bool,
     ) -> Result<Vec<Answer>, QueryError> {
+        let resource = &self.resolve_alias(action, resource)?;
         check_request(action, resource)?;
         let mut out = Vec::new();
         let principals: Vec<&String> = self

@@ -248,7 +248,7 @@ fn check_one(engine: &Engine, file: &ProofFile, proof: &Proof) -> Result<ProofRe
         let field = match &e {
             Q::UnknownPrincipal(_) => ".principal",
             Q::BadAction(_) | Q::UnknownAction { .. } => ".action",
-            Q::NotAnArn(_) | Q::ResourceNotTaken { .. } => ".resource",
+            Q::NotAnArn(_) | Q::ResourceNotTaken { .. } | Q::UnresolvedAlias(_) => ".resource",
             Q::BadContext(_) => ".context",
         };
         InputError::new(&file.file, &format!("{}{field}", proof.path), e.to_string())
