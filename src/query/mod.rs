@@ -382,6 +382,8 @@ impl Engine<'_> {
         // The variables the principal settles (`aws:username`, its tags) resolve here; the
         // others leave a pattern open.
         let mut known = chain::principal_context(self.model, actor, caller);
+        // The answer is shared by every session of the actor, whose names differ.
+        known.remove("aws:userid");
         // A session's tags are its caller's choice where the trust policy allows tagging.
         if let Some(role) = self.model.roles.get(actor) {
             if sessions::allows_tagging(&role.trust_policy) {
