@@ -1185,6 +1185,16 @@ mod session_edges {
         assert_unknown(&alice_writes("service-sourceip-aws-range"));
     }
 
+    // "Chaining roles with session tags" (id_session-tags.html#id_session-tags_role-chaining):
+    // tags a session marks transitive pass on to the sessions it makes.
+    #[test]
+    fn transitive_tags_pass_along_a_chain() {
+        assert_eq!(
+            alice_writes("transitive-session-tag").verdict.as_deref(),
+            Some("reachable")
+        );
+    }
+
     // aws:TokenIssueTime is when the session's credentials were issued: never after the
     // question's instant.
     #[test]

@@ -101,7 +101,7 @@ impl Reached {
     /// The principal tags the caller gave the actor's session: they override the role's.
     fn session_tags(&self) -> Context {
         let mut context = Context::new();
-        for (key, value) in &self.session.tags {
+        for (key, value) in &self.session.all_tags() {
             context = context.with(&format!("aws:PrincipalTag/{key}"), value);
         }
         context
@@ -242,11 +242,13 @@ impl<'e, 'm> Search<'e, 'm> {
                 if as_job && mediaconvert::capability(&self.question.action).is_none() {
                     continue;
                 }
-                // Only plain actors are in this set, so a hit needs no further test.
-                if reached_plain[usize::from(as_job)].contains(step.role()) {
+                // Only plain actors are in this set, so a hit needs no further test; a tagged
+                // caller may also pass its tags on, which makes another actor.
+                let tagged = !state.session.all_tags().is_empty();
+                if !tagged && reached_plain[usize::from(as_job)].contains(step.role()) {
                     continue;
                 }
-                let plain = as_job || self.is_plain(step.role());
+                let plain = as_job || (!tagged && self.is_plain(step.role()));
                 for session in self.sessions(&state, step) {
                     let key = (step.role().to_string(), as_job, session.clone());
                     if !plain && visited.contains(&key) {
@@ -291,7 +293,8 @@ impl<'e, 'm> Search<'e, 'm> {
         match (step, model.roles.get(step.role())) {
             (Step::AssumeRole { .. }, Some(role)) => {
                 let known = self.engine.session_names();
-                if known.is_plain(role) {
+                let tagged = !state.session.all_tags().is_empty();
+                if known.is_plain(role) && !tagged {
                     return vec![Session::named(ASSUMED_SESSION_NAME)];
                 }
                 let username = model.users.get(&state.actor).map(|u| u.name.as_str());
@@ -299,16 +302,24 @@ impl<'e, 'm> Search<'e, 'm> {
                     self.tags_untried.insert(role.arn.clone());
                 }
                 let tag_choices = known.tag_choices(role);
-                known
+                let fresh: Vec<Session> = known
                     .for_role(role, username)
                     .into_iter()
                     .flat_map(|name| {
                         tag_choices.iter().map(move |tags| Session {
                             name: name.clone(),
                             tags: tags.clone(),
+                            inherited: BTreeMap::new(),
                         })
                     })
-                    .collect()
+                    .collect();
+                // A tagged session may have marked its tags transitive: the next session in
+                // the chain then carries them too.
+                let inheriting: Vec<Session> = fresh
+                    .iter()
+                    .filter_map(|session| session.inheriting(&state.session))
+                    .collect();
+                fresh.into_iter().chain(inheriting).collect()
             }
             (Step::AssumeRole { .. }, None) => vec![Session::named(ASSUMED_SESSION_NAME)],
             (Step::MediaConvert { .. }, _) => vec![Session::named(mediaconvert::SESSION_NAME)],

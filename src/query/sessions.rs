@@ -26,8 +26,12 @@ pub const DEFAULT_SESSION_NAME: &str = crate::graph::ASSUMED_SESSION_NAME;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Session {
     pub name: String,
-    /// Session tags: they override the role's tags of the same key.
+    /// Session tags passed when the session was made: they override the role's tags of the
+    /// same key.
     pub tags: BTreeMap<String, String>,
+    /// Tags the caller's own session passed on as transitive (role chaining): they too
+    /// override the role's, and no new tag may have their key.
+    pub inherited: BTreeMap<String, String>,
 }
 
 impl Session {
@@ -36,7 +40,28 @@ impl Session {
         Session {
             name: name.to_string(),
             tags: BTreeMap::new(),
+            inherited: BTreeMap::new(),
         }
+    }
+
+    /// Every tag of the session: inherited ones and those passed when it was made.
+    pub fn all_tags(&self) -> BTreeMap<String, String> {
+        let mut all = self.inherited.clone();
+        all.extend(self.tags.clone());
+        all
+    }
+
+    /// This session carrying `from`'s tags on as transitive ones, unless a tag of its own
+    /// has the same key (AWS refuses that).
+    pub fn inheriting(&self, from: &Session) -> Option<Session> {
+        let inherited = from.all_tags();
+        if inherited.is_empty() || self.tags.keys().any(|k| inherited.contains_key(k)) {
+            return None;
+        }
+        Some(Session {
+            inherited,
+            ..self.clone()
+        })
     }
 }
 
