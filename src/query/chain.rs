@@ -848,6 +848,14 @@ impl<'e, 'm> Search<'e, 'm> {
                             .any(|a| glob.matches(a) || glob.to_text().ends_with(a.as_str()))
                 })
         });
+        let write = KeyWrite {
+            state,
+            caller,
+            bucket,
+            target,
+            region: &region,
+            origin: &origin,
+        };
         for (key_call, key) in (call + 1..).zip(candidates) {
             let mut names = vec![key.arn.clone()];
             if key.account == actor_account && key.region == region {
@@ -866,14 +874,6 @@ impl<'e, 'm> Search<'e, 'm> {
                 policy: p.clone(),
             });
             policies.rcps = model.key_rcp_levels(key);
-            let write = KeyWrite {
-                state,
-                caller,
-                bucket,
-                target,
-                region: &region,
-                origin: &origin,
-            };
             let hop = self.key_use_hop(&write, &key.arn, key.context(), policies, key_call)?;
             hops.push(PlannedHop {
                 hop,
@@ -892,14 +892,6 @@ impl<'e, 'm> Search<'e, 'm> {
             policies.resource = Some(super::targets::allow_all(
                 "(assumed) key policy of a key outside the snapshots",
             ));
-            let write = KeyWrite {
-                state,
-                caller,
-                bucket,
-                target,
-                region: &region,
-                origin: &origin,
-            };
             let hop = self.key_use_hop(
                 &write,
                 &external,
