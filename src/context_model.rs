@@ -165,8 +165,10 @@ fn starts_with_any(key: &str, prefixes: &[&str]) -> bool {
 
 /// The class of `key` on a hop of `origin` that makes `action`.
 pub fn classify(key: &str, origin: &Origin, action: &str) -> KeyClass {
-    let class = classify_by_origin(key, origin, action);
-    if class == KeyClass::CallerChosen && !action_takes(action, key) {
+    let key = key.to_ascii_lowercase();
+    let action = action.to_ascii_lowercase();
+    let class = classify_by_origin(&key, origin, &action);
+    if class == KeyClass::CallerChosen && !takes_lowercase(&action, &key) {
         return KeyClass::Absent;
     }
     class
@@ -176,7 +178,11 @@ pub fn classify(key: &str, origin: &Origin, action: &str) -> KeyClass {
 /// authorization reference: a request carries only the keys its action takes. Global keys
 /// (`aws:`) and actions the reference does not define are taken to take any key.
 pub fn action_takes(action: &str, key: &str) -> bool {
-    let key = key.to_ascii_lowercase();
+    takes_lowercase(&action.to_ascii_lowercase(), &key.to_ascii_lowercase())
+}
+
+/// [`action_takes`], on names already in lowercase.
+fn takes_lowercase(action: &str, key: &str) -> bool {
     if key.starts_with("aws:") {
         return true;
     }
@@ -184,12 +190,11 @@ pub fn action_takes(action: &str, key: &str) -> bool {
         static KEYS: std::cell::RefCell<std::collections::HashMap<String, Option<Vec<crate::policy::pattern::Glob>>>> =
             Default::default();
     }
-    let action = action.to_ascii_lowercase();
     KEYS.with(|cache| {
         let mut cache = cache.borrow_mut();
-        let globs = cache.entry(action.clone()).or_insert_with(|| {
+        let globs = cache.entry(action.to_string()).or_insert_with(|| {
             let reference = crate::service::reference::bundled().ok()?;
-            let defined = reference.action(&action)?;
+            let defined = reference.action(action)?;
             Some(
                 reference
                     .condition_keys(defined)
@@ -199,15 +204,14 @@ pub fn action_takes(action: &str, key: &str) -> bool {
             )
         });
         match globs {
-            Some(globs) => globs.iter().any(|glob| glob.matches(&key)),
+            Some(globs) => globs.iter().any(|glob| glob.matches(key)),
             None => true,
         }
     })
 }
 
+/// [`classify`] before the service reference has its say, on names in lowercase.
 fn classify_by_origin(key: &str, origin: &Origin, action: &str) -> KeyClass {
-    let key = key.to_ascii_lowercase();
-    let action = action.to_ascii_lowercase();
     // A principal that passes a role names the service and the resource itself; one that
     // calls KMS directly may name any service endpoint it reaches KMS through.
     if origin == &Origin::Own {
@@ -220,10 +224,10 @@ fn classify_by_origin(key: &str, origin: &Origin, action: &str) -> KeyClass {
             return KeyClass::CallerChosen;
         }
     }
-    if UNRECORDED_OWN.contains(&key.as_str()) && origin == &Origin::Own {
+    if UNRECORDED_OWN.contains(&key) && origin == &Origin::Own {
         return KeyClass::Unrecorded;
     }
-    if starts_with_any(&key, FACT_PREFIXES) {
+    if starts_with_any(key, FACT_PREFIXES) {
         return KeyClass::Fact;
     }
     // The tags of a session being made are the search's choice of session (with the
@@ -236,7 +240,7 @@ fn classify_by_origin(key: &str, origin: &Origin, action: &str) -> KeyClass {
         return KeyClass::Fact;
     }
     // Properties of a KMS key that describe-key shows but the model does not keep.
-    if KMS_KEY_PROPERTIES.contains(&key.as_str()) {
+    if KMS_KEY_PROPERTIES.contains(&key) {
         return KeyClass::Unrecorded;
     }
     // S3 names the object (or, with a Bucket Key, the bucket) in the encryption context of
@@ -249,28 +253,28 @@ fn classify_by_origin(key: &str, origin: &Origin, action: &str) -> KeyClass {
         Origin::Forwarded { of_service_session } => {
             // The caller's credentials carry its sign-in and its address; the forwarding
             // service's network is its own.
-            if *of_service_session && CALLERS_ORIGIN.contains(&key.as_str()) {
+            if *of_service_session && CALLERS_ORIGIN.contains(&key) {
                 KeyClass::Absent
             } else if matches!(
-                key.as_str(),
+                key,
                 "aws:sourceip" | "aws:multifactorauthpresent" | "aws:multifactorauthage"
             ) || key == "aws:tokenissuetime"
                 || key.starts_with("aws:principalorg")
                 || key.starts_with("aws:resourceorg")
             {
                 KeyClass::Unrecorded
-            } else if CALLERS_ORIGIN.contains(&key.as_str()) {
+            } else if CALLERS_ORIGIN.contains(&key) {
                 KeyClass::Absent
             } else if key == "aws:requestedregion" || key == "aws:useragent" {
                 KeyClass::Unrecorded
-            } else if starts_with_any(&key, SESSION_REQUEST_KEYS) {
+            } else if starts_with_any(key, SESSION_REQUEST_KEYS) {
                 KeyClass::Absent
             } else {
                 KeyClass::CallerChosen
             }
         }
         Origin::ServiceRole | Origin::Service => {
-            if CALLERS_ORIGIN.contains(&key.as_str()) {
+            if CALLERS_ORIGIN.contains(&key) {
                 // aws:SourceIp is fixed by the planner to a service address; left unfixed it
                 // is absent.
                 KeyClass::Absent
@@ -283,7 +287,7 @@ fn classify_by_origin(key: &str, origin: &Origin, action: &str) -> KeyClass {
                 || origin == &Origin::Service && key == "sts:rolesessionname"
             {
                 KeyClass::Unrecorded
-            } else if starts_with_any(&key, SESSION_REQUEST_KEYS) {
+            } else if starts_with_any(key, SESSION_REQUEST_KEYS) {
                 KeyClass::Absent
             } else {
                 // The request's own parameters, which the job's settings (the caller's

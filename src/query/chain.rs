@@ -831,9 +831,7 @@ impl<'e, 'm> Search<'e, 'm> {
         // bucket's default. Leaving the others out drops constraints, never adds them.
         let tested: Vec<Glob> = hops
             .iter()
-            .flat_map(|p| policies_of(&p.hop.policies))
-            .flat_map(|policy| &policy.statements)
-            .flat_map(|statement| &statement.conditions)
+            .flat_map(|p| conditions_of(&p.hop.policies))
             .filter(|condition| condition.key.eq_ignore_ascii_case(SSE_KEY_HEADER))
             .flat_map(|condition| condition.values.iter().map(|v| Glob::parse(v.raw())))
             .collect();
@@ -1042,9 +1040,7 @@ impl<'e, 'm> Search<'e, 'm> {
             .encryption
             .as_ref()
             .is_some_and(|e| e.bucket_key_enabled);
-        let tested = policies_of(policies)
-            .flat_map(|policy| &policy.statements)
-            .flat_map(|statement| &statement.conditions)
+        let tested = conditions_of(policies)
             .any(|condition| condition.key.eq_ignore_ascii_case(S3_ENCRYPTION_CONTEXT));
         match (&target.fixed, bucket_key) {
             (_, true) => context = context.with(S3_ENCRYPTION_CONTEXT, &bucket_arn),
@@ -1526,6 +1522,13 @@ fn merged(mut context: Context, more: &Context) -> Context {
     context
 }
 
+/// Every condition of every statement of a hop's policy set.
+fn conditions_of(set: &PolicySet) -> impl Iterator<Item = &crate::policy::condition::Condition> {
+    policies_of(set)
+        .flat_map(|policy| &policy.statements)
+        .flat_map(|statement| &statement.conditions)
+}
+
 /// Every policy of a hop's policy set.
 fn policies_of(set: &PolicySet) -> impl Iterator<Item = &crate::policy::Policy> {
     set.identity
@@ -1694,9 +1697,7 @@ fn is_ambient_key(key: &str) -> bool {
 
 /// The context a witness shows: what the service set and what the solver chose.
 fn shown_context(context: &Context, policies: &PolicySet) -> serde_json::Value {
-    let tested: BTreeSet<String> = policies_of(policies)
-        .flat_map(|policy| &policy.statements)
-        .flat_map(|statement| &statement.conditions)
+    let tested: BTreeSet<String> = conditions_of(policies)
         .map(|condition| condition.key.to_ascii_lowercase())
         .collect();
     let mut shown = Context::new();
@@ -1714,9 +1715,7 @@ fn shown_context(context: &Context, policies: &PolicySet) -> serde_json::Value {
 /// decides them all; a public range may hold AWS's addresses, which the snapshots do not
 /// record, so the hop cannot be decided and the reason says why.
 fn service_address(policies: &PolicySet) -> Result<&'static str, String> {
-    let ranges: Vec<ipnet::IpNet> = policies_of(policies)
-        .flat_map(|policy| &policy.statements)
-        .flat_map(|statement| &statement.conditions)
+    let ranges: Vec<ipnet::IpNet> = conditions_of(policies)
         .filter(|condition| condition.key.eq_ignore_ascii_case("aws:SourceIp"))
         .flat_map(|condition| &condition.values)
         .filter_map(|value| crate::policy::condition::parse_ip_range(value.raw()))
@@ -1738,10 +1737,9 @@ fn depends_on_session_name(policies: &PolicySet, role_name: &str) -> bool {
     let session_arn = format!(":assumed-role/{role_name}/").to_ascii_lowercase();
     policies_of(policies)
         .flat_map(|policy| &policy.statements)
-        .any(|statement| {
-            let text = format!("{statement:?}").to_ascii_lowercase();
-            text.contains("aws:userid") || text.contains(&session_arn)
-        })
+        .flat_map(super::sessions::statement_strings)
+        .map(str::to_ascii_lowercase)
+        .any(|text| text.contains("aws:userid") || text.contains(&session_arn))
 }
 
 /// A predicate on one header of the target hop: on its fixed value, or on its variable.

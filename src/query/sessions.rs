@@ -82,7 +82,7 @@ pub struct SessionNames {
 }
 
 /// Every string a statement writes: principals, resources, condition keys and values.
-fn statement_strings(statement: &Statement) -> Vec<&str> {
+pub(crate) fn statement_strings(statement: &Statement) -> Vec<&str> {
     let mut strings: Vec<&str> = Vec::new();
     if let Some(element) = &statement.principal {
         if let crate::policy::PrincipalSet::Entries(entries) = &element.set {
