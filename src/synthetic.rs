@@ -73,9 +73,9 @@ const AWS_MANAGED: [&str; 4] = [
     "arn:aws:iam::aws:policy/AmazonAPIGatewayInvokeFullAccess",
 ];
 
-/// Writes a snapshot folder for `spec` into `dir` (created if needed).
-pub fn write_account(dir: &Path, spec: &SyntheticSpec) -> io::Result<()> {
-    let generator = Generator { spec: *spec };
+/// Writes what every synthetic snapshot holds besides its IAM and resources: the folder, the
+/// caller identity and the region.
+fn write_account_frame(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir.join("iam"))?;
     write_json(
         &dir.join("caller-identity.json"),
@@ -83,6 +83,13 @@ pub fn write_account(dir: &Path, spec: &SyntheticSpec) -> io::Result<()> {
                 "Arn": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/admin")}),
     )?;
     std::fs::write(dir.join("region.txt"), format!("{SYNTHETIC_REGION}\n"))?;
+    Ok(())
+}
+
+/// Writes a snapshot folder for `spec` into `dir` (created if needed).
+pub fn write_account(dir: &Path, spec: &SyntheticSpec) -> io::Result<()> {
+    let generator = Generator { spec: *spec };
+    write_account_frame(dir)?;
     generator.write_authorization_details(&dir.join("iam/account-authorization-details.json"))?;
     for bucket in 0..spec.buckets {
         generator.write_bucket(dir, bucket)?;
@@ -502,13 +509,7 @@ fn stress_role(index: usize, name: &str, trusted: &str, statements: Vec<Value>) 
 /// Writes a one-page snapshot with these users and roles and the bucket [`STRESS_BUCKET`]
 /// (no bucket policy, so only identity policies grant writes to it).
 fn write_stress_account(dir: &Path, users: Vec<Value>, roles: Vec<Value>) -> io::Result<()> {
-    std::fs::create_dir_all(dir.join("iam"))?;
-    write_json(
-        &dir.join("caller-identity.json"),
-        &json!({"UserId": "AIDASYNTHETIC0000000", "Account": SYNTHETIC_ACCOUNT,
-                "Arn": format!("arn:aws:iam::{SYNTHETIC_ACCOUNT}:user/admin")}),
-    )?;
-    std::fs::write(dir.join("region.txt"), format!("{SYNTHETIC_REGION}\n"))?;
+    write_account_frame(dir)?;
     write_json(
         &dir.join("iam/account-authorization-details.json"),
         &json!({"UserDetailList": users, "GroupDetailList": [], "RoleDetailList": roles,

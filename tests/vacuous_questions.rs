@@ -10,13 +10,18 @@ const MODEL: &str = "models/mediaconvert-default";
 const EDITOR: &str = "arn:aws:iam::111122223333:user/editor";
 
 fn can(action: &str, resource: &str) -> common::Run {
+    can_on(MODEL, action, resource)
+}
+
+/// The editor's question on the snapshot `model`.
+fn can_on(model: &str, action: &str, resource: &str) -> common::Run {
     iamproof(&[
         "can",
         "--quiet",
         "--principal",
         EDITOR,
         "--account",
-        MODEL,
+        model,
         "--action",
         action,
         "--resource",
@@ -258,18 +263,11 @@ fn graph_of_a_bucket_asks_for_an_action_that_takes_buckets() {
 /// a question about an alias the snapshots resolve is a question about its key.
 #[test]
 fn a_kms_alias_is_resolved_to_its_key() {
-    let run = iamproof(&[
-        "can",
-        "--quiet",
-        "--account",
+    let run = can_on(
         "models/mediaconvert-sse-kms",
-        "--principal",
-        EDITOR,
-        "--action",
         "kms:GenerateDataKey",
-        "--resource",
         "arn:aws:kms:us-east-1:111122223333:alias/media-out",
-    ]);
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains(
@@ -283,18 +281,11 @@ fn a_kms_alias_is_resolved_to_its_key() {
 /// An alias the snapshots do not resolve names no key the question could be about.
 #[test]
 fn an_unknown_kms_alias_is_rejected() {
-    let run = iamproof(&[
-        "can",
-        "--quiet",
-        "--account",
+    let run = can_on(
         "models/mediaconvert-sse-kms",
-        "--principal",
-        EDITOR,
-        "--action",
         "kms:GenerateDataKey",
-        "--resource",
         "arn:aws:kms:us-east-1:111122223333:alias/nope",
-    ]);
+    );
     let message = rejected(&run);
     assert!(
         message.contains("names no key of the snapshots"),
