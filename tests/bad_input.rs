@@ -92,3 +92,38 @@ fn batch_reports_each_bad_line_and_answers_the_rest() {
     assert_eq!(run.code, 2);
     insta::assert_snapshot!(format!("stdout:\n{}\nstderr:\n{}", run.stdout, run.stderr));
 }
+
+/// The snapshot files this layout adds beyond the AWS CLI's own (`collected-at.txt`,
+/// `organizations/organization.json`) are checked like the others: exit 2, the file named.
+#[test]
+fn broken_collection_time_and_organization_files() {
+    let cases: [(&str, &str, &str); 2] = [
+        ("collected-at.txt", "last tuesday\n", "collected-at.txt"),
+        (
+            "organizations/organization.json",
+            r#"{"Organization": {"Id": "o-abc", "MasterAccountId": "not-an-account"}}"#,
+            "MasterAccountId",
+        ),
+    ];
+    for (file, text, named) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let snapshot = dir.path();
+        std::fs::create_dir_all(snapshot.join("iam")).unwrap();
+        std::fs::create_dir_all(snapshot.join("organizations")).unwrap();
+        std::fs::write(
+            snapshot.join("iam/account-authorization-details.json"),
+            r#"{"UserDetailList": [{"UserName": "alice", "UserId": "AIDAALICE", "Path": "/",
+                "Arn": "arn:aws:iam::111122223333:user/alice"}]}"#,
+        )
+        .unwrap();
+        std::fs::write(snapshot.join(file), text).unwrap();
+        let run = iamproof_in(snapshot, &["inspect", "--account", "."], "");
+        assert_eq!(run.code, 2, "{file}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(file) && run.stderr.contains(named),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
