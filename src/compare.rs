@@ -280,6 +280,7 @@ impl Setting {
             call: 0,
             fixed: Context::new(),
             keys: KeyFreedom::Any,
+            absent: Vec::new(),
         }
     }
 

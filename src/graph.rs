@@ -1,11 +1,14 @@
 //! The delegation graph: who can become whom.
 //!
-//! Nodes are the users, groups and roles of the model and the services that act with passed
-//! roles; edges say how one principal reaches another's permissions: group membership,
-//! `sts:AssumeRole` (identity side and trust side), and `iam:PassRole` to MediaConvert followed
-//! by the service assuming the role. Edges come from cheap syntactic filters that only ever
-//! over-approximate: an edge is left out only when no context could make the hop allowed, so
-//! the solver, which decides every hop, never misses a path the graph pruned.
+//! Nodes are the users, groups and roles of the model and the services that act with roles;
+//! edges say how one principal reaches another's permissions: group membership,
+//! `sts:AssumeRole` (identity side and trust side), and every technique of
+//! [`crate::service::technique`] (passing a role to a service that runs code or jobs with it,
+//! taking over a resource that runs with one, a user's credentials, an edit of the account).
+//! Edges come from cheap syntactic filters that only ever over-approximate: an edge is left out
+//! only when no context could make the step allowed, so the solver, which decides every step,
+//! never misses a path the graph pruned. The same filter proposes the steps of a principal
+//! whose policies an escalation edited ([`DelegationGraph::steps_for`]).
 
 use crate::eval::{
     principal_applies, AwsPrincipalKind, PolicySet, Principal, PrincipalMatch, PrincipalRule,
@@ -15,9 +18,8 @@ use crate::policy::template::NoVariables;
 use crate::policy::Effect;
 use crate::policy::Statement;
 use crate::policy::{PrincipalKind, PrincipalSet};
-use crate::service::mediaconvert;
+use crate::service::technique::{self, On, Targets, Technique};
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A node of the delegation graph.
@@ -26,13 +28,15 @@ pub enum Node {
     User(String),
     Group(String),
     Role(String),
-    Service(String),
+    ManagedPolicy(String),
 }
 
 impl Node {
     pub fn arn(&self) -> &str {
         match self {
-            Node::User(arn) | Node::Group(arn) | Node::Role(arn) | Node::Service(arn) => arn,
+            Node::User(arn) | Node::Group(arn) | Node::Role(arn) | Node::ManagedPolicy(arn) => {
+                arn
+            }
         }
     }
 }
@@ -44,23 +48,38 @@ pub enum Edge {
     MemberOf,
     /// The source may assume the role.
     AssumeRole,
-    /// The source may submit a MediaConvert job and pass the role to the service.
-    PassRole { service: String },
-    /// The service assumes the role through its trust policy.
-    ServiceAssumes,
+    /// The source may use a technique on the target.
+    Technique { technique: &'static str },
 }
 
 /// One step of a delegation chain, from the actor before it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
-    AssumeRole { role: String },
-    MediaConvert { role: String },
+    AssumeRole {
+        role: String,
+    },
+    /// A technique of [`crate::service::technique`] on a target: the role passed or taken over,
+    /// the user whose credentials are taken, or the principal, group or policy edited.
+    Technique {
+        technique: &'static str,
+        target: String,
+    },
 }
 
 impl Step {
-    pub fn role(&self) -> &str {
+    /// The role assumed, or the technique's target.
+    pub fn target(&self) -> &str {
         match self {
-            Step::AssumeRole { role } | Step::MediaConvert { role } => role,
+            Step::AssumeRole { role } => role,
+            Step::Technique { target, .. } => target,
+        }
+    }
+
+    /// The technique of the step, if it is not a role assumption.
+    pub fn technique(&self) -> Option<&'static Technique> {
+        match self {
+            Step::AssumeRole { .. } => None,
+            Step::Technique { technique, .. } => technique::by_id(technique),
         }
     }
 }
@@ -72,6 +91,8 @@ pub struct DelegationGraph {
     /// The steps out of each user and role, computed once: the search asks for them every
     /// time it reaches an actor.
     steps: std::collections::HashMap<String, Vec<Step>>,
+    /// Who each role's trust policy admits, indexed.
+    trust: Vec<(String, TrustIndex)>,
 }
 
 /// The principal that acts for a user or role: the user itself, or a session of the role.
@@ -243,6 +264,11 @@ impl DelegationGraph {
             graph: DiGraph::new(),
             index: BTreeMap::new(),
             steps: Default::default(),
+            trust: model
+                .roles
+                .values()
+                .map(|r| (r.arn.clone(), TrustIndex::of(r)))
+                .collect(),
         };
         for user in model.users.values() {
             let user_node = graph.node(Node::User(user.arn.clone()));
@@ -253,17 +279,6 @@ impl DelegationGraph {
                 }
             }
         }
-        let service = Principal::Service(mediaconvert::SERVICE.to_string());
-        let trust: Vec<(&Role, TrustIndex)> = model
-            .roles
-            .values()
-            .map(|r| (r, TrustIndex::of(r)))
-            .collect();
-        let mediaconvert_roles: Vec<&Role> = trust
-            .iter()
-            .filter(|(_, index)| index.strength(&service).is_some())
-            .map(|(role, _)| *role)
-            .collect();
         let actors: Vec<String> = model
             .users
             .keys()
@@ -271,65 +286,24 @@ impl DelegationGraph {
             .cloned()
             .collect();
         for actor in &actors {
-            let Some(caller) = acting_principal(actor, ASSUMED_SESSION_NAME) else {
-                continue;
-            };
             let Some(effective) = model.effective_policies(actor) else {
                 continue;
             };
-            let policies = effective.policy_set();
+            let steps = graph.steps_for(model, actor, &effective.policy_set(), &|_| false);
             let from = graph.actor_node(model, actor);
-            // Identity grants are needed for PassRole and CreateJob (no resource policy grants
-            // them), and for AssumeRole unless the trust policy names the caller itself.
-            let assume_grants = identity_allows(&policies, "sts:AssumeRole");
-            let pass_grants = identity_allows(&policies, "iam:PassRole");
-            let may_submit = !identity_allows(&policies, mediaconvert::CREATE_JOB).is_empty();
-            for (role, index) in &trust {
-                if role.arn == *actor {
-                    continue;
-                }
-                // Within the account, a trust policy that names the caller, its role or
-                // everyone allows on its own; one that names the account delegates to IAM.
-                let assumable = match index.strength(&caller) {
-                    Some(PrincipalMatch::Account) => may_cover(&assume_grants, &role.arn),
-                    Some(_) => {
-                        role.account == effective.account || may_cover(&assume_grants, &role.arn)
-                    }
-                    None => false,
+            for step in &steps {
+                let (to, edge) = match step {
+                    Step::AssumeRole { role } => (Node::Role(role.clone()), Edge::AssumeRole),
+                    Step::Technique { technique, target } => (
+                        target_node(model, target),
+                        Edge::Technique { technique },
+                    ),
                 };
-                if assumable {
-                    let to = graph.node(Node::Role(role.arn.clone()));
-                    graph.graph.add_edge(from, to, Edge::AssumeRole);
-                }
+                let to = graph.node(to);
+                graph.graph.add_edge(from, to, edge);
             }
-            if !may_submit || pass_grants.is_empty() {
-                continue;
-            }
-            for role in &mediaconvert_roles {
-                if role.arn == *actor
-                    || role.account != effective.account
-                    || !may_cover(&pass_grants, &role.arn)
-                {
-                    continue;
-                }
-                let service_node = graph.node(Node::Service(mediaconvert::SERVICE.to_string()));
-                let to = graph.node(Node::Role(role.arn.clone()));
-                graph.graph.add_edge(
-                    from,
-                    to,
-                    Edge::PassRole {
-                        service: mediaconvert::SERVICE.into(),
-                    },
-                );
-                if graph.graph.find_edge(service_node, to).is_none() {
-                    graph.graph.add_edge(service_node, to, Edge::ServiceAssumes);
-                }
-            }
+            graph.steps.insert(actor.clone(), steps);
         }
-        graph.steps = actors
-            .iter()
-            .map(|actor| (actor.clone(), graph.compute_steps_from(actor)))
-            .collect();
         graph
     }
 
@@ -350,54 +324,144 @@ impl DelegationGraph {
         }
     }
 
-    fn index_of(&self, arn: &str) -> Option<NodeIndex> {
-        [Node::User(arn.to_string()), Node::Role(arn.to_string())]
-            .into_iter()
-            .find_map(|node| self.index.get(&node).copied())
-    }
-
-    /// The roles an actor may pass to MediaConvert (graph edges, before the solver's word).
-    fn passable_roles(&self, from: NodeIndex) -> Vec<String> {
-        let mut roles: Vec<String> = self
-            .graph
-            .edges(from)
-            .filter(|e| matches!(e.weight(), Edge::PassRole { .. }))
-            .map(|e| self.graph[e.target()].arn().to_string())
-            .collect();
-        roles.sort();
-        roles
-    }
-
-    fn assumable_roles(&self, from: NodeIndex) -> Vec<String> {
-        let mut roles: Vec<String> = self
-            .graph
-            .edges(from)
-            .filter(|e| *e.weight() == Edge::AssumeRole)
-            .map(|e| self.graph[e.target()].arn().to_string())
-            .collect();
-        roles.sort();
-        roles
-    }
-
-    /// The steps out of an actor, role assumptions first, each group in ARN order.
+    /// The steps out of an actor of the model as configured: role assumptions first, then
+    /// each technique in table order, targets in ARN order.
     pub fn steps_from(&self, actor: &str) -> &[Step] {
         self.steps.get(actor).map(Vec::as_slice).unwrap_or_default()
     }
 
-    fn compute_steps_from(&self, actor: &str) -> Vec<Step> {
-        let Some(node) = self.index_of(actor) else {
+    /// The steps an actor with `policies` may take: those no context can refuse are left out.
+    /// `opened` says which roles' trust policies an escalation opened to the account.
+    pub fn steps_for(
+        &self,
+        model: &Model,
+        actor: &str,
+        policies: &PolicySet,
+        opened: &dyn Fn(&str) -> bool,
+    ) -> Vec<Step> {
+        let Some(caller) = acting_principal(actor, ASSUMED_SESSION_NAME) else {
             return Vec::new();
         };
-        let mut steps: Vec<Step> = self
-            .assumable_roles(node)
-            .into_iter()
-            .map(|role| Step::AssumeRole { role })
-            .collect();
-        steps.extend(
-            self.passable_roles(node)
-                .into_iter()
-                .map(|role| Step::MediaConvert { role }),
-        );
+        let account = crate::model::arn_account(actor).unwrap_or_default();
+        // Identity grants are needed for every technique (no resource policy of the snapshots
+        // grants them), and for AssumeRole unless the trust policy names the caller itself.
+        let assume_grants = identity_allows(policies, "sts:AssumeRole");
+        let mut steps = Vec::new();
+        for (arn, index) in &self.trust {
+            let Some(role) = model.roles.get(arn) else {
+                continue;
+            };
+            if role.arn == actor {
+                continue;
+            }
+            let strength = if opened(arn) && role.account == account {
+                Some(PrincipalMatch::Everyone)
+            } else {
+                index.strength(&caller)
+            };
+            // Within the account, a trust policy that names the caller, its role or
+            // everyone allows on its own; one that names the account delegates to IAM.
+            let assumable = match strength {
+                Some(PrincipalMatch::Account) => may_cover(&assume_grants, &role.arn),
+                Some(_) => role.account == account || may_cover(&assume_grants, &role.arn),
+                None => false,
+            };
+            if assumable {
+                steps.push(Step::AssumeRole {
+                    role: role.arn.clone(),
+                });
+            }
+        }
+        for technique in technique::all() {
+            let grants: Vec<Vec<&Statement>> = technique
+                .needs
+                .iter()
+                .map(|needed| identity_allows(policies, needed.action))
+                .collect();
+            if grants.iter().any(Vec::is_empty) {
+                continue;
+            }
+            let covers_target = |target: &str| {
+                technique
+                    .needs
+                    .iter()
+                    .zip(&grants)
+                    .filter(|(needed, _)| needed.on == On::Target)
+                    .all(|(_, grants)| may_cover(grants, target))
+            };
+            // A principal may edit itself; becoming itself gains nothing.
+            for target in self.candidates(model, technique, account, opened) {
+                if (target != actor || !technique.becomes_target()) && covers_target(&target) {
+                    steps.push(Step::Technique {
+                        technique: technique.id,
+                        target,
+                    });
+                }
+            }
+        }
         steps
+    }
+
+    /// What a technique may apply to, for an actor of `account`, in ARN order.
+    fn candidates(
+        &self,
+        model: &Model,
+        technique: &Technique,
+        account: &str,
+        opened: &dyn Fn(&str) -> bool,
+    ) -> Vec<String> {
+        let roles = || model.roles.values().filter(|r| r.account == account);
+        let trusting = |service: &str| -> Vec<String> {
+            let service = Principal::Service(service.to_string());
+            self.trust
+                .iter()
+                .filter(|(arn, index)| index.strength(&service).is_some() || opened(arn))
+                .filter_map(|(arn, _)| model.roles.get(arn))
+                .filter(|r| r.account == account && !technique::is_reserved_role_path(&r.path))
+                .map(|r| r.arn.clone())
+                .collect()
+        };
+        let mut found: Vec<String> = match technique.targets {
+            Targets::PassedRole { service } | Targets::RunningRole { service } => {
+                trusting(service)
+            }
+            Targets::User => model
+                .users
+                .values()
+                .filter(|u| u.account == account)
+                .map(|u| u.arn.clone())
+                .collect(),
+            Targets::Group => model
+                .groups
+                .values()
+                .filter(|g| g.account == account)
+                .map(|g| g.arn.clone())
+                .collect(),
+            Targets::Role => roles()
+                .filter(|r| !technique::is_reserved_role_path(&r.path))
+                .map(|r| r.arn.clone())
+                .collect(),
+            Targets::ManagedPolicy => model
+                .managed_policies
+                .values()
+                .filter(|p| p.account == account)
+                .map(|p| p.arn.clone())
+                .collect(),
+        };
+        found.sort();
+        found
+    }
+}
+
+/// The node a technique's target is.
+fn target_node(model: &Model, arn: &str) -> Node {
+    if model.users.contains_key(arn) {
+        Node::User(arn.to_string())
+    } else if model.groups.values().any(|g| g.arn == arn) {
+        Node::Group(arn.to_string())
+    } else if model.managed_policies.contains_key(arn) {
+        Node::ManagedPolicy(arn.to_string())
+    } else {
+        Node::Role(arn.to_string())
     }
 }

@@ -276,7 +276,7 @@ pub fn arn_partition(arn: &str) -> Option<&str> {
     arn_segments(arn).map(|segments| segments.partition)
 }
 
-fn arn_resource(arn: &str) -> Option<&str> {
+pub fn arn_resource(arn: &str) -> Option<&str> {
     arn_segments(arn).map(|segments| segments.resource)
 }
 
@@ -861,6 +861,43 @@ impl Model {
     pub fn unresolved_for(&self, principal_arn: &str) -> Option<Vec<UnresolvedReference>> {
         self.effective_policies(principal_arn)
             .map(|effective| effective.unresolved)
+    }
+
+    /// Whether some identity policy of the model (inline, or managed and attached) has a Deny
+    /// statement.
+    pub fn has_identity_denies(&self) -> bool {
+        let inline = self
+            .users
+            .values()
+            .flat_map(|u| &u.inline_policies)
+            .chain(self.groups.values().flat_map(|g| &g.inline_policies))
+            .chain(self.roles.values().flat_map(|r| &r.inline_policies))
+            .map(|p| &p.policy);
+        let managed = self.managed_policies.values().map(|m| &m.policy);
+        inline.chain(managed).any(|policy| {
+            policy
+                .statements
+                .iter()
+                .any(|s| s.effect == crate::policy::Effect::Deny)
+        })
+    }
+
+    /// A group's own inline and managed policies (those the model resolves), as a member
+    /// would hold them.
+    pub fn group_policies(&self, group: &Group) -> Vec<NamedPolicy> {
+        let mut gathered = Gathered::default();
+        self.gather_own(
+            &mut gathered,
+            &group.arn,
+            &group.inline_policies,
+            &group.managed_policy_arns,
+            Some(&group.arn),
+        );
+        gathered
+            .identity
+            .into_iter()
+            .map(|entry| entry.policy)
+            .collect()
     }
 
     fn gather_own(

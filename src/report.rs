@@ -37,6 +37,9 @@ pub fn chain_text(answer: &Answer, indent: &str) -> String {
                 allowed.policy, allowed.statement
             ));
         }
+        if let Some(change) = &link.change {
+            out.push_str(&format!("{indent}   => {change}\n"));
+        }
     }
     out
 }

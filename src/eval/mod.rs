@@ -360,6 +360,15 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
         };
     }
 
+    if let Some(reason) = crate::service::technique::refusal(&request.action, &request.resource) {
+        return Evaluation {
+            decision: Decision::ImplicitlyDenied,
+            allowed_by: Vec::new(),
+            matched: Vec::new(),
+            reason,
+        };
+    }
+
     let mut collector = Collector {
         request,
         level: None,

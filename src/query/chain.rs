@@ -20,7 +20,8 @@ use crate::graph::{acting_principal, Step, ASSUMED_SESSION_NAME};
 use crate::model::{Model, PrincipalType};
 use crate::policy::pattern::Glob;
 use crate::policy::{Context, ContextValue};
-use crate::service::mediaconvert;
+use super::edits::Edits;
+use crate::service::technique::{self, Edit, Gain, On, Technique};
 use crate::smt::encode::{Hop, KeyFreedom, Problem, Term};
 use crate::smt::formula::{Formula, Slot, ABSENT};
 use crate::smt::solve::{Outcome, Solver};
@@ -79,14 +80,24 @@ const SSE_KEY_HEADER: &str = "s3:x-amz-server-side-encryption-aws-kms-key-id";
 const ACL_HEADER: &str = "s3:x-amz-acl";
 const KMS_ALGORITHMS: [&str; 2] = ["aws:kms", "aws:kms:dsse"];
 
+/// How a reached actor acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Acts {
+    /// With credentials of its own: a user's, or a session of a role it assumed.
+    Itself,
+    /// As a job of a service (the technique's id), which makes only the requests jobs make.
+    Job(&'static str),
+    /// As code a service runs with the role (the technique's id): every permission of the
+    /// role, with a session the service names.
+    Code(&'static str),
+}
+
 /// An actor the search has reached, and the witness of how.
 #[derive(Debug, Clone)]
 struct Reached {
     actor: String,
-    /// Whether the actor acts as a MediaConvert job (only what a job does) rather than with a
-    /// session of its own.
-    as_job: bool,
-    /// The actor's session, for a role: its name (a job's is MediaConvert's) and tags.
+    acts: Acts,
+    /// The actor's session, for a role: its name (a service's, for a job or code) and tags.
     session: Session,
     steps: Vec<Step>,
     links: Vec<Link>,
@@ -107,14 +118,45 @@ impl Reached {
         context
     }
 
-    /// Where the actor's calls come from: its own, or a service's with the job's role.
+    /// Where the actor's calls come from: its own (a person's, or code it wrote), or a
+    /// service's with the job's role.
     fn origin(&self) -> Origin {
-        if self.as_job {
-            Origin::ServiceRole
-        } else {
-            Origin::Own
+        match self.acts {
+            Acts::Job(_) => Origin::ServiceRole,
+            Acts::Itself | Acts::Code(_) => Origin::Own,
         }
     }
+
+    fn is_job(&self) -> bool {
+        matches!(self.acts, Acts::Job(_))
+    }
+}
+
+/// What a job of a technique may do: `None` when the actor is not a job.
+fn job_capabilities(acts: Acts) -> Option<&'static [(&'static str, &'static str)]> {
+    match acts {
+        Acts::Job(id) => match technique::by_id(id).map(|t| t.gain) {
+            Some(Gain::Job { does, .. }) => Some(does),
+            _ => Some(&[]),
+        },
+        _ => None,
+    }
+}
+
+/// Whether an actor acting so may make `action` at all.
+fn may_make(acts: Acts, action: &str) -> bool {
+    job_capabilities(acts)
+        .is_none_or(|does| does.iter().any(|(name, _)| name.eq_ignore_ascii_case(action)))
+}
+
+/// An edit of the account found by the search, and the requests that make it.
+#[derive(Debug, Clone)]
+struct FoundEdit {
+    edit: Edit,
+    target: String,
+    /// The escalating principal's chain up to and including the edit's requests.
+    links: Vec<Link>,
+    assumptions: Vec<String>,
 }
 
 /// The solved part of a witness: links and the assumptions they rest on.
@@ -153,6 +195,15 @@ pub struct Search<'e, 'm> {
     /// Roles reached whose sessions the caller may tag in combinations the search does not
     /// try: a refutation over them is `unknown`.
     tags_untried: BTreeSet<String>,
+    /// The edits of the account in force, and in the order they were made, with how.
+    edits: Edits,
+    made: Vec<FoundEdit>,
+    /// Edits found in the current round, made before the next.
+    found: Vec<FoundEdit>,
+    /// The policies and steps of actors the edits change, for the current round.
+    edited: std::cell::RefCell<BTreeMap<String, (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>)>>,
+    /// Actions of [`technique::UNMODELLED`] that a reached actor may be allowed, each with who.
+    unmodelled: BTreeSet<String>,
 }
 
 impl<'e, 'm> Search<'e, 'm> {
@@ -170,6 +221,11 @@ impl<'e, 'm> Search<'e, 'm> {
             combinations: 0,
             explain: true,
             tags_untried: BTreeSet::new(),
+            edits: Edits::default(),
+            made: Vec::new(),
+            found: Vec::new(),
+            edited: Default::default(),
+            unmodelled: BTreeSet::new(),
         }
     }
 
@@ -184,22 +240,48 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     /// Runs the search. `first_steps` replaces the graph's steps out of the principal (for
-    /// principals outside the snapshots, which the graph does not hold).
+    /// principals outside the snapshots, which the graph does not hold). Edits of the account
+    /// found in one round are made before the next, which searches again with them, until a
+    /// round finds no new edit.
     pub fn run(mut self, first_steps: Option<Vec<Step>>) -> Answer {
+        loop {
+            if let Some(answer) = self.round(first_steps.as_deref()) {
+                return answer;
+            }
+            let mut grew = false;
+            for found in std::mem::take(&mut self.found) {
+                if self.edits.apply(found.edit, &found.target) {
+                    self.made.push(found);
+                    grew = true;
+                }
+            }
+            if !grew {
+                return self.conclude();
+            }
+            // A round with more edits reaches everything the last one did, and records its
+            // own blocks and unknowns again.
+            self.unknown.clear();
+            self.closest = None;
+            self.edited.borrow_mut().clear();
+        }
+    }
+
+    /// One breadth-first search over the account as the edits made so far leave it.
+    fn round(&mut self, first_steps: Option<&[Step]>) -> Option<Answer> {
         let start = Reached {
             actor: self.question.principal.clone(),
-            as_job: false,
+            acts: Acts::Itself,
             session: Session::named(ASSUMED_SESSION_NAME),
             steps: Vec::new(),
             links: Vec::new(),
             assumptions: Vec::new(),
         };
-        let mut visited: BTreeSet<(String, bool, Session)> =
-            BTreeSet::from([(start.actor.clone(), false, start.session.clone())]);
+        let mut visited: BTreeSet<(String, Acts, Session)> =
+            BTreeSet::from([(start.actor.clone(), Acts::Itself, start.session.clone())]);
         // Actors with the one session no policy tells apart, by role ARN (role sessions,
         // jobs): the common case, checked without building a key.
-        let mut reached_plain: [std::collections::HashSet<String>; 2] = Default::default();
-        reached_plain[0].insert(start.actor.clone());
+        let mut reached_plain: std::collections::HashSet<(Acts, String)> =
+            std::collections::HashSet::from([(Acts::Itself, start.actor.clone())]);
         let mut queue = VecDeque::from([start]);
         while let Some(state) = queue.pop_front() {
             let unresolved = self
@@ -216,15 +298,15 @@ impl<'e, 'm> Search<'e, 'm> {
                 continue;
             }
             if let Some(answer) = self.try_final(&state) {
-                return answer;
+                return Some(answer);
             }
-            if state.as_job {
+            if state.is_job() {
                 continue;
             }
-            let engine = self.engine;
-            let steps: &[Step] = match (&first_steps, state.steps.is_empty()) {
-                (Some(steps), true) => steps,
-                _ => engine.graph.steps_from(&state.actor),
+            self.note_unmodelled(&state);
+            let steps: std::rc::Rc<[Step]> = match (first_steps, state.steps.is_empty()) {
+                (Some(steps), true) => steps.into(),
+                _ => self.steps_of(&state.actor),
             };
             if let Some(bound) = self.engine.options.max_steps {
                 if state.steps.len() >= bound {
@@ -237,20 +319,33 @@ impl<'e, 'm> Search<'e, 'm> {
                     continue;
                 }
             }
-            for step in steps {
-                let as_job = matches!(step, Step::MediaConvert { .. });
-                if as_job && mediaconvert::capability(&self.question.action).is_none() {
+            for step in steps.iter() {
+                let technique = step.technique();
+                if technique.is_some_and(|t| !self.engine.options.scope.admits(t)) {
+                    continue;
+                }
+                if let Some(Gain::Edits(edit)) = technique.map(|t| t.gain) {
+                    if !self.edits.has(edit, step.target()) {
+                        self.try_edit(&state, step, edit);
+                    }
+                    continue;
+                }
+                let acts = acts_after(step);
+                if !may_make(acts, &self.question.action) {
                     continue;
                 }
                 // Only plain actors are in this set, so a hit needs no further test; a tagged
                 // caller may also pass its tags on, which makes another actor.
                 let tagged = !state.session.all_tags().is_empty();
-                if !tagged && reached_plain[usize::from(as_job)].contains(step.role()) {
+                let target = step.target();
+                if !tagged && reached_plain.contains(&(acts, target.to_string())) {
                     continue;
                 }
-                let plain = as_job || (!tagged && self.is_plain(step.role()));
+                let plain = acts != Acts::Itself
+                    || self.model().users.contains_key(target)
+                    || (!tagged && self.is_plain(target));
                 for session in self.sessions(&state, step) {
-                    let key = (step.role().to_string(), as_job, session.clone());
+                    let key = (target.to_string(), acts, session.clone());
                     if !plain && visited.contains(&key) {
                         continue;
                     }
@@ -259,14 +354,14 @@ impl<'e, 'm> Search<'e, 'm> {
                     // roles. (When refutations are explained, the step is solved anyway, so
                     // that the explanation names the hop that really blocks the path.)
                     let dead_end = !self.explain
-                        && self.final_blocked(step.role(), as_job, &session)
-                        && (as_job || self.engine.graph.steps_from(step.role()).is_empty());
+                        && self.final_blocked(target, acts, &session)
+                        && (matches!(acts, Acts::Job(_)) || self.steps_of(target).is_empty());
                     if dead_end {
                         continue;
                     }
                     if let Some(next) = self.try_step(&state, step, &session) {
                         if plain {
-                            reached_plain[usize::from(as_job)].insert(key.0);
+                            reached_plain.insert((acts, key.0));
                         } else {
                             visited.insert(key);
                         }
@@ -275,7 +370,73 @@ impl<'e, 'm> Search<'e, 'm> {
                 }
             }
         }
-        self.conclude()
+        None
+    }
+
+    /// The policies of an actor, as the edits made leave them.
+    fn policies_of(&self, actor: &str) -> std::rc::Rc<PolicySet> {
+        if self.edits.is_empty() {
+            return self.engine.policy_set(actor);
+        }
+        self.edited_entry(actor).0
+    }
+
+    /// The steps out of an actor, as the edits made leave its policies and the trust of roles.
+    fn steps_of(&self, actor: &str) -> std::rc::Rc<[Step]> {
+        if self.edits.is_empty() {
+            return self.engine.graph.steps_from(actor).into();
+        }
+        self.edited_entry(actor).1
+    }
+
+    fn edited_entry(&self, actor: &str) -> (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>) {
+        if let Some(hit) = self.edited.borrow().get(actor) {
+            return hit.clone();
+        }
+        let model = self.model();
+        let policies = std::rc::Rc::new(
+            self.edits
+                .policy_set(model, actor)
+                .unwrap_or_else(|| (*self.engine.policy_set(actor)).clone()),
+        );
+        let steps: std::rc::Rc<[Step]> = if model.principal_type(actor).is_some() {
+            self.engine
+                .graph
+                .steps_for(model, actor, &policies, &|role| self.edits.is_opened(role))
+                .into()
+        } else {
+            self.engine.graph.steps_from(actor).into()
+        };
+        let entry = (policies, steps);
+        self.edited
+            .borrow_mut()
+            .insert(actor.to_string(), entry.clone());
+        entry
+    }
+
+    /// Records the actions no technique models that the actor may be allowed: a refutation
+    /// that depends on them not being used is `unknown`.
+    fn note_unmodelled(&mut self, state: &Reached) {
+        if !self.engine.options.scope.is_all() {
+            return;
+        }
+        let policies = self.policies_of(&state.actor);
+        for (action, what, relevant) in technique::UNMODELLED {
+            if !relevant.applies(self.model(), &self.question.action) {
+                continue;
+            }
+            let allowed = policies
+                .identity
+                .iter()
+                .flat_map(|p| &p.policy.statements)
+                .any(|s| s.effect == crate::policy::Effect::Allow && s.action.covers(action));
+            if allowed {
+                self.unmodelled.insert(format!(
+                    "{} may be allowed {action}, which {what}; iamproof does not model it",
+                    describe_chain(&self.question.principal, &state.steps)
+                ));
+            }
+        }
     }
 
     /// Whether the sessions of a role are all alike to the model's policies.
@@ -287,82 +448,119 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     /// The sessions to try for the actor a step leads to: the caller's choice of name and
-    /// tags for a role it assumes, MediaConvert's for a job.
+    /// tags for a role it assumes, the service's for a job or code it runs, none for a user.
     fn sessions(&mut self, state: &Reached, step: &Step) -> Vec<Session> {
         let model = self.model();
-        match (step, model.roles.get(step.role())) {
-            (Step::AssumeRole { .. }, Some(role)) => {
-                let known = self.engine.session_names();
-                let tagged = !state.session.all_tags().is_empty();
-                if known.is_plain(role) && !tagged {
-                    return vec![Session::named(ASSUMED_SESSION_NAME)];
-                }
-                let username = model.users.get(&state.actor).map(|u| u.name.as_str());
-                if known.tags_incomplete(role) {
-                    self.tags_untried.insert(role.arn.clone());
-                }
-                let tag_choices = known.tag_choices(role);
-                let fresh: Vec<Session> = known
-                    .for_role(role, username)
-                    .into_iter()
-                    .flat_map(|name| {
-                        tag_choices.iter().map(move |tags| Session {
-                            name: name.clone(),
-                            tags: tags.clone(),
-                            inherited: BTreeMap::new(),
-                        })
-                    })
-                    .collect();
-                // A tagged session may have marked its tags transitive: the next session in
-                // the chain then carries them too.
-                let inheriting: Vec<Session> = fresh
-                    .iter()
-                    .filter_map(|session| session.inheriting(&state.session))
-                    .collect();
-                fresh.into_iter().chain(inheriting).collect()
-            }
-            (Step::AssumeRole { .. }, None) => vec![Session::named(ASSUMED_SESSION_NAME)],
-            (Step::MediaConvert { .. }, _) => vec![Session::named(mediaconvert::SESSION_NAME)],
+        if let Some(technique) = step.technique() {
+            return vec![Session::named(&service_session_name(technique))];
         }
+        let Some(role) = model.roles.get(step.target()) else {
+            return vec![Session::named(ASSUMED_SESSION_NAME)];
+        };
+        let known = self.engine.session_names();
+        let tagged = !state.session.all_tags().is_empty();
+        if known.is_plain(role) && !tagged {
+            return vec![Session::named(ASSUMED_SESSION_NAME)];
+        }
+        let username = model.users.get(&state.actor).map(|u| u.name.as_str());
+        if known.tags_incomplete(role) {
+            self.tags_untried.insert(role.arn.clone());
+        }
+        let tag_choices = known.tag_choices(role);
+        let fresh: Vec<Session> = known
+            .for_role(role, username)
+            .into_iter()
+            .flat_map(|name| {
+                tag_choices.iter().map(move |tags| Session {
+                    name: name.clone(),
+                    tags: tags.clone(),
+                    inherited: BTreeMap::new(),
+                })
+            })
+            .collect();
+        // A tagged session may have marked its tags transitive: the next session in the chain
+        // then carries them too.
+        let inheriting: Vec<Session> = fresh
+            .iter()
+            .filter_map(|session| session.inheriting(&state.session))
+            .collect();
+        fresh.into_iter().chain(inheriting).collect()
     }
 
     /// Solves one step out of a reached actor into a session named `session`; the actor it
     /// leads to, when it is allowed.
     fn try_step(&mut self, state: &Reached, step: &Step, session: &Session) -> Option<Reached> {
+        let (links, assumptions) = self.solve_step(state, step, session)?;
+        let mut steps = state.steps.clone();
+        steps.push(step.clone());
+        let mut next = Reached {
+            actor: step.target().to_string(),
+            acts: acts_after(step),
+            session: session.clone(),
+            steps,
+            links: state.links.clone(),
+            assumptions: state.assumptions.clone(),
+        };
+        next.links.extend(links);
+        merge(&mut next.assumptions, assumptions);
+        Some(next)
+    }
+
+    /// Solves an edit of the account from a reached actor; when it is allowed, it is made
+    /// before the next round.
+    fn try_edit(&mut self, state: &Reached, step: &Step, edit: Edit) {
+        let found_already = self
+            .found
+            .iter()
+            .any(|f| f.edit == edit && f.target == step.target());
+        if found_already {
+            return;
+        }
+        let session = state.session.clone();
+        if let Some((links, assumptions)) = self.solve_step(state, step, &session) {
+            let mut all_links = state.links.clone();
+            all_links.extend(links);
+            let mut all_assumptions = state.assumptions.clone();
+            merge(&mut all_assumptions, assumptions);
+            self.found.push(FoundEdit {
+                edit,
+                target: step.target().to_string(),
+                links: all_links,
+                assumptions: all_assumptions,
+            });
+        }
+    }
+
+    /// Solves the requests of one step in each place it may be made (a region, an existing
+    /// resource); the first that is allowed.
+    fn solve_step(&mut self, state: &Reached, step: &Step, session: &Session) -> Option<Solved> {
         let mut steps = state.steps.clone();
         steps.push(step.clone());
         let describe = describe_chain(&self.question.principal, &steps);
-        let queues: Vec<Option<String>> = match step {
-            Step::AssumeRole { .. } => vec![None],
-            Step::MediaConvert { .. } => self
-                .queues_of(&state.actor, step.role())
-                .into_iter()
-                .map(Some)
-                .collect(),
-        };
-        for queue in queues {
+        for place in self.places_of(state, step) {
             self.combinations += 1;
             let key = self.memo_key(format!(
-                "step|{}|{}|{:?}|{step:?}|{session:?}|{queue:?}",
-                state.actor, state.as_job, state.session
+                "step|{}|{:?}|{:?}|{step:?}|{session:?}|{place:?}",
+                state.actor, state.acts, state.session
             ));
             let plan = || {
-                self.plan_step(state, step, session, queue.as_deref())
-                    .map(|planned| (planned, Problem::new()))
+                let mut problem = Problem::new();
+                self.plan_step(state, step, session, &place, &mut problem)
+                    .map(|planned| (planned, problem))
             };
             match self.solve_cached(key, plan, None, &describe) {
-                SolveResult::Solved((links, assumptions)) => {
-                    let mut next = Reached {
-                        actor: step.role().to_string(),
-                        as_job: matches!(step, Step::MediaConvert { .. }),
-                        session: session.clone(),
-                        steps,
-                        links: state.links.clone(),
-                        assumptions: state.assumptions.clone(),
-                    };
-                    next.links.extend(links);
-                    merge(&mut next.assumptions, assumptions);
-                    return Some(next);
+                SolveResult::Solved((mut links, assumptions)) => {
+                    let mut assumptions = assumptions;
+                    if let Some(technique) = step.technique() {
+                        if let Some(last) = links.last_mut() {
+                            last.change = Some(technique_change(technique, step.target()));
+                        }
+                        merge(
+                            &mut assumptions,
+                            technique.assumes.iter().map(|a| a.to_string()).collect(),
+                        );
+                    }
+                    return Some((links, assumptions));
                 }
                 SolveResult::Blocked(block) => self.record(&block, state.links.len(), &describe),
                 SolveResult::Unknown(reason) => self.unknown.push(reason),
@@ -394,13 +592,13 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// Whether the question's action is refuted for `actor` on every target (no grant, or the
     /// solver's proof): then no chain through it can succeed. Unknown results count as open.
-    fn final_blocked(&self, actor: &str, as_job: bool, session: &Session) -> bool {
-        if as_job && mediaconvert::capability(&self.question.action).is_none() {
+    fn final_blocked(&self, actor: &str, acts: Acts, session: &Session) -> bool {
+        if !may_make(acts, &self.question.action) {
             return true;
         }
         let state = Reached {
             actor: actor.to_string(),
-            as_job,
+            acts,
             session: session.clone(),
             steps: Vec::new(),
             links: Vec::new(),
@@ -419,14 +617,11 @@ impl<'e, 'm> Search<'e, 'm> {
             if self.refusal(target).is_some() {
                 return true;
             }
-            if !self
-                .engine
-                .may_grant(actor, &caller, &self.question.action, self.pattern, target)
-            {
+            if !self.may_grant(actor, &caller, target) {
                 return true;
             }
             let key = self.memo_key(format!(
-                "final|{actor}|{as_job}|{session:?}|{}",
+                "final|{actor}|{acts:?}|{session:?}|{}",
                 target.label
             ));
             let plan = || {
@@ -456,7 +651,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 return None;
             }
         };
-        if state.as_job && mediaconvert::capability(&self.question.action).is_none() {
+        if !may_make(state.acts, &self.question.action) {
             return None;
         }
         let describe = describe_chain(&self.question.principal, &state.steps);
@@ -472,19 +667,13 @@ impl<'e, 'm> Search<'e, 'm> {
                 self.record(&block, state.links.len(), &describe);
                 continue;
             }
-            if !self.engine.may_grant(
-                &state.actor,
-                &caller,
-                &self.question.action,
-                self.pattern,
-                target,
-            ) {
+            if !self.may_grant(&state.actor, &caller, target) {
                 self.record_no_grant(state, target);
                 continue;
             }
             let key = self.memo_key(format!(
-                "final|{}|{}|{:?}|{}",
-                state.actor, state.as_job, state.session, target.label
+                "final|{}|{:?}|{:?}|{}",
+                state.actor, state.acts, state.session, target.label
             ));
             let plan = || {
                 let mut problem = Problem::new();
@@ -493,9 +682,16 @@ impl<'e, 'm> Search<'e, 'm> {
             };
             match self.solve_cached(key, plan, Some(target), &describe) {
                 SolveResult::Solved((links, assumptions)) => {
-                    let mut chain = state.links.clone();
+                    let mut chain: Vec<Link> =
+                        self.made.iter().flat_map(|m| m.links.clone()).collect();
+                    chain.extend(state.links.clone());
                     chain.extend(links);
-                    let mut all = state.assumptions.clone();
+                    self.describe_edits(&mut chain);
+                    let mut all: Vec<String> = Vec::new();
+                    for made in &self.made {
+                        merge(&mut all, made.assumptions.clone());
+                    }
+                    merge(&mut all, state.assumptions.clone());
                     merge(&mut all, target.assumption.iter().cloned().collect());
                     merge(&mut all, assumptions);
                     merge(&mut all, self.time_statement());
@@ -524,26 +720,36 @@ impl<'e, 'm> Search<'e, 'm> {
         key.refusal()
     }
 
-    /// The queues a job of the submitter may go to: the account's listed queues, and the
-    /// `Default` queue, which exists in every region, in one region of every class the
-    /// policies of the step tell apart (the snapshot's own region first).
-    fn queues_of(&self, submitter: &str, role: &str) -> Vec<String> {
+    /// The places a step may be made: a role assumption anywhere; an IAM edit at IAM's
+    /// endpoint; a service's technique in one region of every class the policies of the step
+    /// tell apart (the snapshot's own region first), and, for a technique that uses an
+    /// existing resource, on each such resource of the snapshots and each resource every
+    /// account has (MediaConvert's `Default` queue) in those regions.
+    fn places_of(&self, state: &Reached, step: &Step) -> Vec<Place> {
+        let Some(technique) = step.technique() else {
+            return vec![Place::default()];
+        };
         let model = self.model();
-        let account = crate::model::arn_account(submitter).unwrap_or_default();
-        let partition = crate::model::arn_partition(submitter).unwrap_or("aws");
+        let actor = &state.actor;
+        let account = crate::model::arn_account(actor).unwrap_or_default();
+        let partition = crate::model::arn_partition(actor).unwrap_or("aws");
+        if technique.service().is_none() {
+            return vec![Place {
+                region: Some(crate::service::regions::global_endpoint_region(partition).into()),
+                existing: None,
+            }];
+        }
         let own_region = model
             .account(account)
             .map(|a| a.region.clone())
             .unwrap_or_else(|| "us-east-1".into());
-        let mut queues: Vec<String> = model
-            .queues
-            .values()
-            .filter(|q| q.account == account && !q.implicit)
-            .map(|q| q.arn.clone())
-            .collect();
-        let policies = self.engine.policy_set(submitter);
-        let trust = model.roles.get(role).map(|r| r.trust_policy.clone());
-        let globs: Vec<Glob> = policies_of(&policies)
+        let formats: Vec<&str> = technique.needs.iter().filter_map(|n| n.on.format()).collect();
+        let policies = self.policies_of(actor);
+        let trust = model
+            .roles
+            .get(step.target())
+            .map(|r| self.edits.trust_policy(r));
+        let globs: Vec<Glob> = policies_in(&policies)
             .chain(trust.as_deref())
             .flat_map(|policy| &policy.statements)
             .flat_map(|statement| {
@@ -553,159 +759,328 @@ impl<'e, 'm> Search<'e, 'm> {
             })
             .filter_map(|template| template.resolve_glob(&crate::policy::template::NoVariables))
             .collect();
-        let default_queue = |region: &str| {
-            mediaconvert::queue_arn(partition, region, account, mediaconvert::DEFAULT_QUEUE)
-        };
         let regions = crate::service::regions::representatives(partition, &own_region, |region| {
-            let queue = default_queue(region);
+            let shapes: Vec<Glob> = formats
+                .iter()
+                .map(|f| Glob::parse(&technique::arn_glob(f, partition, region, account)))
+                .collect();
             globs
                 .iter()
-                .map(|glob| (glob.matches_arn(&queue), glob.matches(region)))
+                .map(|glob| {
+                    let meets = shapes
+                        .iter()
+                        .any(|shape| crate::smt::encode::arn_globs_intersect(glob, shape));
+                    (meets, glob.matches(region))
+                })
                 .collect::<Vec<_>>()
         });
+        let existing = technique.needs.iter().find_map(|n| match n.on {
+            On::Existing { format, always } => Some((format, always)),
+            _ => None,
+        });
+        let Some((format, always)) = existing else {
+            return regions
+                .into_iter()
+                .map(|region| Place {
+                    region: Some(region),
+                    existing: None,
+                })
+                .collect();
+        };
+        let shape = Glob::parse(&technique::arn_glob(format, partition, "*", account));
+        let mut places: Vec<Place> = model
+            .queues
+            .values()
+            .filter(|q| !q.implicit && shape.matches_arn(&q.arn))
+            .map(|q| Place {
+                region: q.arn.split(':').nth(3).map(str::to_string),
+                existing: Some(q.arn.clone()),
+            })
+            .collect();
         for region in regions {
-            let queue = default_queue(&region);
-            if !queues.contains(&queue) {
-                queues.push(queue);
+            for name in always {
+                let arn = technique::arn_named(format, partition, &region, account, name);
+                if !places.iter().any(|p| p.existing.as_deref() == Some(arn.as_str())) {
+                    places.push(Place {
+                        region: Some(region.clone()),
+                        existing: Some(arn),
+                    });
+                }
             }
         }
-        queues
+        places
     }
 
-    /// The hops of one step: `sts:AssumeRole`, or CreateJob and PassRole in one call followed
-    /// by MediaConvert assuming the role.
+    /// The hops of one step: `sts:AssumeRole` (with `sts:TagSession` for tags), or the
+    /// requests of a technique followed, when it hands a role to a service, by the service
+    /// assuming the role.
     fn plan_step(
         &self,
         state: &Reached,
         step: &Step,
         session: &Session,
-        queue: Option<&str>,
+        place: &Place,
+        problem: &mut Problem,
     ) -> Result<Vec<PlannedHop>, String> {
         let model = self.model();
         let actor = &state.actor;
-        let role = model
-            .roles
-            .get(step.role())
-            .ok_or_else(|| format!("role {} is not in the model", step.role()))?;
         let caller = acting(actor, state.session())?;
-        let trust = NamedPolicy {
-            name: format!("trust policy of {}", role.arn),
-            policy: role.trust_policy.clone(),
+        let Some(technique) = step.technique() else {
+            let role = model
+                .roles
+                .get(step.target())
+                .ok_or_else(|| format!("role {} is not in the model", step.target()))?;
+            return self.plan_assume(state, &caller, role, session);
         };
-        let rcps = model
-            .account(&role.account)
+        let account = crate::model::arn_account(actor)
+            .unwrap_or_default()
+            .to_string();
+        let partition = crate::model::arn_partition(actor).unwrap_or("aws");
+        let target = step.target();
+        let region = place.region.as_deref().unwrap_or("us-east-1");
+        let mut variables: BTreeMap<&str, crate::smt::formula::VarId> = BTreeMap::new();
+        let mut hops = Vec::new();
+        let mut source: Option<String> = place.existing.clone();
+        let mut call = 0;
+        for (index, needed) in technique.needs.iter().enumerate() {
+            let (resource, resource_account, mut context) = match needed.on {
+                On::Target => {
+                    let target_account = crate::model::arn_account(target).unwrap_or_default();
+                    (
+                        Term::Fixed(target.to_string()),
+                        target_account.to_string(),
+                        self.resource_facts(target),
+                    )
+                }
+                On::Created(format) | On::Running(format) => {
+                    let shape = Glob::parse(&technique::arn_glob(format, partition, region, &account));
+                    let var = *variables
+                        .entry(format)
+                        .or_insert_with(|| problem.resource_variable(call, &[shape]));
+                    (
+                        Term::Var(var),
+                        account.clone(),
+                        Context::new().with("aws:ResourceAccount", &account),
+                    )
+                }
+                On::Existing { .. } => {
+                    let arn = place
+                        .existing
+                        .clone()
+                        .ok_or("a technique on an existing resource without one")?;
+                    (
+                        Term::Fixed(arn),
+                        account.clone(),
+                        Context::new().with("aws:ResourceAccount", &account),
+                    )
+                }
+                On::Named(format) => (
+                    Term::Fixed(technique::arn_named(format, partition, region, "", "")),
+                    account.clone(),
+                    Context::new(),
+                ),
+                On::Any => (
+                    Term::Fixed("*".into()),
+                    account.clone(),
+                    Context::new().with("aws:ResourceAccount", &account),
+                ),
+            };
+            if source.is_none() && !matches!(needed.on, On::Target) {
+                source = match &resource {
+                    Term::Fixed(arn) if arn != "*" => Some(arn.clone()),
+                    _ => None,
+                };
+            }
+            context = context.with("aws:RequestedRegion", region);
+            if let Some(service) = technique.service() {
+                if needed.action.eq_ignore_ascii_case("iam:PassRole") {
+                    context =
+                        context.with("iam:PassedToService", technique::passed_to_service(service));
+                }
+            }
+            let mut absent = Vec::new();
+            for (key, fact) in technique::request_facts(needed.action) {
+                match self.fact_value(fact, target) {
+                    Some(value) => context = context.with(key, &value),
+                    None => absent.push(key.to_ascii_lowercase()),
+                }
+            }
+            let mut hop = self.hop(
+                &caller,
+                actor,
+                needed.action,
+                resource,
+                &resource_account,
+                (*self.policies_of(actor)).clone(),
+                call,
+                merged(context, &state.session_tags()),
+                Origin::Own,
+            )?;
+            hop.absent = absent;
+            let refused = match needed.on {
+                On::Target => technique::refusal(needed.action, target),
+                _ => None,
+            };
+            hops.push(PlannedHop {
+                hop,
+                is_target: false,
+                guard: None,
+                refused,
+            });
+            // `iam:PassRole` is checked within the call that hands the role over, the next
+            // request; every other request is a call of its own.
+            let passes = needed.action.eq_ignore_ascii_case("iam:PassRole")
+                && index + 1 < technique.needs.len();
+            if !passes {
+                call += 1;
+            }
+        }
+        if let (Some(service), true) = (technique.service(), technique.becomes_target()) {
+            let role = model
+                .roles
+                .get(target)
+                .ok_or_else(|| format!("role {target} is not in the model"))?;
+            let source = technique.sets_source.then_some(source).flatten();
+            hops.push(self.service_assumes(role, service, &account, region, source, call)?);
+        }
+        Ok(hops)
+    }
+
+    /// The hops of assuming a role: `sts:AssumeRole`, and `sts:TagSession` in the same call
+    /// when the session is tagged.
+    fn plan_assume(
+        &self,
+        state: &Reached,
+        caller: &Principal,
+        role: &crate::model::Role,
+        session: &Session,
+    ) -> Result<Vec<PlannedHop>, String> {
+        let actor = &state.actor;
+        let mut policies = (*self.policies_of(actor)).clone();
+        policies.resource = Some(self.trust_of(role));
+        policies.rcps = self.rcps_of(&role.account);
+        let mut context = merged(
+            self.resource_facts(&role.arn)
+                .with("sts:RoleSessionName", &session.name),
+            &state.session_tags(),
+        );
+        if !session.tags.is_empty() {
+            for (key, value) in &session.tags {
+                context = context.with(&format!("aws:RequestTag/{key}"), value);
+            }
+            context.insert(
+                "aws:TagKeys",
+                ContextValue::Multi(session.tags.keys().cloned().collect()),
+            );
+        }
+        let assume = |action: &str| {
+            self.hop(
+                caller,
+                actor,
+                action,
+                Term::Fixed(role.arn.clone()),
+                &role.account,
+                policies.clone(),
+                0,
+                context.clone(),
+                Origin::Own,
+            )
+        };
+        let mut hops = vec![plain_hop(assume("sts:AssumeRole")?)];
+        // Tags passed at AssumeRole need sts:TagSession too, in the same call.
+        if !session.tags.is_empty() {
+            hops.push(plain_hop(assume("sts:TagSession")?));
+        }
+        Ok(hops)
+    }
+
+    /// A service assuming a role it was handed, through the role's trust policy, with what
+    /// AWS sets on the service's request (`aws:SourceArn` where the service documents it).
+    fn service_assumes(
+        &self,
+        role: &crate::model::Role,
+        service: &str,
+        account: &str,
+        region: &str,
+        source: Option<String>,
+        call: usize,
+    ) -> Result<PlannedHop, String> {
+        let mut context = self
+            .resource_facts(&role.arn)
+            .with("aws:PrincipalIsAWSService", "true")
+            .with("aws:PrincipalServiceName", service)
+            .with("aws:RequestedRegion", region);
+        if let Some(source) = source {
+            context = context
+                .with("aws:SourceAccount", account)
+                .with("aws:SourceArn", &source);
+        }
+        let policies = PolicySet {
+            resource: Some(self.trust_of(role)),
+            rcps: self.rcps_of(&role.account),
+            ..PolicySet::default()
+        };
+        let hop = self.hop(
+            &Principal::Service(service.to_string()),
+            service,
+            "sts:AssumeRole",
+            Term::Fixed(role.arn.clone()),
+            &role.account,
+            policies,
+            call,
+            context,
+            Origin::Service,
+        )?;
+        Ok(plain_hop(hop))
+    }
+
+    /// A role's trust policy as the edits leave it.
+    fn trust_of(&self, role: &crate::model::Role) -> NamedPolicy {
+        NamedPolicy {
+            name: format!("trust policy of {}", role.arn),
+            policy: self.edits.trust_policy(role),
+        }
+    }
+
+    fn rcps_of(&self, account: &str) -> Vec<Vec<NamedPolicy>> {
+        self.model()
+            .account(account)
             .map(|a| a.rcp_levels())
-            .unwrap_or_default();
-        let mut role_context = Context::new().with("aws:ResourceAccount", &role.account);
-        for (key, value) in &role.tags {
-            role_context = role_context
+            .unwrap_or_default()
+    }
+
+    /// What AWS sets about a user, group, role or policy a request acts on: its account and,
+    /// for users and roles, its tags.
+    fn resource_facts(&self, arn: &str) -> Context {
+        let model = self.model();
+        let account = crate::model::arn_account(arn).unwrap_or_default();
+        let mut context = Context::new().with("aws:ResourceAccount", account);
+        let tags = model
+            .roles
+            .get(arn)
+            .map(|r| &r.tags)
+            .or_else(|| model.users.get(arn).map(|u| &u.tags));
+        for (key, value) in tags.into_iter().flatten() {
+            context = context
                 .with(&format!("aws:ResourceTag/{key}"), value)
                 .with(&format!("iam:ResourceTag/{key}"), value);
         }
-        let plain = |hop: Hop| PlannedHop {
-            hop,
-            is_target: false,
-            guard: None,
-            refused: None,
-        };
-        match step {
-            Step::AssumeRole { .. } => {
-                let mut policies = self.principal_policies(actor);
-                policies.resource = Some(trust);
-                policies.rcps = rcps;
-                let mut context = merged(
-                    role_context.with("sts:RoleSessionName", &session.name),
-                    &state.session_tags(),
-                );
-                if !session.tags.is_empty() {
-                    for (key, value) in &session.tags {
-                        context = context.with(&format!("aws:RequestTag/{key}"), value);
-                    }
-                    context.insert(
-                        "aws:TagKeys",
-                        ContextValue::Multi(session.tags.keys().cloned().collect()),
-                    );
-                }
-                let assume = |action: &str| {
-                    self.hop(
-                        &caller,
-                        actor,
-                        action,
-                        Term::Fixed(role.arn.clone()),
-                        &role.account,
-                        policies.clone(),
-                        0,
-                        context.clone(),
-                        Origin::Own,
-                    )
-                };
-                let mut hops = vec![plain(assume("sts:AssumeRole")?)];
-                // Tags passed at AssumeRole need sts:TagSession too, in the same call.
-                if !session.tags.is_empty() {
-                    hops.push(plain(assume("sts:TagSession")?));
-                }
-                Ok(hops)
+        context
+    }
+
+    /// The value of a fact of a technique's request about its target; `None` when absent.
+    fn fact_value(&self, fact: technique::Fact, target: &str) -> Option<String> {
+        let model = self.model();
+        match fact {
+            technique::Fact::AdministratorAccess => {
+                Some(crate::service::iam::ADMINISTRATOR_ACCESS.to_string())
             }
-            Step::MediaConvert { .. } => {
-                let queue = queue.ok_or("a MediaConvert step without a queue")?;
-                let account = crate::model::arn_account(actor)
-                    .unwrap_or_default()
-                    .to_string();
-                let region = queue.split(':').nth(3).unwrap_or_default();
-                let queue_context = Context::new()
-                    .with("aws:ResourceAccount", &account)
-                    .with("aws:RequestedRegion", region);
-                let submit = self.hop(
-                    &caller,
-                    actor,
-                    mediaconvert::CREATE_JOB,
-                    Term::Fixed(queue.to_string()),
-                    &account,
-                    self.principal_policies(actor),
-                    0,
-                    merged(queue_context, &state.session_tags()),
-                    Origin::Own,
-                );
-                let pass_context = role_context
-                    .clone()
-                    .with("iam:PassedToService", mediaconvert::SERVICE)
-                    .with("aws:RequestedRegion", region);
-                let pass = self.hop(
-                    &caller,
-                    actor,
-                    "iam:PassRole",
-                    Term::Fixed(role.arn.clone()),
-                    &role.account,
-                    self.principal_policies(actor),
-                    0,
-                    merged(pass_context, &state.session_tags()),
-                    Origin::Own,
-                );
-                let service = Principal::Service(mediaconvert::SERVICE.into());
-                let service_context = role_context
-                    .with("aws:SourceAccount", &account)
-                    .with("aws:SourceArn", queue)
-                    .with("aws:PrincipalIsAWSService", "true")
-                    .with("aws:PrincipalServiceName", mediaconvert::SERVICE)
-                    .with("aws:RequestedRegion", region);
-                let policies = PolicySet {
-                    resource: Some(trust),
-                    rcps,
-                    ..PolicySet::default()
-                };
-                let assume = self.hop(
-                    &service,
-                    mediaconvert::SERVICE,
-                    "sts:AssumeRole",
-                    Term::Fixed(role.arn.clone()),
-                    &role.account,
-                    policies,
-                    1,
-                    service_context,
-                    Origin::Service,
-                );
-                Ok(vec![plain(submit?), plain(pass?), plain(assume?)])
-            }
+            technique::Fact::TargetBoundary => model
+                .users
+                .get(target)
+                .map(|u| u.permissions_boundary.clone())
+                .or_else(|| model.roles.get(target).map(|r| r.permissions_boundary.clone()))
+                .flatten(),
         }
     }
 
@@ -725,11 +1100,12 @@ impl<'e, 'm> Search<'e, 'm> {
         if let Some(reason) = self.public_access_unknown(caller, target) {
             return Err(reason);
         }
-        if state.as_job {
+        if let Acts::Job(id) | Acts::Code(id) = state.acts {
             let role_name = self.model().roles.get(actor).map(|r| r.name.as_str());
             if depends_on_session_name(&policies, role_name.unwrap_or_default()) {
+                let service = technique::by_id(id).and_then(|t| t.service()).unwrap_or(id);
                 return Err(format!(
-                    "{} on {}: a policy depends on the name of the session MediaConvert makes with {}, which AWS does not document",
+                    "{} on {}: a policy depends on the name of the session {service} makes with {}, which AWS does not document",
                     describe_chain(&self.question.principal, &state.steps),
                     target.label,
                     short_name(actor)
@@ -757,7 +1133,7 @@ impl<'e, 'm> Search<'e, 'm> {
             .starts_with("kms:")
         {
             context = context.with("kms:CallerAccount", &actor_account);
-            if state.as_job {
+            if state.is_job() {
                 let region = self
                     .model()
                     .account(&actor_account)
@@ -786,7 +1162,7 @@ impl<'e, 'm> Search<'e, 'm> {
         }];
         if self.question.action.eq_ignore_ascii_case("s3:PutObject") {
             let origin = Origin::Forwarded {
-                of_service_session: state.as_job,
+                of_service_session: state.is_job(),
             };
             self.plan_encryption(state, caller, target, 0, &mut hops, problem, origin)?;
         }
@@ -1132,6 +1508,7 @@ impl<'e, 'm> Search<'e, 'm> {
             call,
             fixed,
             keys: KeyFreedom::Chain(origin.clone()),
+            absent: Vec::new(),
         };
         for (key, value) in self.question.context.iter() {
             let describes_caller = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());
@@ -1145,7 +1522,57 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     fn principal_policies(&self, actor: &str) -> PolicySet {
-        (*self.engine.policy_set(actor)).clone()
+        (*self.policies_of(actor)).clone()
+    }
+
+    /// [`Engine::may_grant`] over the actor's policies as the edits leave them.
+    fn may_grant(&self, actor: &str, caller: &Principal, target: &Target) -> bool {
+        let policies = self.policies_of(actor);
+        self.engine.may_grant(
+            actor,
+            &policies,
+            &self.edits.fingerprint(),
+            caller,
+            &self.question.action,
+            self.pattern,
+            target,
+        )
+    }
+
+    /// Fills in what each edit of a witness changed: the smallest policy that allows the
+    /// later requests it is needed for, or the policy attached.
+    fn describe_edits(&self, chain: &mut [Link]) {
+        let mut position = 0;
+        for made in &self.made {
+            position += made.links.len();
+            let written = match made.edit {
+                Edit::PutInlinePolicy => Some(crate::model::inline_policy_name(
+                    &made.target,
+                    crate::service::iam::ESCALATION_POLICY_NAME,
+                )),
+                Edit::ReplacePolicyVersion => Some(made.target.clone()),
+                _ => None,
+            };
+            let needed: Vec<(String, String)> = match &written {
+                Some(name) => chain[position..]
+                    .iter()
+                    .filter(|link| link.allowed_by.iter().any(|a| &a.policy == name))
+                    .map(|link| (link.action.clone(), link.resource.clone()))
+                    .collect(),
+                None => Vec::new(),
+            };
+            let Some(link) = chain.get_mut(position - 1) else {
+                continue;
+            };
+            let what = link.change.take().unwrap_or_default();
+            link.change = Some(match written {
+                Some(name) => format!(
+                    "{what}; {name} reads {}",
+                    smallest_policy(&needed)
+                ),
+                None => what,
+            });
+        }
     }
 
     /// Records why a reached actor cannot do the action, when no policy could grant it.
@@ -1467,6 +1894,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 "{file} is truncated (IsTruncated: true): a principal or policy it leaves out may give a way"
             ));
         }
+        self.unknown.extend(std::mem::take(&mut self.unmodelled));
         if !self.unknown.is_empty() {
             return Answer {
                 verdict: Verdict::Unknown,
@@ -1480,8 +1908,13 @@ impl<'e, 'm> Search<'e, 'm> {
         let reason = match self.closest {
             Some((_, explanation)) => explanation,
             None if self.combinations == 0 => format!(
-                "no delegation path: {} holds no way to {} itself, through a role it may assume, or through a role it may pass to MediaConvert",
-                self.question.principal, self.question.action
+                "no delegation path: {} holds no way to {} itself, through a role it may assume, or by any technique {}",
+                self.question.principal,
+                self.question.action,
+                match self.engine.options.scope {
+                    super::Scope::All => "of the model",
+                    super::Scope::Configured => "of the account as configured",
+                }
             ),
             None => "every path is blocked".into(),
         };
@@ -1524,13 +1957,13 @@ fn merged(mut context: Context, more: &Context) -> Context {
 
 /// Every condition of every statement of a hop's policy set.
 fn conditions_of(set: &PolicySet) -> impl Iterator<Item = &crate::policy::condition::Condition> {
-    policies_of(set)
+    policies_in(set)
         .flat_map(|policy| &policy.statements)
         .flat_map(|statement| &statement.conditions)
 }
 
 /// Every policy of a hop's policy set.
-fn policies_of(set: &PolicySet) -> impl Iterator<Item = &crate::policy::Policy> {
+fn policies_in(set: &PolicySet) -> impl Iterator<Item = &crate::policy::Policy> {
     set.identity
         .iter()
         .chain(&set.boundaries)
@@ -1630,6 +2063,7 @@ fn witness(
             resource: request.resource.clone(),
             context: shown_context(&request.context, policies),
             allowed_by: unique,
+            change: None,
         });
     }
     Ok((links, assumptions))
@@ -1735,7 +2169,7 @@ fn service_address(policies: &PolicySet) -> Result<&'static str, String> {
 /// `aws:userid`, or name one of its sessions.
 fn depends_on_session_name(policies: &PolicySet, role_name: &str) -> bool {
     let session_arn = format!(":assumed-role/{role_name}/").to_ascii_lowercase();
-    policies_of(policies)
+    policies_in(policies)
         .flat_map(|policy| &policy.statements)
         .flat_map(super::sessions::statement_strings)
         .map(str::to_ascii_lowercase)
@@ -1830,20 +2264,92 @@ pub(crate) fn principal_context(model: &Model, actor_arn: &str, caller: &Princip
     context
 }
 
-/// `user/editor -> MediaConvert with role X`, for explanations.
+/// `user/editor -> MediaConvert job with role/X`, for explanations.
 pub fn describe_chain(principal: &str, steps: &[Step]) -> String {
     let mut text = short_name(principal);
     for step in steps {
-        match step {
-            Step::AssumeRole { role } => {
-                text.push_str(&format!(" -> assumes {}", short_name(role)))
-            }
-            Step::MediaConvert { role } => {
-                text.push_str(&format!(" -> MediaConvert job with {}", short_name(role)))
-            }
+        match step.technique() {
+            None => text.push_str(&format!(" -> assumes {}", short_name(step.target()))),
+            Some(technique) => text.push_str(&format!(
+                " -> {} {}",
+                technique.step,
+                short_name(step.target())
+            )),
         }
     }
     text
+}
+
+/// Where a step is made: the region of its requests, and the existing resource it uses.
+#[derive(Debug, Clone, Default)]
+struct Place {
+    region: Option<String>,
+    existing: Option<String>,
+}
+
+fn plain_hop(hop: Hop) -> PlannedHop {
+    PlannedHop {
+        hop,
+        is_target: false,
+        guard: None,
+        refused: None,
+    }
+}
+
+/// How the actor a step leads to acts.
+fn acts_after(step: &Step) -> Acts {
+    match step.technique() {
+        Some(Technique {
+            id,
+            gain: Gain::Job { .. },
+            ..
+        }) => Acts::Job(id),
+        Some(Technique {
+            id,
+            gain: Gain::RunsAs,
+            ..
+        }) => Acts::Code(id),
+        _ => Acts::Itself,
+    }
+}
+
+/// The session name a service gives the role sessions it makes: a job's documented
+/// stand-in, else the service principal (AWS names them after the function, the instance,
+/// the job, which the search does not pick).
+fn service_session_name(technique: &Technique) -> String {
+    match (technique.gain, technique.service()) {
+        (Gain::Job { session, .. }, _) => session.to_string(),
+        (_, Some(service)) if technique.becomes_target() => service.to_string(),
+        _ => ASSUMED_SESSION_NAME.to_string(),
+    }
+}
+
+/// What a technique's last request starts or changes, for the witness.
+fn technique_change(technique: &Technique, target: &str) -> String {
+    format!(
+        "{}: {} ({})",
+        technique.id,
+        technique.summary,
+        short_name(target)
+    )
+}
+
+/// The smallest policy document allowing the requests an edit was needed for.
+fn smallest_policy(needed: &[(String, String)]) -> String {
+    let mut actions: Vec<&str> = needed.iter().map(|(a, _)| a.as_str()).collect();
+    let mut resources: Vec<&str> = needed.iter().map(|(_, r)| r.as_str()).collect();
+    actions.sort();
+    actions.dedup();
+    resources.sort();
+    resources.dedup();
+    if actions.is_empty() {
+        return r#"{"Version": "2012-10-17", "Statement": []}"#.into();
+    }
+    let document = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resources}]
+    });
+    document.to_string()
 }
 
 fn short_name(arn: &str) -> String {

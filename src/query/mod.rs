@@ -10,6 +10,7 @@
 //! unsupported construct, a solver timeout) could have changed that, which makes it `unknown`.
 
 pub mod chain;
+pub mod edits;
 pub mod prove;
 pub mod sessions;
 pub mod targets;
@@ -72,6 +73,10 @@ pub struct Link {
     pub resource: String,
     pub context: serde_json::Value,
     pub allowed_by: Vec<AllowedBy>,
+    /// What the request changes or starts, for the hops of an escalation: the policy an
+    /// attacker writes, the role a new function runs as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
 }
 
 /// The query as the answer echoes it.
@@ -139,6 +144,48 @@ pub struct Options {
     /// The instant of every question (`--at`); else the time the snapshots were collected,
     /// else the time of the run.
     pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Which ways of becoming another principal the search tries.
+    pub scope: Scope,
+}
+
+/// Which ways of becoming another principal a question covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every technique of [`crate::service::technique`]: escalations included.
+    #[default]
+    All,
+    /// The account as configured: groups, role assumption, and the services that run jobs
+    /// with roles they are given (MediaConvert); no edit of the account, no code of the
+    /// actor's running as a role.
+    Configured,
+}
+
+impl Scope {
+    /// Parses `all` or `configured`.
+    pub fn parse(text: &str) -> Option<Scope> {
+        match text {
+            "all" => Some(Scope::All),
+            "configured" => Some(Scope::Configured),
+            _ => None,
+        }
+    }
+
+    pub fn is_all(&self) -> bool {
+        *self == Scope::All
+    }
+
+    /// Whether a technique is searched in this scope.
+    pub fn admits(&self, technique: &crate::service::technique::Technique) -> bool {
+        self.is_all() || technique.is_configured_chain()
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Scope::All => "all",
+            Scope::Configured => "configured",
+        }
+    }
 }
 
 impl Default for Options {
@@ -147,6 +194,7 @@ impl Default for Options {
             timeout_ms: DEFAULT_TIMEOUT_MS,
             max_steps: None,
             at: None,
+            scope: Scope::All,
         }
     }
 }
@@ -174,9 +222,10 @@ pub struct Engine<'m> {
     policy_sets:
         std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<crate::eval::PolicySet>>>,
     /// Whether an actor's own policies, or a target's resource policy, may grant the action at
-    /// all: `(actor, action, pattern, target)` to the answer.
-    may_grant:
-        std::cell::RefCell<std::collections::HashMap<(String, String, String, String), bool>>,
+    /// all: `(actor, edits, action, pattern, target)` to the answer.
+    may_grant: std::cell::RefCell<
+        std::collections::HashMap<(String, String, String, String, String), bool>,
+    >,
     /// The places a resource pattern may be: `(action, pattern, actor account)` to targets.
     pub(crate) targets: std::cell::RefCell<TargetMemo>,
     /// Solved steps and final requests, shared by the questions of one run.
@@ -361,9 +410,13 @@ impl Engine<'_> {
     /// of the actor covers the action on resources the pattern may match, or the target's
     /// resource policy has an Allow of the action for the caller. Without either, no context
     /// allows the hop, so the solver need not be asked.
+    /// `policies` are the actor's, as the edits named `edits` leave them.
+    #[allow(clippy::too_many_arguments)]
     pub fn may_grant(
         &self,
         actor: &str,
+        policies: &crate::eval::PolicySet,
+        edits: &str,
         caller: &crate::eval::Principal,
         action: &str,
         pattern: &Glob,
@@ -371,6 +424,7 @@ impl Engine<'_> {
     ) -> bool {
         let key = (
             actor.to_string(),
+            edits.to_string(),
             action.to_string(),
             pattern.to_text(),
             target.label.clone(),
@@ -378,7 +432,6 @@ impl Engine<'_> {
         if let Some(&known) = self.may_grant.borrow().get(&key) {
             return known;
         }
-        let policies = self.policy_set(actor);
         // The variables the principal settles (`aws:username`, its tags) resolve here; the
         // others leave a pattern open.
         let mut known = chain::principal_context(self.model, actor, caller);

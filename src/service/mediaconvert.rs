@@ -58,3 +58,23 @@ pub fn queue_arn(partition: &str, region: &str, account: &str, name: &str) -> St
 /// this one, and a policy that names a particular session of a service role is reported as
 /// outside the model.
 pub const SESSION_NAME: &str = "MediaConvert";
+
+/// The ARN format of a queue.
+pub const QUEUE: &str = "arn:${Partition}:mediaconvert:${Region}:${Account}:queues/${QueueName}";
+
+pub const TECHNIQUES: &[super::technique::Technique] = &[super::technique::Technique {
+    id: "mediaconvert-create-job",
+    step: "MediaConvert job with",
+    summary: "submits a MediaConvert job that runs with the role",
+    targets: super::technique::Targets::PassedRole { service: SERVICE },
+    needs: &[
+        super::technique::on_existing(CREATE_JOB, QUEUE, &[DEFAULT_QUEUE]),
+        super::technique::PASS_ROLE,
+    ],
+    gain: super::technique::Gain::Job {
+        does: CAPABILITIES,
+        session: SESSION_NAME,
+    },
+    assumes: &[],
+    sets_source: true,
+}];

@@ -56,6 +56,17 @@ pub fn of_partition(partition: &str) -> &'static [&'static str] {
     }
 }
 
+/// The region of a partition's global endpoints (IAM's): `aws:RequestedRegion` of a call to
+/// a global service ("AWS global condition context keys", aws:RequestedRegion,
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion).
+pub fn global_endpoint_region(partition: &str) -> &'static str {
+    match partition {
+        "aws-cn" => "cn-north-1",
+        "aws-us-gov" => "us-gov-west-1",
+        _ => "us-east-1",
+    }
+}
+
 /// One region of every class that `tells_apart` distinguishes: regions with the same answers
 /// to it behave alike for the policies it reads, so one of them stands for all. `first` (the
 /// snapshot's own region) represents its class; the others are taken in list order.

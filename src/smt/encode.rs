@@ -122,11 +122,17 @@ pub struct Hop {
     pub fixed: Context,
     /// Which keys the solver may choose.
     pub keys: KeyFreedom,
+    /// Keys known to be absent from the request, in lowercase, whatever `keys` says (the
+    /// permissions boundary of a principal that has none).
+    pub absent: Vec<String>,
 }
 
 impl Hop {
     /// Whether `key` is a free variable of this hop.
     pub fn is_free(&self, key: &str) -> bool {
+        if self.absent.iter().any(|a| a.eq_ignore_ascii_case(key)) {
+            return false;
+        }
         match &self.keys {
             KeyFreedom::Fixed => false,
             KeyFreedom::Chain(origin) => {
@@ -658,9 +664,14 @@ impl Problem {
     /// The formula "hop `index` is allowed", mirroring [`crate::eval::evaluate`], on the
     /// resources its variable may take.
     pub fn allowed(&self, index: usize) -> Formula {
+        let hop = &self.hops[index];
         let decision = self.decision(index);
-        match self.hops[index].resource {
-            Term::Var(var) => Formula::and([self.within_shapes(var), decision]),
+        match &hop.resource {
+            Term::Var(var) => Formula::and([self.within_shapes(*var), decision]),
+            // IAM refuses edits of reserved roles whatever the policies say.
+            Term::Fixed(resource) if crate::service::technique::refusal(&hop.action, resource).is_some() => {
+                Formula::FALSE
+            }
             Term::Fixed(_) => decision,
         }
     }

@@ -1,0 +1,225 @@
+//! The account as an escalation leaves it: the edits techniques make (a policy written or
+//! attached, a managed policy's new version, a group joined, a boundary removed, a trust
+//! policy opened), and the policies of a principal once they are made.
+//!
+//! Every edit only widens what principals may do: a written inline policy replaces the
+//! target's inline policies (one name overwrites another, so their denies may go), a new
+//! policy version replaces the policy's document, and nothing else is taken away. So the
+//! edits an attacker can make combine: the search applies every edit it has found and
+//! searches again, until no new one appears.
+
+use crate::eval::{NamedPolicy, PolicySet};
+use crate::model::{inline_policy_name, Model};
+use crate::policy::Policy;
+use crate::service::iam::{ADMINISTRATOR_ACCESS, ESCALATION_POLICY_NAME};
+use crate::service::technique::Edit;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// The edits made so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Edits {
+    /// Users, groups and roles with an inline policy of the attacker's writing.
+    written: BTreeSet<String>,
+    /// Users, groups and roles with `AdministratorAccess` attached.
+    attached: BTreeSet<String>,
+    /// Managed policies whose default version the attacker wrote.
+    versions: BTreeSet<String>,
+    /// Groups the attacker may add any user of their account to.
+    joinable: BTreeSet<String>,
+    /// Users and roles whose permissions boundary is gone.
+    unbounded: BTreeSet<String>,
+    /// Roles whose trust policy admits the account's principals and the launching services.
+    opened: BTreeSet<String>,
+}
+
+/// A document that allows everything: what an attacker writes.
+pub fn allow_all() -> Arc<Policy> {
+    static POLICY: std::sync::OnceLock<Arc<Policy>> = std::sync::OnceLock::new();
+    POLICY
+        .get_or_init(|| {
+            Arc::new(
+                Policy::from_json_text(
+                    r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#,
+                )
+                .expect("a constant policy parses"),
+            )
+        })
+        .clone()
+}
+
+impl Edits {
+    pub fn is_empty(&self) -> bool {
+        self == &Edits::default()
+    }
+
+    /// Records an edit of `target`; false when it was made already.
+    pub fn apply(&mut self, edit: Edit, target: &str) -> bool {
+        let set = match edit {
+            Edit::PutInlinePolicy => &mut self.written,
+            Edit::AttachAdministratorAccess => &mut self.attached,
+            Edit::ReplacePolicyVersion => &mut self.versions,
+            Edit::AddUserToGroup => &mut self.joinable,
+            Edit::RemoveBoundary => &mut self.unbounded,
+            Edit::OpenTrust => &mut self.opened,
+        };
+        set.insert(target.to_string())
+    }
+
+    /// Whether the edit was made.
+    pub fn has(&self, edit: Edit, target: &str) -> bool {
+        let mut probe = self.clone();
+        !probe.apply(edit, target)
+    }
+
+    /// Whether a role's trust policy was opened.
+    pub fn is_opened(&self, role: &str) -> bool {
+        self.opened.contains(role)
+    }
+
+    /// A short, stable text of the edits, for memo keys.
+    pub fn fingerprint(&self) -> String {
+        format!("{self:?}")
+    }
+
+    /// Whether the edits change the policies of `actor`.
+    pub fn touch(&self, model: &Model, actor: &str) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        self.policy_set(model, actor)
+            .is_some_and(|edited| Some(edited) != base(model, actor))
+    }
+
+    /// The principal side of `actor`'s requests with the edits made.
+    pub fn policy_set(&self, model: &Model, actor: &str) -> Option<PolicySet> {
+        let effective = model.effective_policies(actor)?;
+        let mut entities = vec![actor.to_string()];
+        entities.extend(effective.groups.iter().cloned());
+        let mut identity: Vec<NamedPolicy> = effective
+            .identity
+            .iter()
+            .map(|entry| entry.policy.clone())
+            .collect();
+        if let Some(user) = model.users.get(actor) {
+            for group in model.groups.values() {
+                let joins = self.joinable.contains(&group.arn)
+                    && group.account == user.account
+                    && !entities.contains(&group.arn);
+                if joins {
+                    identity.extend(model.group_policies(group));
+                    entities.push(group.arn.clone());
+                }
+            }
+        }
+        identity.retain(|named| {
+            !entities.iter().any(|entity| {
+                self.written.contains(entity)
+                    && named.name.starts_with(&inline_policy_name(entity, ""))
+            })
+        });
+        for named in &mut identity {
+            if self.versions.contains(&named.name) {
+                named.policy = allow_all();
+            }
+        }
+        for entity in &entities {
+            if self.written.contains(entity) {
+                identity.push(NamedPolicy {
+                    name: inline_policy_name(entity, ESCALATION_POLICY_NAME),
+                    policy: allow_all(),
+                });
+            }
+            let attached = identity.iter().any(|p| p.name == ADMINISTRATOR_ACCESS);
+            if self.attached.contains(entity) && !attached {
+                identity.push(NamedPolicy {
+                    name: ADMINISTRATOR_ACCESS.to_string(),
+                    policy: administrator_access(model),
+                });
+            }
+        }
+        let boundaries = match (&effective.boundary, &effective.boundary_arn) {
+            _ if self.unbounded.contains(actor) => Vec::new(),
+            (_, Some(arn)) if self.versions.contains(arn) => vec![NamedPolicy {
+                name: arn.clone(),
+                policy: allow_all(),
+            }],
+            (Some((named, _)), _) => vec![named.clone()],
+            (None, _) => Vec::new(),
+        };
+        Some(PolicySet {
+            identity,
+            boundaries,
+            scps: effective.scps.clone(),
+            ..PolicySet::default()
+        })
+    }
+
+    /// A role's trust policy with the edits made: an opened trust also admits every principal
+    /// of the role's account and the services techniques hand roles to.
+    pub fn trust_policy(&self, role: &crate::model::Role) -> Arc<Policy> {
+        if !self.opened.contains(&role.arn) {
+            return role.trust_policy.clone();
+        }
+        let mut policy = (*role.trust_policy).clone();
+        let added = opened_trust_statements(&role.account);
+        policy.statements.extend(added.statements.iter().cloned());
+        Arc::new(policy)
+    }
+}
+
+/// The policies of `actor` without edits.
+fn base(model: &Model, actor: &str) -> Option<PolicySet> {
+    model.effective_policies(actor).map(|e| e.policy_set())
+}
+
+/// `AdministratorAccess` as the model holds it, or as AWS documents it.
+fn administrator_access(model: &Model) -> Arc<Policy> {
+    model
+        .managed_policies
+        .get(ADMINISTRATOR_ACCESS)
+        .map(|m| m.policy.clone())
+        .unwrap_or_else(allow_all)
+}
+
+/// The statements an attacker adds to a trust policy it rewrites.
+pub fn opened_trust_statements(account: &str) -> Policy {
+    let services: Vec<String> = crate::service::technique::all()
+        .iter()
+        .filter_map(|t| t.service())
+        .map(|s| format!("{s:?}"))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let text = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [
+            {{"Sid": "iamproofEscalationAccount", "Effect": "Allow", "Principal": {{"AWS": "*"}},
+              "Action": ["sts:AssumeRole", "sts:TagSession"],
+              "Condition": {{"StringEquals": {{"aws:PrincipalAccount": "{account}"}}}}}},
+            {{"Sid": "iamproofEscalationServices", "Effect": "Allow", "Principal": {{"Service": [{}]}},
+              "Action": "sts:AssumeRole"}}]}}"#,
+        services.join(", ")
+    );
+    Policy::from_json_text(&text).expect("the statements of an opened trust parse")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opened_trust_parses_for_any_account() {
+        let policy = opened_trust_statements("111122223333");
+        assert_eq!(policy.statements.len(), 2);
+    }
+
+    #[test]
+    fn edits_are_recorded_once() {
+        let mut edits = Edits::default();
+        assert!(edits.is_empty());
+        assert!(edits.apply(Edit::RemoveBoundary, "arn:aws:iam::1:user/a"));
+        assert!(!edits.apply(Edit::RemoveBoundary, "arn:aws:iam::1:user/a"));
+        assert!(edits.has(Edit::RemoveBoundary, "arn:aws:iam::1:user/a"));
+        assert!(!edits.has(Edit::OpenTrust, "arn:aws:iam::1:user/a"));
+    }
+}
