@@ -607,6 +607,8 @@ fn put_managed_policy(model: &mut Model, arn: &str, policy: &Policy) -> Result<(
             "{arn} belongs to account {account}, which no snapshot describes"
         ));
     }
+    // A new version keeps the old one, which could be put back in force.
+    let existed = model.managed_policies.contains_key(arn);
     let entry = model
         .managed_policies
         .entry(arn.to_string())
@@ -618,8 +620,10 @@ fn put_managed_policy(model: &mut Model, arn: &str, policy: &Policy) -> Result<(
             version: None,
             policy: Arc::new(policy.clone()),
             source: PolicySource::Snapshot,
+            other_versions: false,
         });
     entry.policy = Arc::new(policy.clone());
+    entry.other_versions |= existed;
     Ok(())
 }
 

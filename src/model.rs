@@ -246,6 +246,9 @@ pub struct ManagedPolicy {
     pub version: Option<String>,
     pub policy: Arc<Policy>,
     pub source: PolicySource,
+    /// Whether the snapshot holds versions other than the one in force, which
+    /// `iam:SetDefaultPolicyVersion` could put in force.
+    pub other_versions: bool,
 }
 
 impl ManagedPolicy {
@@ -863,17 +866,27 @@ impl Model {
             .map(|effective| effective.unresolved)
     }
 
-    /// Whether some identity policy of the model (inline, or managed and attached) has a Deny
-    /// statement.
-    pub fn has_identity_denies(&self) -> bool {
-        let inline = self
-            .users
-            .values()
+    /// Whether some identity policy of a user, group or role of `account` (inline, or
+    /// managed and attached) has a Deny statement.
+    pub fn has_identity_denies_in(&self, account: &str) -> bool {
+        let users = self.users.values().filter(|u| u.account == account);
+        let groups = self.groups.values().filter(|g| g.account == account);
+        let roles = self.roles.values().filter(|r| r.account == account);
+        let attached: BTreeSet<&String> = users
+            .clone()
+            .flat_map(|u| &u.managed_policy_arns)
+            .chain(groups.clone().flat_map(|g| &g.managed_policy_arns))
+            .chain(roles.clone().flat_map(|r| &r.managed_policy_arns))
+            .collect();
+        let inline = users
             .flat_map(|u| &u.inline_policies)
-            .chain(self.groups.values().flat_map(|g| &g.inline_policies))
-            .chain(self.roles.values().flat_map(|r| &r.inline_policies))
+            .chain(groups.flat_map(|g| &g.inline_policies))
+            .chain(roles.flat_map(|r| &r.inline_policies))
             .map(|p| &p.policy);
-        let managed = self.managed_policies.values().map(|m| &m.policy);
+        let managed = attached
+            .into_iter()
+            .filter_map(|arn| self.managed_policies.get(arn))
+            .map(|m| &m.policy);
         inline.chain(managed).any(|policy| {
             policy
                 .statements
@@ -979,6 +992,7 @@ mod tests {
             version: Some("v1".to_string()),
             policy: policy(action),
             source: PolicySource::Snapshot,
+            other_versions: false,
         }
     }
 

@@ -202,8 +202,11 @@ pub struct Search<'e, 'm> {
     found: Vec<FoundEdit>,
     /// The policies and steps of actors the edits change, for the current round.
     edited: std::cell::RefCell<BTreeMap<String, (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>)>>,
-    /// Actions of [`technique::UNMODELLED`] that a reached actor may be allowed, each with who.
-    unmodelled: BTreeSet<String>,
+    /// Actions of [`technique::UNMODELLED`] that a reached actor may be allowed, each with who,
+    /// and whether it bears only once some actor may be granted the question's action.
+    unmodelled: BTreeMap<&'static str, (String, bool)>,
+    /// Whether some actor reached may be granted the question's action on some target.
+    granted: bool,
 }
 
 impl<'e, 'm> Search<'e, 'm> {
@@ -225,7 +228,8 @@ impl<'e, 'm> Search<'e, 'm> {
             made: Vec::new(),
             found: Vec::new(),
             edited: Default::default(),
-            unmodelled: BTreeSet::new(),
+            unmodelled: BTreeMap::new(),
+            granted: false,
         }
     }
 
@@ -421,8 +425,15 @@ impl<'e, 'm> Search<'e, 'm> {
             return;
         }
         let policies = self.policies_of(&state.actor);
+        let question = technique::Question {
+            model: self.model(),
+            action: &self.question.action,
+            resource: &self.question.resource,
+            actor_account: crate::model::arn_account(&state.actor).unwrap_or_default(),
+        };
         for (action, what, relevant) in technique::UNMODELLED {
-            if !relevant.applies(self.model(), &self.question.action) {
+            // The first actor found is the one of the shortest chain.
+            if self.unmodelled.contains_key(action) || !relevant.applies(&question, action) {
                 continue;
             }
             let allowed = policies
@@ -431,10 +442,16 @@ impl<'e, 'm> Search<'e, 'm> {
                 .flat_map(|p| &p.policy.statements)
                 .any(|s| s.effect == crate::policy::Effect::Allow && s.action.covers(action));
             if allowed {
-                self.unmodelled.insert(format!(
-                    "{} may be allowed {action}, which {what}; iamproof does not model it",
-                    describe_chain(&self.question.principal, &state.steps)
-                ));
+                self.unmodelled.insert(
+                    action,
+                    (
+                        format!(
+                        "{} may be allowed {action}, which {what}; iamproof does not model it",
+                        describe_chain(&self.question.principal, &state.steps)
+                    ),
+                        matches!(relevant, technique::Bears::OnGrantedServices(_)),
+                    ),
+                );
             }
         }
     }
@@ -671,6 +688,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 self.record_no_grant(state, target);
                 continue;
             }
+            self.granted = true;
             let key = self.memo_key(format!(
                 "final|{}|{:?}|{:?}|{}",
                 state.actor, state.acts, state.session, target.label
@@ -1894,7 +1912,13 @@ impl<'e, 'm> Search<'e, 'm> {
                 "{file} is truncated (IsTruncated: true): a principal or policy it leaves out may give a way"
             ));
         }
-        self.unknown.extend(std::mem::take(&mut self.unmodelled));
+        let granted = self.granted;
+        self.unknown.extend(
+            std::mem::take(&mut self.unmodelled)
+                .into_values()
+                .filter(|(_, needs_grant)| granted || !needs_grant)
+                .map(|(reason, _)| reason),
+        );
         if !self.unknown.is_empty() {
             return Answer {
                 verdict: Verdict::Unknown,

@@ -283,24 +283,95 @@ impl Technique {
 /// When an action no technique models bears on a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bears {
-    /// Always: it widens what a principal may do.
-    Always,
-    /// When some identity policy of the model denies something: it removes denies.
+    /// When an identity policy in the actor's account denies something: it removes denies.
     OnIdentityDenies,
-    /// On questions about these services' actions.
-    OnServices(&'static [&'static str]),
+    /// When a customer managed policy of the actor's account has versions besides the one in
+    /// force.
+    OnPolicyVersions,
+    /// On questions about a bucket of the actor's account, or one whose policy lets others
+    /// change it.
+    OnQuestionBucket,
+    /// On questions about these services' actions, once some actor reached may be granted
+    /// the question's action by its own policies or a resource's: it lifts a further check
+    /// (a key's) on a request the actor could otherwise make. Only keys of the actor's
+    /// account, or keys whose policy lets others change them, are concerned.
+    OnGrantedServices(&'static [&'static str]),
+    /// From an account of an organization that is, or may be, its management account (or a
+    /// delegated administrator), when some SCP or RCP applies in the model.
+    FromManagementAccount,
+    /// From an account of an organization that is, or may be, its management account.
+    FromOrganization,
+}
+
+/// What [`Bears`] looks at.
+pub struct Question<'q> {
+    pub model: &'q crate::model::Model,
+    pub action: &'q str,
+    pub resource: &'q str,
+    /// The account of the actor that may be allowed the unmodelled action.
+    pub actor_account: &'q str,
 }
 
 impl Bears {
-    /// Whether the action bears on a question about `action` over `model`.
-    pub fn applies(&self, model: &crate::model::Model, action: &str) -> bool {
+    /// Whether the unmodelled action bears on the question.
+    pub fn applies(&self, question: &Question, unmodelled: &str) -> bool {
+        let model = question.model;
+        let account = question.actor_account;
+        let prefix = question.action.split(':').next().unwrap_or_default();
+        let may_manage = || {
+            model.account(account).is_some_and(|a| {
+                a.organization.as_ref().is_some_and(|o| {
+                    o.management_account.as_deref().is_none_or(|m| m == account)
+                })
+            })
+        };
         match self {
-            Bears::Always => true,
-            Bears::OnIdentityDenies => model.has_identity_denies(),
-            Bears::OnServices(services) => {
-                let prefix = action.split(':').next().unwrap_or_default();
-                services.iter().any(|s| s.eq_ignore_ascii_case(prefix))
+            Bears::OnIdentityDenies => model.has_identity_denies_in(account),
+            Bears::OnPolicyVersions => model
+                .managed_policies
+                .values()
+                .any(|p| p.account == account && p.other_versions),
+            Bears::OnQuestionBucket => {
+                if !prefix.eq_ignore_ascii_case("s3") {
+                    return false;
+                }
+                let name = question
+                    .resource
+                    .strip_prefix("arn:aws:s3:::")
+                    .map(|r| r.split('/').next().unwrap_or_default())
+                    .unwrap_or_default();
+                match model.buckets.values().find(|b| b.name == name) {
+                    Some(bucket) => {
+                        bucket.account == account
+                            || bucket.policy.as_ref().is_some_and(|policy| {
+                                policy.statements.iter().any(|s| {
+                                    s.effect == crate::policy::Effect::Allow
+                                        && s.action.covers(unmodelled)
+                                })
+                            })
+                    }
+                    // A pattern over several buckets, or a bucket of no snapshot.
+                    None => true,
+                }
             }
+            Bears::OnGrantedServices(services) => {
+                let service = services.iter().any(|s| s.eq_ignore_ascii_case(prefix));
+                // A key of another account changes only where its policy lets others.
+                let keys = model.keys.values().any(|key| {
+                    key.account == account
+                        || key.policy.as_ref().is_some_and(|policy| {
+                            policy.statements.iter().any(|s| {
+                                s.effect == crate::policy::Effect::Allow
+                                    && s.action.covers(unmodelled)
+                            })
+                        })
+                });
+                service && keys
+            }
+            Bears::FromManagementAccount => {
+                may_manage() && model.accounts.iter().any(|a| !a.scp_levels().is_empty() || !a.rcp_levels().is_empty())
+            }
+            Bears::FromOrganization => may_manage(),
         }
     }
 }
@@ -311,8 +382,8 @@ impl Bears {
 pub const UNMODELLED: &[(&str, &str, Bears)] = &[
     (
         "iam:SetDefaultPolicyVersion",
-        "makes another version of a managed policy the one in force (versions other than the default are not in the snapshots)",
-        Bears::Always,
+        "puts another version of a managed policy in force",
+        Bears::OnPolicyVersions,
     ),
     ("iam:DetachUserPolicy", "removes a managed policy, and its denies, from a user", Bears::OnIdentityDenies),
     ("iam:DetachGroupPolicy", "removes a managed policy, and its denies, from a group", Bears::OnIdentityDenies),
@@ -321,40 +392,17 @@ pub const UNMODELLED: &[(&str, &str, Bears)] = &[
     ("iam:DeleteGroupPolicy", "removes an inline policy, and its denies, from a group", Bears::OnIdentityDenies),
     ("iam:DeleteRolePolicy", "removes an inline policy, and its denies, from a role", Bears::OnIdentityDenies),
     ("iam:RemoveUserFromGroup", "removes a user from a group, and its denies", Bears::OnIdentityDenies),
-    ("s3:PutBucketPolicy", "rewrites a bucket policy", Bears::OnServices(&["s3"])),
-    ("s3:DeleteBucketPolicy", "removes a bucket policy and its denies", Bears::OnServices(&["s3"])),
-    ("kms:PutKeyPolicy", "rewrites a key policy", Bears::OnServices(&["kms", "s3"])),
-    ("kms:CreateGrant", "grants use of a KMS key", Bears::OnServices(&["kms", "s3"])),
+    ("s3:PutBucketPolicy", "rewrites a bucket policy", Bears::OnQuestionBucket),
+    ("s3:DeleteBucketPolicy", "removes a bucket policy and its denies", Bears::OnQuestionBucket),
+    ("kms:PutKeyPolicy", "rewrites a key policy", Bears::OnGrantedServices(&["kms", "s3"])),
+    ("kms:CreateGrant", "grants use of a KMS key", Bears::OnGrantedServices(&["kms", "s3"])),
+    ("organizations:DetachPolicy", "removes an SCP or RCP", Bears::FromManagementAccount),
+    ("organizations:UpdatePolicy", "rewrites an SCP or RCP", Bears::FromManagementAccount),
     (
-        "lambda:UpdateFunctionConfiguration",
-        "changes the role or the layers of an existing function",
-        Bears::Always,
+        "sso:CreateAccountAssignment",
+        "gives an IAM Identity Center user a permission set in an account of the organization",
+        Bears::FromOrganization,
     ),
-    (
-        "ec2:AssociateIamInstanceProfile",
-        "attaches a role to an instance the actor may reach over the network",
-        Bears::Always,
-    ),
-    (
-        "ec2:ReplaceIamInstanceProfileAssociation",
-        "swaps the role of an instance the actor may reach over the network",
-        Bears::Always,
-    ),
-    (
-        "ec2-instance-connect:SendSSHPublicKey",
-        "opens an SSH session on an instance, which runs as its role",
-        Bears::Always,
-    ),
-    ("ecs:ExecuteCommand", "runs a command in a running container, as its task role", Bears::Always),
-    (
-        "ecs:UpdateService",
-        "runs a new task definition, with its role, in an existing service",
-        Bears::Always,
-    ),
-    ("organizations:DetachPolicy", "removes an SCP or RCP", Bears::Always),
-    ("organizations:UpdatePolicy", "rewrites an SCP or RCP", Bears::Always),
-    ("sso:CreateAccountAssignment", "assigns an IAM Identity Center permission set", Bears::Always),
-    ("bedrock-agentcore:CreateCodeInterpreter", "runs code with a passed role", Bears::Always),
 ];
 
 /// Every technique of every service, in a stable order.

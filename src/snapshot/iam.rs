@@ -221,6 +221,7 @@ fn parse_managed_policy(
         version: version.optional_str("VersionId")?.map(str::to_string),
         policy: Arc::new(policy),
         source: PolicySource::Snapshot,
+        other_versions: versions.list()?.len() > 1,
     })
 }
 

@@ -159,6 +159,7 @@ pub fn bundled_policy(arn: &str) -> Result<Option<ManagedPolicy>, BundleError> {
         version: entry.version.clone(),
         policy: Arc::new(policy),
         source: PolicySource::Bundled,
+        other_versions: false,
     }))
 }
 
