@@ -637,6 +637,10 @@ fn principal_node(model: &Model, principal: &str) -> NodeRef {
     if principal.eq_ignore_ascii_case(mediaconvert::SERVICE) {
         return NodeRef::new(NodeKind::Service, mediaconvert::SERVICE);
     }
+    // A service a technique hands a role to (lambda.amazonaws.com).
+    if !principal.starts_with("arn:") && principal.ends_with(".amazonaws.com") {
+        return NodeRef::new(NodeKind::Service, principal);
+    }
     if model.users.contains_key(principal) {
         return NodeRef::new(NodeKind::User, principal);
     }

@@ -34,9 +34,7 @@ pub enum Node {
 impl Node {
     pub fn arn(&self) -> &str {
         match self {
-            Node::User(arn) | Node::Group(arn) | Node::Role(arn) | Node::ManagedPolicy(arn) => {
-                arn
-            }
+            Node::User(arn) | Node::Group(arn) | Node::Role(arn) | Node::ManagedPolicy(arn) => arn,
         }
     }
 }
@@ -294,10 +292,9 @@ impl DelegationGraph {
             for step in &steps {
                 let (to, edge) = match step {
                     Step::AssumeRole { role } => (Node::Role(role.clone()), Edge::AssumeRole),
-                    Step::Technique { technique, target } => (
-                        target_node(model, target),
-                        Edge::Technique { technique },
-                    ),
+                    Step::Technique { technique, target } => {
+                        (target_node(model, target), Edge::Technique { technique })
+                    }
                 };
                 let to = graph.node(to);
                 graph.graph.add_edge(from, to, edge);
@@ -422,9 +419,7 @@ impl DelegationGraph {
                 .collect()
         };
         let mut found: Vec<String> = match technique.targets {
-            Targets::PassedRole { service } | Targets::RunningRole { service } => {
-                trusting(service)
-            }
+            Targets::PassedRole { service } | Targets::RunningRole { service } => trusting(service),
             Targets::User => model
                 .users
                 .values()

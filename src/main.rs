@@ -57,8 +57,29 @@ struct AnswerArgs {
     /// 2026-12-03T17:00:00Z; default: when the snapshots were collected, else now.
     #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
     at: Option<Instant>,
+    /// Which ways of becoming another principal to search: `all` (every technique, the
+    /// escalations that edit the account or run code as a role included) or `configured`
+    /// (groups, role assumption and MediaConvert jobs only).
+    #[arg(long, value_enum, default_value = "all")]
+    scope: ScopeArg,
     #[arg(long, value_enum, default_value = "text")]
     format: TextOrJson,
+}
+
+/// `--scope`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ScopeArg {
+    All,
+    Configured,
+}
+
+impl From<ScopeArg> for iamproof::query::Scope {
+    fn from(scope: ScopeArg) -> Self {
+        match scope {
+            ScopeArg::All => iamproof::query::Scope::All,
+            ScopeArg::Configured => iamproof::query::Scope::Configured,
+        }
+    }
 }
 
 /// What `can` and `who-can` share: the snapshots and the question.
@@ -114,6 +135,10 @@ enum Command {
         /// 2026-12-03T17:00:00Z; default: when the snapshots were collected, else now.
         #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
         at: Option<Instant>,
+        /// Which ways of becoming another principal proofs search, unless a proof says
+        /// (`"scope"`): `all` or `configured`.
+        #[arg(long, value_enum, default_value = "all")]
+        scope: ScopeArg,
         #[arg(long, value_enum, default_value = "text")]
         format: ProveFormat,
     },
@@ -193,8 +218,9 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
             files,
             timeout_ms,
             at,
+            scope,
             format,
-        } => run_prove(&files, timeout_ms, at, format, ui),
+        } => run_prove(&files, question_options(timeout_ms, at, scope), format, ui),
         Command::WhatIf(args) => run_what_if(args, ui),
         Command::Compare {
             old,
@@ -234,6 +260,9 @@ struct GraphArgs {
     /// 2026-12-03T17:00:00Z; default: when the snapshots were collected, else now.
     #[arg(long, value_name = "INSTANT", value_parser = parse_instant)]
     at: Option<Instant>,
+    /// Which ways of becoming another principal to draw: `all` or `configured`.
+    #[arg(long, value_enum, default_value = "all")]
+    scope: ScopeArg,
     #[arg(long, value_enum, default_value = "dot")]
     format: GraphFormat,
 }
@@ -243,7 +272,7 @@ fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
         Ok(model) => model,
         Err(code) => return code,
     };
-    let engine = ui.engine(&model, question_options(args.timeout_ms, args.at));
+    let engine = ui.engine(&model, question_options(args.timeout_ms, args.at, args.scope));
     let scope = iamproof::diagram::Scope {
         resource: args.resource,
         actions: args.actions,
@@ -334,7 +363,7 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         &changed,
         &change,
         &questions,
-        question_options(args.answering.timeout_ms, args.answering.at),
+        question_options(args.answering.timeout_ms, args.answering.at, args.answering.scope),
         ui,
     ) {
         Ok(outcome) => outcome,
@@ -472,10 +501,15 @@ fn parse_instant(text: &str) -> Result<Instant, String> {
     })
 }
 
-fn question_options(timeout_ms: u32, at: Option<Instant>) -> iamproof::query::Options {
+fn question_options(
+    timeout_ms: u32,
+    at: Option<Instant>,
+    scope: ScopeArg,
+) -> iamproof::query::Options {
     iamproof::query::Options {
         timeout_ms,
         at,
+        scope: scope.into(),
         ..Default::default()
     }
 }
@@ -487,7 +521,7 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
     };
     let engine = ui.engine(
         &model,
-        question_options(args.answering.timeout_ms, args.answering.at),
+        question_options(args.answering.timeout_ms, args.answering.at, args.answering.scope),
     );
     let question = iamproof::query::Question {
         principal,
@@ -518,7 +552,7 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
     };
     let engine = ui.engine(
         &model,
-        question_options(args.answering.timeout_ms, args.answering.at),
+        question_options(args.answering.timeout_ms, args.answering.at, args.answering.scope),
     );
     let answers = match engine.who_can(&args.action, &args.resource, &context) {
         Ok(answers) => answers,
@@ -544,13 +578,11 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
 
 fn run_prove(
     files: &[PathBuf],
-    timeout_ms: u32,
-    at: Option<Instant>,
+    options: iamproof::query::Options,
     format: ProveFormat,
     ui: &Ui,
 ) -> ExitCode {
     use iamproof::query::prove;
-    let options = question_options(timeout_ms, at);
     let mut proof_files = Vec::new();
     let mut results = Vec::new();
     for file in files {

@@ -202,6 +202,7 @@ fn hop(policies: PolicySet, resource: Term, fixed: Context, free_keys: bool) -> 
             KeyFreedom::Fixed
         },
         fixed,
+        absent: Vec::new(),
     }
 }
 

@@ -12,6 +12,7 @@
 
 use super::targets::{targets, Target};
 
+use super::edits::Edits;
 use super::sessions::Session;
 use super::{replay, Answer, Engine, Link, QueryEcho, Question, Verdict};
 use crate::context_model::{self, Origin};
@@ -20,7 +21,6 @@ use crate::graph::{acting_principal, Step, ASSUMED_SESSION_NAME};
 use crate::model::{Model, PrincipalType};
 use crate::policy::pattern::Glob;
 use crate::policy::{Context, ContextValue};
-use super::edits::Edits;
 use crate::service::technique::{self, Edit, Gain, On, Technique};
 use crate::smt::encode::{Hop, KeyFreedom, Problem, Term};
 use crate::smt::formula::{Formula, Slot, ABSENT};
@@ -145,8 +145,10 @@ fn job_capabilities(acts: Acts) -> Option<&'static [(&'static str, &'static str)
 
 /// Whether an actor acting so may make `action` at all.
 fn may_make(acts: Acts, action: &str) -> bool {
-    job_capabilities(acts)
-        .is_none_or(|does| does.iter().any(|(name, _)| name.eq_ignore_ascii_case(action)))
+    job_capabilities(acts).is_none_or(|does| {
+        does.iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case(action))
+    })
 }
 
 /// An edit of the account found by the search, and the requests that make it.
@@ -158,6 +160,10 @@ struct FoundEdit {
     links: Vec<Link>,
     assumptions: Vec<String>,
 }
+
+/// How far a blocked path got: (steps passed, whether the final request was tried, hops
+/// passed within the blocked problem, hops of the problem).
+type Progress = (usize, bool, usize, usize);
 
 /// The solved part of a witness: links and the assumptions they rest on.
 pub type Solved = (Vec<Link>, Vec<String>);
@@ -185,9 +191,10 @@ pub struct Search<'e, 'm> {
     question: &'e Question,
     pattern: &'e Glob,
     unknown: Vec<String>,
-    /// The blocked step or final hop that got furthest: ((hops passed, hops in its problem),
-    /// explanation); further is better, then larger.
-    closest: Option<((usize, usize), String)>,
+    /// The blocked step or final request that got furthest, and its explanation: ranked by
+    /// the steps passed, then a final request over a step, then the hops passed within it and
+    /// the hops of its problem; the first found wins ties (the shorter chains come first).
+    closest: Option<(Progress, String)>,
     combinations: usize,
     /// Whether refutations need their blocking hop (for `unreachable` reasons); `who-can`
     /// drops the principals that cannot, so it skips that work.
@@ -325,7 +332,7 @@ impl<'e, 'm> Search<'e, 'm> {
             }
             for step in steps.iter() {
                 let technique = step.technique();
-                if technique.is_some_and(|t| !self.engine.options.scope.admits(t)) {
+                if technique.is_some_and(|t| !self.engine.scope().admits(t)) {
                     continue;
                 }
                 if let Some(Gain::Edits(edit)) = technique.map(|t| t.gain) {
@@ -421,7 +428,7 @@ impl<'e, 'm> Search<'e, 'm> {
     /// Records the actions no technique models that the actor may be allowed: a refutation
     /// that depends on them not being used is `unknown`.
     fn note_unmodelled(&mut self, state: &Reached) {
-        if !self.engine.options.scope.is_all() {
+        if !self.engine.scope().is_all() {
             return;
         }
         let policies = self.policies_of(&state.actor);
@@ -446,9 +453,9 @@ impl<'e, 'm> Search<'e, 'm> {
                     action,
                     (
                         format!(
-                        "{} may be allowed {action}, which {what}; iamproof does not model it",
-                        describe_chain(&self.question.principal, &state.steps)
-                    ),
+                            "{} may be allowed {action}, which {what}; iamproof does not model it",
+                            describe_chain(&self.question.principal, &state.steps)
+                        ),
                         matches!(relevant, technique::Bears::OnGrantedServices(_)),
                     ),
                 );
@@ -579,7 +586,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     }
                     return Some((links, assumptions));
                 }
-                SolveResult::Blocked(block) => self.record(&block, state.links.len(), &describe),
+                SolveResult::Blocked(block) => self.record(&block, state, false, &describe),
                 SolveResult::Unknown(reason) => self.unknown.push(reason),
             }
         }
@@ -681,7 +688,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     hop: format!("{} on {}", self.question.action, target.label),
                     reason: refusal,
                 };
-                self.record(&block, state.links.len(), &describe);
+                self.record(&block, state, true, &describe);
                 continue;
             }
             if !self.may_grant(&state.actor, &caller, target) {
@@ -721,7 +728,7 @@ impl<'e, 'm> Search<'e, 'm> {
                         reason: None,
                     });
                 }
-                SolveResult::Blocked(block) => self.record(&block, state.links.len(), &describe),
+                SolveResult::Blocked(block) => self.record(&block, state, true, &describe),
                 SolveResult::Unknown(reason) => self.unknown.push(reason),
             }
         }
@@ -761,7 +768,11 @@ impl<'e, 'm> Search<'e, 'm> {
             .account(account)
             .map(|a| a.region.clone())
             .unwrap_or_else(|| "us-east-1".into());
-        let formats: Vec<&str> = technique.needs.iter().filter_map(|n| n.on.format()).collect();
+        let formats: Vec<&str> = technique
+            .needs
+            .iter()
+            .filter_map(|n| n.on.format())
+            .collect();
         let policies = self.policies_of(actor);
         let trust = model
             .roles
@@ -818,7 +829,10 @@ impl<'e, 'm> Search<'e, 'm> {
         for region in regions {
             for name in always {
                 let arn = technique::arn_named(format, partition, &region, account, name);
-                if !places.iter().any(|p| p.existing.as_deref() == Some(arn.as_str())) {
+                if !places
+                    .iter()
+                    .any(|p| p.existing.as_deref() == Some(arn.as_str()))
+                {
                     places.push(Place {
                         region: Some(region.clone()),
                         existing: Some(arn),
@@ -871,7 +885,8 @@ impl<'e, 'm> Search<'e, 'm> {
                     )
                 }
                 On::Created(format) | On::Running(format) => {
-                    let shape = Glob::parse(&technique::arn_glob(format, partition, region, &account));
+                    let shape =
+                        Glob::parse(&technique::arn_glob(format, partition, region, &account));
                     let var = *variables
                         .entry(format)
                         .or_insert_with(|| problem.resource_variable(call, &[shape]));
@@ -1097,7 +1112,12 @@ impl<'e, 'm> Search<'e, 'm> {
                 .users
                 .get(target)
                 .map(|u| u.permissions_boundary.clone())
-                .or_else(|| model.roles.get(target).map(|r| r.permissions_boundary.clone()))
+                .or_else(|| {
+                    model
+                        .roles
+                        .get(target)
+                        .map(|r| r.permissions_boundary.clone())
+                })
                 .flatten(),
         }
     }
@@ -1584,10 +1604,7 @@ impl<'e, 'm> Search<'e, 'm> {
             };
             let what = link.change.take().unwrap_or_default();
             link.change = Some(match written {
-                Some(name) => format!(
-                    "{what}; {name} reads {}",
-                    smallest_policy(&needed)
-                ),
+                Some(name) => format!("{what}; {name} reads {}", smallest_policy(&needed)),
                 None => what,
             });
         }
@@ -1595,7 +1612,7 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// Records why a reached actor cannot do the action, when no policy could grant it.
     fn record_no_grant(&mut self, state: &Reached, target: &Target) {
-        let rank = (state.links.len(), 0);
+        let rank = (state.steps.len(), true, 0, 0);
         if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
             return;
         }
@@ -1810,17 +1827,19 @@ impl<'e, 'm> Search<'e, 'm> {
             .map(|(k, v)| format!("{k}={v:?}"))
             .collect();
         format!(
-            "{what}|{}|{}|{}|{}",
+            "{what}|{}|{}|{}|{}|{}",
             self.question.action,
             self.question.resource,
             context.join(","),
-            self.explain
+            self.explain,
+            self.edits.fingerprint()
         )
     }
 
     /// Records a blocked step or final request when it got further than any before.
-    fn record(&mut self, block: &Block, passed: usize, describe: &str) {
-        let rank = (passed + block.prefix, block.hops);
+    fn record(&mut self, block: &Block, state: &Reached, is_final: bool, describe: &str) {
+        let passed = state.links.len();
+        let rank = (state.steps.len(), is_final, block.prefix, block.hops);
         if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
             return;
         }
@@ -1935,7 +1954,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 "no delegation path: {} holds no way to {} itself, through a role it may assume, or by any technique {}",
                 self.question.principal,
                 self.question.action,
-                match self.engine.options.scope {
+                match self.engine.scope() {
                     super::Scope::All => "of the model",
                     super::Scope::Configured => "of the account as configured",
                 }

@@ -240,6 +240,8 @@ pub struct Engine<'m> {
     session_names: std::cell::OnceCell<sessions::SessionNames>,
     /// Whether a policy of the model reads the time, found on first use.
     reads_time: std::cell::OnceCell<bool>,
+    /// The scope of the questions asked now: the options', or a proof's own.
+    scope: std::cell::Cell<Scope>,
 }
 
 impl<'m> Engine<'m> {
@@ -257,7 +259,21 @@ impl<'m> Engine<'m> {
             clock: crate::context_model::Clock::of(options.at, model.collected_at()),
             session_names: Default::default(),
             reads_time: Default::default(),
+            scope: std::cell::Cell::new(options.scope),
         }
+    }
+
+    /// The scope of the questions asked now.
+    pub fn scope(&self) -> Scope {
+        self.scope.get()
+    }
+
+    /// Runs `ask` with questions scoped to `scope`, then restores the engine's scope.
+    pub fn scoped<T>(&self, scope: Scope, ask: impl FnOnce() -> T) -> T {
+        let before = self.scope.replace(scope);
+        let out = ask();
+        self.scope.set(before);
+        out
     }
 
     /// Whether a policy of the model tests `aws:CurrentTime` or `aws:EpochTime`: then

@@ -29,6 +29,9 @@ pub struct Proof {
     pub resource: String,
     pub context: crate::policy::Context,
     pub expect: Expectation,
+    /// The ways of becoming another principal the proof covers, when it says (`"scope":
+    /// "configured"`); else the run's.
+    pub scope: Option<super::Scope>,
     /// The JSON path of the proof in its file (`proofs[2]`).
     pub path: String,
 }
@@ -113,13 +116,14 @@ fn read_proof(file: &str, path: &str, value: &Value) -> Result<Proof, InputError
             format!("expected a proof object, found {}", kind_of(value)),
         )
     })?;
-    const FIELDS: [&str; 6] = [
+    const FIELDS: [&str; 7] = [
         "name",
         "principal",
         "action",
         "resource",
         "expect",
         "context",
+        "scope",
     ];
     if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(InputError::new(
@@ -181,6 +185,20 @@ fn read_proof(file: &str, path: &str, value: &Value) -> Result<Proof, InputError
         None => crate::policy::Context::new(),
         Some(v) => crate::simulate::parse_context(file, &format!("{path}.context"), v)?,
     };
+    let scope = match object.get("scope") {
+        None => None,
+        Some(v) => {
+            let scope_path = format!("{path}.scope");
+            let text = string_at(file, &scope_path, v)?;
+            Some(super::Scope::parse(text).ok_or_else(|| {
+                InputError::new(
+                    file,
+                    &scope_path,
+                    format!("expected \"all\" or \"configured\", found {text:?}"),
+                )
+            })?)
+        }
+    };
     Ok(Proof {
         name: text("name")?,
         principal,
@@ -188,6 +206,7 @@ fn read_proof(file: &str, path: &str, value: &Value) -> Result<Proof, InputError
         resource: text("resource")?,
         context,
         expect,
+        scope,
         path: path.to_string(),
     })
 }
@@ -242,6 +261,17 @@ pub fn check_on(engine: &Engine, file: &ProofFile) -> Result<Vec<ProofResult>, I
 }
 
 fn check_one(engine: &Engine, file: &ProofFile, proof: &Proof) -> Result<ProofResult, InputError> {
+    match proof.scope {
+        Some(scope) => engine.scoped(scope, || check_scoped(engine, file, proof)),
+        None => check_scoped(engine, file, proof),
+    }
+}
+
+fn check_scoped(
+    engine: &Engine,
+    file: &ProofFile,
+    proof: &Proof,
+) -> Result<ProofResult, InputError> {
     // A question that cannot be asked is the proof file's mistake: name the field at fault.
     let to_input_error = |e: super::QueryError| {
         use super::QueryError as Q;

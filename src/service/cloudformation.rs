@@ -7,7 +7,8 @@
 use super::technique::{on_any, on_created, on_running, Gain, Targets, Technique, PASS_ROLE};
 
 pub const SERVICE: &str = "cloudformation.amazonaws.com";
-pub const STACK: &str = "arn:${Partition}:cloudformation:${Region}:${Account}:stack/${StackName}/${Id}";
+pub const STACK: &str =
+    "arn:${Partition}:cloudformation:${Region}:${Account}:stack/${StackName}/${Id}";
 
 pub const TECHNIQUES: &[Technique] = &[
     Technique {

@@ -36,7 +36,8 @@ pub const TECHNIQUES: &[Technique] = &[
     Technique {
         id: "codebuild-start-build-batch",
         step: "batch buildspec of a CodeBuild project with",
-        summary: "starts a batch build of an existing CodeBuild project with a buildspec of its writing",
+        summary:
+            "starts a batch build of an existing CodeBuild project with a buildspec of its writing",
         targets: Targets::RunningRole { service: SERVICE },
         needs: &[on_running("codebuild:StartBuildBatch", PROJECT)],
         gain: Gain::RunsAs,

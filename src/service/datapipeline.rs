@@ -4,7 +4,8 @@
 use super::technique::{on_any, on_created, Gain, Targets, Technique, PASS_ROLE};
 
 pub const SERVICE: &str = "datapipeline.amazonaws.com";
-pub const PIPELINE: &str = "arn:${Partition}:datapipeline:${Region}:${Account}:pipeline/${PipelineId}";
+pub const PIPELINE: &str =
+    "arn:${Partition}:datapipeline:${Region}:${Account}:pipeline/${PipelineId}";
 
 pub const TECHNIQUES: &[Technique] = &[Technique {
     id: "datapipeline-create",

@@ -7,7 +7,8 @@
 use super::technique::{on_any, on_created, on_running, Gain, Targets, Technique, PASS_ROLE};
 
 pub const SERVICE: &str = "glue.amazonaws.com";
-pub const DEV_ENDPOINT: &str = "arn:${Partition}:glue:${Region}:${Account}:devEndpoint/${DevEndpointName}";
+pub const DEV_ENDPOINT: &str =
+    "arn:${Partition}:glue:${Region}:${Account}:devEndpoint/${DevEndpointName}";
 pub const JOB: &str = "arn:${Partition}:glue:${Region}:${Account}:job/${JobName}";
 
 pub const TECHNIQUES: &[Technique] = &[

@@ -8,6 +8,7 @@
 //! reference); [`regions`] lists the regions of each partition.
 
 pub mod apprunner;
+pub mod bedrock;
 pub mod cloudformation;
 pub mod codebuild;
 pub mod datapipeline;

@@ -8,9 +8,12 @@
 use super::technique::{on_created, on_running, Gain, Targets, Technique, PASS_ROLE};
 
 pub const SERVICE: &str = "sagemaker.amazonaws.com";
-pub const NOTEBOOK: &str = "arn:${Partition}:sagemaker:${Region}:${Account}:notebook-instance/${NotebookInstanceName}";
-pub const TRAINING_JOB: &str = "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/${TrainingJobName}";
-pub const PROCESSING_JOB: &str = "arn:${Partition}:sagemaker:${Region}:${Account}:processing-job/${ProcessingJobName}";
+pub const NOTEBOOK: &str =
+    "arn:${Partition}:sagemaker:${Region}:${Account}:notebook-instance/${NotebookInstanceName}";
+pub const TRAINING_JOB: &str =
+    "arn:${Partition}:sagemaker:${Region}:${Account}:training-job/${TrainingJobName}";
+pub const PROCESSING_JOB: &str =
+    "arn:${Partition}:sagemaker:${Region}:${Account}:processing-job/${ProcessingJobName}";
 
 pub const TECHNIQUES: &[Technique] = &[
     Technique {
@@ -32,7 +35,10 @@ pub const TECHNIQUES: &[Technique] = &[
         step: "SageMaker training job with",
         summary: "creates a SageMaker training job with the role and a container of its choosing",
         targets: Targets::PassedRole { service: SERVICE },
-        needs: &[PASS_ROLE, on_created("sagemaker:CreateTrainingJob", TRAINING_JOB)],
+        needs: &[
+            PASS_ROLE,
+            on_created("sagemaker:CreateTrainingJob", TRAINING_JOB),
+        ],
         gain: Gain::RunsAs,
         assumes: &[],
         sets_source: false,
@@ -42,7 +48,10 @@ pub const TECHNIQUES: &[Technique] = &[
         step: "SageMaker processing job with",
         summary: "creates a SageMaker processing job with the role and a container of its choosing",
         targets: Targets::PassedRole { service: SERVICE },
-        needs: &[PASS_ROLE, on_created("sagemaker:CreateProcessingJob", PROCESSING_JOB)],
+        needs: &[
+            PASS_ROLE,
+            on_created("sagemaker:CreateProcessingJob", PROCESSING_JOB),
+        ],
         gain: Gain::RunsAs,
         assumes: &[],
         sets_source: false,
@@ -52,7 +61,10 @@ pub const TECHNIQUES: &[Technique] = &[
         step: "presigned URL of a SageMaker notebook with",
         summary: "opens an existing SageMaker notebook instance through a presigned URL",
         targets: Targets::RunningRole { service: SERVICE },
-        needs: &[on_running("sagemaker:CreatePresignedNotebookInstanceUrl", NOTEBOOK)],
+        needs: &[on_running(
+            "sagemaker:CreatePresignedNotebookInstanceUrl",
+            NOTEBOOK,
+        )],
         gain: Gain::RunsAs,
         assumes: &[],
         sets_source: false,

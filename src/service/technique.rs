@@ -87,17 +87,61 @@ pub enum Fact {
 /// `iam:PermissionsBoundary` and `iam:PolicyARN`): the target's boundary on a policy edit, the
 /// policy attached or made a boundary.
 const REQUEST_FACTS: &[(&str, &str, Fact)] = &[
-    ("iam:PutUserPolicy", "iam:PermissionsBoundary", Fact::TargetBoundary),
-    ("iam:PutRolePolicy", "iam:PermissionsBoundary", Fact::TargetBoundary),
-    ("iam:AttachUserPolicy", "iam:PermissionsBoundary", Fact::TargetBoundary),
-    ("iam:AttachRolePolicy", "iam:PermissionsBoundary", Fact::TargetBoundary),
-    ("iam:AttachUserPolicy", "iam:PolicyARN", Fact::AdministratorAccess),
-    ("iam:AttachRolePolicy", "iam:PolicyARN", Fact::AdministratorAccess),
-    ("iam:AttachGroupPolicy", "iam:PolicyARN", Fact::AdministratorAccess),
-    ("iam:PutUserPermissionsBoundary", "iam:PermissionsBoundary", Fact::AdministratorAccess),
-    ("iam:PutRolePermissionsBoundary", "iam:PermissionsBoundary", Fact::AdministratorAccess),
-    ("iam:DeleteUserPermissionsBoundary", "iam:PermissionsBoundary", Fact::TargetBoundary),
-    ("iam:DeleteRolePermissionsBoundary", "iam:PermissionsBoundary", Fact::TargetBoundary),
+    (
+        "iam:PutUserPolicy",
+        "iam:PermissionsBoundary",
+        Fact::TargetBoundary,
+    ),
+    (
+        "iam:PutRolePolicy",
+        "iam:PermissionsBoundary",
+        Fact::TargetBoundary,
+    ),
+    (
+        "iam:AttachUserPolicy",
+        "iam:PermissionsBoundary",
+        Fact::TargetBoundary,
+    ),
+    (
+        "iam:AttachRolePolicy",
+        "iam:PermissionsBoundary",
+        Fact::TargetBoundary,
+    ),
+    (
+        "iam:AttachUserPolicy",
+        "iam:PolicyARN",
+        Fact::AdministratorAccess,
+    ),
+    (
+        "iam:AttachRolePolicy",
+        "iam:PolicyARN",
+        Fact::AdministratorAccess,
+    ),
+    (
+        "iam:AttachGroupPolicy",
+        "iam:PolicyARN",
+        Fact::AdministratorAccess,
+    ),
+    (
+        "iam:PutUserPermissionsBoundary",
+        "iam:PermissionsBoundary",
+        Fact::AdministratorAccess,
+    ),
+    (
+        "iam:PutRolePermissionsBoundary",
+        "iam:PermissionsBoundary",
+        Fact::AdministratorAccess,
+    ),
+    (
+        "iam:DeleteUserPermissionsBoundary",
+        "iam:PermissionsBoundary",
+        Fact::TargetBoundary,
+    ),
+    (
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:PermissionsBoundary",
+        Fact::TargetBoundary,
+    ),
 ];
 
 /// The facts a request of `action` carries.
@@ -320,9 +364,9 @@ impl Bears {
         let prefix = question.action.split(':').next().unwrap_or_default();
         let may_manage = || {
             model.account(account).is_some_and(|a| {
-                a.organization.as_ref().is_some_and(|o| {
-                    o.management_account.as_deref().is_none_or(|m| m == account)
-                })
+                a.organization
+                    .as_ref()
+                    .is_some_and(|o| o.management_account.as_deref().is_none_or(|m| m == account))
             })
         };
         match self {
@@ -369,7 +413,11 @@ impl Bears {
                 service && keys
             }
             Bears::FromManagementAccount => {
-                may_manage() && model.accounts.iter().any(|a| !a.scp_levels().is_empty() || !a.rcp_levels().is_empty())
+                may_manage()
+                    && model
+                        .accounts
+                        .iter()
+                        .any(|a| !a.scp_levels().is_empty() || !a.rcp_levels().is_empty())
             }
             Bears::FromOrganization => may_manage(),
         }
@@ -385,19 +433,71 @@ pub const UNMODELLED: &[(&str, &str, Bears)] = &[
         "puts another version of a managed policy in force",
         Bears::OnPolicyVersions,
     ),
-    ("iam:DetachUserPolicy", "removes a managed policy, and its denies, from a user", Bears::OnIdentityDenies),
-    ("iam:DetachGroupPolicy", "removes a managed policy, and its denies, from a group", Bears::OnIdentityDenies),
-    ("iam:DetachRolePolicy", "removes a managed policy, and its denies, from a role", Bears::OnIdentityDenies),
-    ("iam:DeleteUserPolicy", "removes an inline policy, and its denies, from a user", Bears::OnIdentityDenies),
-    ("iam:DeleteGroupPolicy", "removes an inline policy, and its denies, from a group", Bears::OnIdentityDenies),
-    ("iam:DeleteRolePolicy", "removes an inline policy, and its denies, from a role", Bears::OnIdentityDenies),
-    ("iam:RemoveUserFromGroup", "removes a user from a group, and its denies", Bears::OnIdentityDenies),
-    ("s3:PutBucketPolicy", "rewrites a bucket policy", Bears::OnQuestionBucket),
-    ("s3:DeleteBucketPolicy", "removes a bucket policy and its denies", Bears::OnQuestionBucket),
-    ("kms:PutKeyPolicy", "rewrites a key policy", Bears::OnGrantedServices(&["kms", "s3"])),
-    ("kms:CreateGrant", "grants use of a KMS key", Bears::OnGrantedServices(&["kms", "s3"])),
-    ("organizations:DetachPolicy", "removes an SCP or RCP", Bears::FromManagementAccount),
-    ("organizations:UpdatePolicy", "rewrites an SCP or RCP", Bears::FromManagementAccount),
+    (
+        "iam:DetachUserPolicy",
+        "removes a managed policy, and its denies, from a user",
+        Bears::OnIdentityDenies,
+    ),
+    (
+        "iam:DetachGroupPolicy",
+        "removes a managed policy, and its denies, from a group",
+        Bears::OnIdentityDenies,
+    ),
+    (
+        "iam:DetachRolePolicy",
+        "removes a managed policy, and its denies, from a role",
+        Bears::OnIdentityDenies,
+    ),
+    (
+        "iam:DeleteUserPolicy",
+        "removes an inline policy, and its denies, from a user",
+        Bears::OnIdentityDenies,
+    ),
+    (
+        "iam:DeleteGroupPolicy",
+        "removes an inline policy, and its denies, from a group",
+        Bears::OnIdentityDenies,
+    ),
+    (
+        "iam:DeleteRolePolicy",
+        "removes an inline policy, and its denies, from a role",
+        Bears::OnIdentityDenies,
+    ),
+    (
+        "iam:RemoveUserFromGroup",
+        "removes a user from a group, and its denies",
+        Bears::OnIdentityDenies,
+    ),
+    (
+        "s3:PutBucketPolicy",
+        "rewrites a bucket policy",
+        Bears::OnQuestionBucket,
+    ),
+    (
+        "s3:DeleteBucketPolicy",
+        "removes a bucket policy and its denies",
+        Bears::OnQuestionBucket,
+    ),
+    (
+        "kms:PutKeyPolicy",
+        "rewrites a key policy",
+        Bears::OnGrantedServices(&["kms", "s3"]),
+    ),
+    (
+        "kms:CreateGrant",
+        "grants use of a KMS key",
+        Bears::OnGrantedServices(&["kms", "s3"]),
+    ),
+    (
+        "organizations:DetachPolicy",
+        "removes an SCP or RCP",
+        Bears::FromManagementAccount,
+    ),
+    (
+        "organizations:UpdatePolicy",
+        "rewrites an SCP or RCP",
+        Bears::FromManagementAccount,
+    ),
     (
         "sso:CreateAccountAssignment",
         "gives an IAM Identity Center user a permission set in an account of the organization",
@@ -420,6 +520,7 @@ pub fn all() -> &'static [Technique] {
             super::sagemaker::TECHNIQUES,
             super::ecs::TECHNIQUES,
             super::apprunner::TECHNIQUES,
+            super::bedrock::TECHNIQUES,
             super::datapipeline::TECHNIQUES,
             super::ssm::TECHNIQUES,
         ]
@@ -482,7 +583,11 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for technique in all() {
             assert!(seen.insert(technique.id), "duplicate id {}", technique.id);
-            assert!(!technique.needs.is_empty(), "{} needs nothing", technique.id);
+            assert!(
+                !technique.needs.is_empty(),
+                "{} needs nothing",
+                technique.id
+            );
             for needed in technique.needs {
                 assert!(
                     reference.action(needed.action).is_some(),
@@ -505,7 +610,9 @@ mod tests {
         assert!(is_reserved_role_arn(
             "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123"
         ));
-        assert!(!is_reserved_role_arn("arn:aws:iam::111122223333:role/app/aws-service-role-ish"));
+        assert!(!is_reserved_role_arn(
+            "arn:aws:iam::111122223333:role/app/aws-service-role-ish"
+        ));
         assert!(refusal("iam:PutRolePolicy", "arn:aws:iam::1:role/aws-reserved/x/y").is_some());
         assert!(refusal("iam:PassRole", "arn:aws:iam::1:role/aws-reserved/x/y").is_none());
     }

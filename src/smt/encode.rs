@@ -669,7 +669,9 @@ impl Problem {
         match &hop.resource {
             Term::Var(var) => Formula::and([self.within_shapes(*var), decision]),
             // IAM refuses edits of reserved roles whatever the policies say.
-            Term::Fixed(resource) if crate::service::technique::refusal(&hop.action, resource).is_some() => {
+            Term::Fixed(resource)
+                if crate::service::technique::refusal(&hop.action, resource).is_some() =>
+            {
                 Formula::FALSE
             }
             Term::Fixed(_) => decision,
