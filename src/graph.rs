@@ -375,16 +375,21 @@ impl DelegationGraph {
                 .iter()
                 .map(|needed| identity_allows(policies, needed.action))
                 .collect();
-            if grants.iter().any(Vec::is_empty) {
+            // A bucket's or a key's own policy may grant what the technique needs.
+            let on_resources = matches!(technique.targets, Targets::Bucket | Targets::Key { .. });
+            if grants.iter().any(Vec::is_empty) && !on_resources {
                 continue;
             }
             let covers_target = |target: &str| {
-                technique
-                    .needs
-                    .iter()
-                    .zip(&grants)
-                    .filter(|(needed, _)| needed.on == On::Target)
-                    .all(|(_, grants)| may_cover(grants, target))
+                let by_identity = technique.needs.iter().zip(&grants).all(|(needed, grants)| {
+                    !grants.is_empty() && (needed.on != On::Target || may_cover(grants, target))
+                });
+                by_identity
+                    || on_resources
+                        && technique
+                            .needs
+                            .iter()
+                            .all(|needed| resource_may_grant(model, target, needed.action, &caller))
             };
             // A principal may edit itself; becoming itself gains nothing.
             for target in self.candidates(model, technique, account, opened) {
@@ -442,10 +447,46 @@ impl DelegationGraph {
                 .filter(|p| p.account == account)
                 .map(|p| p.arn.clone())
                 .collect(),
+            Targets::Bucket => model
+                .buckets
+                .values()
+                .filter(|b| b.account == account)
+                .map(|b| {
+                    let partition = model.account(account).map(|a| a.partition.as_str());
+                    b.arn(partition.unwrap_or("aws"))
+                })
+                .collect(),
+            Targets::Key { other_accounts } => model
+                .keys
+                .values()
+                .filter(|k| other_accounts || k.account == account)
+                .filter(|k| !k.is_aws_managed())
+                .map(|k| k.arn.clone())
+                .collect(),
         };
         found.sort();
         found
     }
+}
+
+/// Whether the policy of a bucket or key may allow `action` to `caller` (conditions aside).
+fn resource_may_grant(model: &Model, arn: &str, action: &str, caller: &Principal) -> bool {
+    let policy = model
+        .keys
+        .get(arn)
+        .and_then(|k| k.policy.clone())
+        .or_else(|| {
+            arn.split_once(":s3:::")
+                .and_then(|(_, name)| model.buckets.get(name))
+                .and_then(|b| b.policy.clone())
+        });
+    policy.is_some_and(|policy| {
+        policy.statements.iter().any(|s| {
+            s.effect == Effect::Allow
+                && s.action.covers(action)
+                && principal_applies(s, caller, PrincipalRule::Required, false).is_some()
+        })
+    })
 }
 
 /// The node a technique's target is.

@@ -272,7 +272,10 @@ fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
         Ok(model) => model,
         Err(code) => return code,
     };
-    let engine = ui.engine(&model, question_options(args.timeout_ms, args.at, args.scope));
+    let engine = ui.engine(
+        &model,
+        question_options(args.timeout_ms, args.at, args.scope),
+    );
     let scope = iamproof::diagram::Scope {
         resource: args.resource,
         actions: args.actions,
@@ -363,7 +366,11 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         &changed,
         &change,
         &questions,
-        question_options(args.answering.timeout_ms, args.answering.at, args.answering.scope),
+        question_options(
+            args.answering.timeout_ms,
+            args.answering.at,
+            args.answering.scope,
+        ),
         ui,
     ) {
         Ok(outcome) => outcome,
@@ -521,7 +528,11 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
     };
     let engine = ui.engine(
         &model,
-        question_options(args.answering.timeout_ms, args.answering.at, args.answering.scope),
+        question_options(
+            args.answering.timeout_ms,
+            args.answering.at,
+            args.answering.scope,
+        ),
     );
     let question = iamproof::query::Question {
         principal,
@@ -552,7 +563,11 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
     };
     let engine = ui.engine(
         &model,
-        question_options(args.answering.timeout_ms, args.answering.at, args.answering.scope),
+        question_options(
+            args.answering.timeout_ms,
+            args.answering.at,
+            args.answering.scope,
+        ),
     );
     let answers = match engine.who_can(&args.action, &args.resource, &context) {
         Ok(answers) => answers,

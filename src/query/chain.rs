@@ -156,6 +156,8 @@ fn may_make(acts: Acts, action: &str) -> bool {
 struct FoundEdit {
     edit: Edit,
     target: String,
+    /// The account of the principal that makes it.
+    account: String,
     /// The escalating principal's chain up to and including the edit's requests.
     links: Vec<Link>,
     assumptions: Vec<String>,
@@ -209,11 +211,9 @@ pub struct Search<'e, 'm> {
     found: Vec<FoundEdit>,
     /// The policies and steps of actors the edits change, for the current round.
     edited: std::cell::RefCell<BTreeMap<String, (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>)>>,
-    /// Actions of [`technique::UNMODELLED`] that a reached actor may be allowed, each with who,
-    /// and whether it bears only once some actor may be granted the question's action.
-    unmodelled: BTreeMap<&'static str, (String, bool)>,
-    /// Whether some actor reached may be granted the question's action on some target.
-    granted: bool,
+    /// Actions of [`technique::UNMODELLED`] that a reached actor may be allowed, each with the
+    /// first (shortest) chain to an actor that may.
+    unmodelled: BTreeMap<&'static str, String>,
 }
 
 impl<'e, 'm> Search<'e, 'm> {
@@ -236,7 +236,6 @@ impl<'e, 'm> Search<'e, 'm> {
             found: Vec::new(),
             edited: Default::default(),
             unmodelled: BTreeMap::new(),
-            granted: false,
         }
     }
 
@@ -261,7 +260,7 @@ impl<'e, 'm> Search<'e, 'm> {
             }
             let mut grew = false;
             for found in std::mem::take(&mut self.found) {
-                if self.edits.apply(found.edit, &found.target) {
+                if self.edits.apply(found.edit, &found.target, &found.account) {
                     self.made.push(found);
                     grew = true;
                 }
@@ -336,7 +335,10 @@ impl<'e, 'm> Search<'e, 'm> {
                     continue;
                 }
                 if let Some(Gain::Edits(edit)) = technique.map(|t| t.gain) {
-                    if !self.edits.has(edit, step.target()) {
+                    if !self
+                        .edits
+                        .has(edit, step.target(), &account_of(&state.actor))
+                    {
                         self.try_edit(&state, step, edit);
                     }
                     continue;
@@ -451,12 +453,9 @@ impl<'e, 'm> Search<'e, 'm> {
             if allowed {
                 self.unmodelled.insert(
                     action,
-                    (
-                        format!(
-                            "{} may be allowed {action}, which {what}; iamproof does not model it",
-                            describe_chain(&self.question.principal, &state.steps)
-                        ),
-                        matches!(relevant, technique::Bears::OnGrantedServices(_)),
+                    format!(
+                        "{} may be allowed {action}, which {what}; iamproof does not model it",
+                        describe_chain(&self.question.principal, &state.steps)
                     ),
                 );
             }
@@ -533,10 +532,9 @@ impl<'e, 'm> Search<'e, 'm> {
     /// Solves an edit of the account from a reached actor; when it is allowed, it is made
     /// before the next round.
     fn try_edit(&mut self, state: &Reached, step: &Step, edit: Edit) {
-        let found_already = self
-            .found
-            .iter()
-            .any(|f| f.edit == edit && f.target == step.target());
+        let found_already = self.found.iter().any(|f| {
+            f.edit == edit && f.target == step.target() && f.account == account_of(&state.actor)
+        });
         if found_already {
             return;
         }
@@ -549,6 +547,7 @@ impl<'e, 'm> Search<'e, 'm> {
             self.found.push(FoundEdit {
                 edit,
                 target: step.target().to_string(),
+                account: account_of(&state.actor),
                 links: all_links,
                 assumptions: all_assumptions,
             });
@@ -695,7 +694,6 @@ impl<'e, 'm> Search<'e, 'm> {
                 self.record_no_grant(state, target);
                 continue;
             }
-            self.granted = true;
             let key = self.memo_key(format!(
                 "final|{}|{:?}|{:?}|{}",
                 state.actor, state.acts, state.session, target.label
@@ -707,13 +705,14 @@ impl<'e, 'm> Search<'e, 'm> {
             };
             match self.solve_cached(key, plan, Some(target), &describe) {
                 SolveResult::Solved((links, assumptions)) => {
-                    let mut chain: Vec<Link> =
-                        self.made.iter().flat_map(|m| m.links.clone()).collect();
-                    chain.extend(state.links.clone());
-                    chain.extend(links);
-                    self.describe_edits(&mut chain);
+                    let mut own = state.links.clone();
+                    own.extend(links);
+                    let edits = self.edits_needed(&own);
+                    let mut chain: Vec<Link> = edits.iter().flat_map(|m| m.links.clone()).collect();
+                    chain.extend(own);
+                    describe_edits(&edits, &mut chain);
                     let mut all: Vec<String> = Vec::new();
-                    for made in &self.made {
+                    for made in &edits {
                         merge(&mut all, made.assumptions.clone());
                     }
                     merge(&mut all, state.assumptions.clone());
@@ -938,13 +937,17 @@ impl<'e, 'm> Search<'e, 'm> {
                     None => absent.push(key.to_ascii_lowercase()),
                 }
             }
+            let mut policies = (*self.policies_of(actor)).clone();
+            if needed.on == On::Target {
+                (policies.resource, policies.rcps) = self.policies_on(target);
+            }
             let mut hop = self.hop(
                 &caller,
                 actor,
                 needed.action,
                 resource,
                 &resource_account,
-                (*self.policies_of(actor)).clone(),
+                policies,
                 call,
                 merged(context, &state.session_tags()),
                 Origin::Own,
@@ -1067,6 +1070,40 @@ impl<'e, 'm> Search<'e, 'm> {
         Ok(plain_hop(hop))
     }
 
+    /// The resource policy (as the edits leave it) and the RCPs over a technique's target:
+    /// a bucket's or a key's; none for users, groups, roles and managed policies, which IAM
+    /// authorizes by identity policies alone.
+    fn policies_on(&self, target: &str) -> (Option<NamedPolicy>, Vec<Vec<NamedPolicy>>) {
+        let model = self.model();
+        if let Some(key) = model.keys.get(target) {
+            let policy = key.policy.as_ref().map(|p| NamedPolicy {
+                name: format!("key policy of {}", key.arn),
+                policy: p.clone(),
+            });
+            return (
+                self.edits.resource_policy(target, policy.as_ref()),
+                model.key_rcp_levels(key),
+            );
+        }
+        let bucket = target
+            .strip_prefix("arn:")
+            .and_then(|rest| rest.split_once(":s3:::"))
+            .and_then(|(_, name)| model.buckets.get(name));
+        match bucket {
+            Some(bucket) => {
+                let policy = bucket.policy.as_ref().map(|p| NamedPolicy {
+                    name: format!("bucket policy of {}", bucket.name),
+                    policy: p.clone(),
+                });
+                (
+                    self.edits.resource_policy(target, policy.as_ref()),
+                    self.rcps_of(&bucket.account),
+                )
+            }
+            None => (None, Vec::new()),
+        }
+    }
+
     /// A role's trust policy as the edits leave it.
     fn trust_of(&self, role: &crate::model::Role) -> NamedPolicy {
         NamedPolicy {
@@ -1133,7 +1170,7 @@ impl<'e, 'm> Search<'e, 'm> {
     ) -> Result<Vec<PlannedHop>, String> {
         let actor = &state.actor;
         let mut policies = self.principal_policies(actor);
-        policies.resource = target.resource_policy.clone();
+        policies.resource = self.target_policy(target);
         policies.rcps = target.rcps.clone();
         if let Some(reason) = self.public_access_unknown(caller, target) {
             return Err(reason);
@@ -1281,10 +1318,11 @@ impl<'e, 'm> Search<'e, 'm> {
             );
             literals.extend(names.iter().cloned());
             let mut policies = self.principal_policies(actor);
-            policies.resource = key.policy.as_ref().map(|p| NamedPolicy {
+            let key_policy = key.policy.as_ref().map(|p| NamedPolicy {
                 name: format!("key policy of {}", key.arn),
                 policy: p.clone(),
             });
+            policies.resource = self.edits.resource_policy(&key.arn, key_policy.as_ref());
             policies.rcps = model.key_rcp_levels(key);
             let hop = self.key_use_hop(&write, &key.arn, key.context(), policies, key_call)?;
             hops.push(PlannedHop {
@@ -1563,9 +1601,20 @@ impl<'e, 'm> Search<'e, 'm> {
         (*self.policies_of(actor)).clone()
     }
 
-    /// [`Engine::may_grant`] over the actor's policies as the edits leave them.
+    /// [`Engine::may_grant`] over the actor's policies and the target's as the edits leave
+    /// them.
     fn may_grant(&self, actor: &str, caller: &Principal, target: &Target) -> bool {
         let policies = self.policies_of(actor);
+        let edited;
+        let target = if self.edits.is_empty() {
+            target
+        } else {
+            edited = Target {
+                resource_policy: self.target_policy(target),
+                ..target.clone()
+            };
+            &edited
+        };
         self.engine.may_grant(
             actor,
             &policies,
@@ -1577,36 +1626,88 @@ impl<'e, 'm> Search<'e, 'm> {
         )
     }
 
-    /// Fills in what each edit of a witness changed: the smallest policy that allows the
-    /// later requests it is needed for, or the policy attached.
-    fn describe_edits(&self, chain: &mut [Link]) {
-        let mut position = 0;
-        for made in &self.made {
-            position += made.links.len();
-            let written = match made.edit {
-                Edit::PutInlinePolicy => Some(crate::model::inline_policy_name(
-                    &made.target,
-                    crate::service::iam::ESCALATION_POLICY_NAME,
-                )),
-                Edit::ReplacePolicyVersion => Some(made.target.clone()),
-                _ => None,
-            };
-            let needed: Vec<(String, String)> = match &written {
-                Some(name) => chain[position..]
-                    .iter()
-                    .filter(|link| link.allowed_by.iter().any(|a| &a.policy == name))
-                    .map(|link| (link.action.clone(), link.resource.clone()))
-                    .collect(),
-                None => Vec::new(),
-            };
-            let Some(link) = chain.get_mut(position - 1) else {
-                continue;
-            };
-            let what = link.change.take().unwrap_or_default();
-            link.change = Some(match written {
-                Some(name) => format!("{what}; {name} reads {}", smallest_policy(&needed)),
-                None => what,
-            });
+    /// The resource policy of a target (a bucket's or a key's) as the edits leave it.
+    fn target_policy(&self, target: &Target) -> Option<NamedPolicy> {
+        if self.edits.is_empty() {
+            return target.resource_policy.clone();
+        }
+        let model = self.model();
+        let arn = match (&target.bucket, &target.fixed) {
+            (Some(name), _) => {
+                let partition = model
+                    .buckets
+                    .get(name)
+                    .and_then(|b| model.account(&b.account))
+                    .map(|a| a.partition.as_str())
+                    .unwrap_or("aws");
+                format!("arn:{partition}:s3:::{name}")
+            }
+            (None, Some(fixed)) => fixed.clone(),
+            (None, None) => return target.resource_policy.clone(),
+        };
+        self.edits
+            .resource_policy(&arn, target.resource_policy.as_ref())
+    }
+
+    /// The edits a witness needs, in the order they were made: an edit is needed when a
+    /// later request of the witness (its own chain, or a needed edit's) is one the edit
+    /// bears on, by the principal it edits or on the resource or role it opens.
+    fn edits_needed(&self, own: &[Link]) -> Vec<FoundEdit> {
+        let mut needed: Vec<FoundEdit> = Vec::new();
+        let mut later: Vec<&Link> = own.iter().collect();
+        for made in self.made.iter().rev() {
+            if later.iter().any(|link| self.bears_on(made, link)) {
+                later.extend(made.links.iter());
+                needed.push(made.clone());
+            }
+        }
+        needed.reverse();
+        needed
+    }
+
+    /// Whether an edit can change the decision on a request.
+    fn bears_on(&self, made: &FoundEdit, link: &Link) -> bool {
+        let model = self.model();
+        let principal = principal_arn(model, &link.principal);
+        match made.edit {
+            Edit::PutInlinePolicy | Edit::AttachAdministratorAccess | Edit::RemoveBoundary => {
+                principal.as_deref() == Some(made.target.as_str())
+                    || model
+                        .groups
+                        .values()
+                        .find(|g| g.arn == made.target)
+                        .is_some_and(|group| {
+                            principal
+                                .as_deref()
+                                .and_then(|p| model.users.get(p))
+                                .is_some_and(|u| {
+                                    u.account == group.account && u.groups.contains(&group.name)
+                                })
+                        })
+            }
+            Edit::AddUserToGroup => principal.is_some_and(|p| model.users.contains_key(&p)),
+            Edit::ReplacePolicyVersion => principal.is_some_and(|p| {
+                model.effective_policies(&p).is_some_and(|e| {
+                    e.boundary_arn.as_deref() == Some(made.target.as_str())
+                        || e.identity.iter().any(|i| i.policy.name == made.target)
+                })
+            }),
+            Edit::OpenTrust => link.resource == made.target,
+            // A rewrite also drops denies, which no statement of the witness shows.
+            Edit::RewriteResourcePolicy => {
+                link.resource == made.target
+                    || link
+                        .resource
+                        .strip_prefix(made.target.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            }
+            Edit::GrantKeyUse => {
+                link.resource == made.target
+                    && link
+                        .allowed_by
+                        .iter()
+                        .any(|a| a.statement == super::edits::GRANT_SID)
+            }
         }
     }
 
@@ -1931,13 +2032,8 @@ impl<'e, 'm> Search<'e, 'm> {
                 "{file} is truncated (IsTruncated: true): a principal or policy it leaves out may give a way"
             ));
         }
-        let granted = self.granted;
-        self.unknown.extend(
-            std::mem::take(&mut self.unmodelled)
-                .into_values()
-                .filter(|(_, needs_grant)| granted || !needs_grant)
-                .map(|(reason, _)| reason),
-        );
+        self.unknown
+            .extend(std::mem::take(&mut self.unmodelled).into_values());
         if !self.unknown.is_empty() {
             return Answer {
                 verdict: Verdict::Unknown,
@@ -2330,6 +2426,13 @@ struct Place {
     existing: Option<String>,
 }
 
+/// The account of an ARN, owned.
+fn account_of(arn: &str) -> String {
+    crate::model::arn_account(arn)
+        .unwrap_or_default()
+        .to_string()
+}
+
 fn plain_hop(hop: Hop) -> PlannedHop {
     PlannedHop {
         hop,
@@ -2375,6 +2478,50 @@ fn technique_change(technique: &Technique, target: &str) -> String {
         technique.summary,
         short_name(target)
     )
+}
+
+/// Fills in what each edit of a witness changed: the smallest policy that allows the later
+/// requests it is needed for, where the attacker writes one.
+fn describe_edits(edits: &[FoundEdit], chain: &mut [Link]) {
+    let mut position = 0;
+    for made in edits {
+        position += made.links.len();
+        let written = match made.edit {
+            Edit::PutInlinePolicy => Some(crate::model::inline_policy_name(
+                &made.target,
+                crate::service::iam::ESCALATION_POLICY_NAME,
+            )),
+            Edit::ReplacePolicyVersion => Some(made.target.clone()),
+            _ => None,
+        };
+        let Some(name) = written else {
+            continue;
+        };
+        let needed: Vec<(String, String)> = chain[position..]
+            .iter()
+            .filter(|link| link.allowed_by.iter().any(|a| a.policy == name))
+            .map(|link| (link.action.clone(), link.resource.clone()))
+            .collect();
+        if let Some(link) = chain.get_mut(position.wrapping_sub(1)) {
+            let what = link.change.take().unwrap_or_default();
+            link.change = Some(format!("{what}; {name} reads {}", smallest_policy(&needed)));
+        }
+    }
+}
+
+/// The user or role ARN of a witness link's principal (a role for its sessions).
+fn principal_arn(model: &Model, principal: &str) -> Option<String> {
+    if model.users.contains_key(principal) || model.roles.contains_key(principal) {
+        return Some(principal.to_string());
+    }
+    let (_, rest) = principal.split_once(":assumed-role/")?;
+    let account = crate::model::arn_account(principal)?;
+    let name = rest.split('/').next()?;
+    model
+        .roles
+        .values()
+        .find(|r| r.account == account && r.name == name)
+        .map(|r| r.arn.clone())
 }
 
 /// The smallest policy document allowing the requests an edit was needed for.

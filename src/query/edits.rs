@@ -31,6 +31,10 @@ pub struct Edits {
     unbounded: BTreeSet<String>,
     /// Roles whose trust policy admits the account's principals and the launching services.
     opened: BTreeSet<String>,
+    /// Buckets and keys whose policy an attacker of the account rewrote: (ARN, account).
+    rewritten: BTreeSet<(String, String)>,
+    /// Keys with a grant for the account: (key ARN, account).
+    granted: BTreeSet<(String, String)>,
 }
 
 /// A document that allows everything: what an attacker writes.
@@ -53,9 +57,13 @@ impl Edits {
         self == &Edits::default()
     }
 
-    /// Records an edit of `target`; false when it was made already.
-    pub fn apply(&mut self, edit: Edit, target: &str) -> bool {
+    /// Records an edit of `target` by a principal of `account`; false when it was made
+    /// already.
+    pub fn apply(&mut self, edit: Edit, target: &str, account: &str) -> bool {
+        let pair = (target.to_string(), account.to_string());
         let set = match edit {
+            Edit::RewriteResourcePolicy => return self.rewritten.insert(pair),
+            Edit::GrantKeyUse => return self.granted.insert(pair),
             Edit::PutInlinePolicy => &mut self.written,
             Edit::AttachAdministratorAccess => &mut self.attached,
             Edit::ReplacePolicyVersion => &mut self.versions,
@@ -66,10 +74,64 @@ impl Edits {
         set.insert(target.to_string())
     }
 
-    /// Whether the edit was made.
-    pub fn has(&self, edit: Edit, target: &str) -> bool {
+    /// Whether the edit was made by a principal of `account`.
+    pub fn has(&self, edit: Edit, target: &str, account: &str) -> bool {
         let mut probe = self.clone();
-        !probe.apply(edit, target)
+        !probe.apply(edit, target, account)
+    }
+
+    /// A bucket's or key's policy as the edits leave it: a rewritten policy keeps the allows
+    /// of the one it replaces, drops its denies and allows the rewriting account's
+    /// principals everything; a grant allows the grant operations to its account.
+    pub fn resource_policy(
+        &self,
+        arn: &str,
+        original: Option<&NamedPolicy>,
+    ) -> Option<NamedPolicy> {
+        let rewriters: Vec<&str> = self
+            .rewritten
+            .iter()
+            .filter(|(target, _)| target == arn)
+            .map(|(_, account)| account.as_str())
+            .collect();
+        let grantees: Vec<&str> = self
+            .granted
+            .iter()
+            .filter(|(target, _)| target == arn)
+            .map(|(_, account)| account.as_str())
+            .collect();
+        if rewriters.is_empty() && grantees.is_empty() {
+            return original.cloned();
+        }
+        let mut policy = original
+            .map(|named| (*named.policy).clone())
+            .unwrap_or_else(|| (*allow_all()).clone());
+        if original.is_none() {
+            policy.statements.clear();
+        }
+        if !rewriters.is_empty() {
+            policy
+                .statements
+                .retain(|s| s.effect == crate::policy::Effect::Allow);
+        }
+        let service = arn.split(':').nth(2).unwrap_or("*");
+        for account in rewriters {
+            policy.statements.extend(
+                account_statement(REWRITE_SID, account, &[&format!("{service}:*")]).statements,
+            );
+        }
+        for account in grantees {
+            policy.statements.extend(
+                account_statement(GRANT_SID, account, crate::service::kms::GRANT_OPERATIONS)
+                    .statements,
+            );
+        }
+        Some(NamedPolicy {
+            name: original
+                .map(|n| n.name.clone())
+                .unwrap_or_else(|| format!("policy of {arn}")),
+            policy: Arc::new(policy),
+        })
     }
 
     /// Whether a role's trust policy was opened.
@@ -168,6 +230,24 @@ impl Edits {
     }
 }
 
+/// The `Sid` of the statement a rewritten bucket or key policy adds.
+pub const REWRITE_SID: &str = "iamproofEscalation";
+/// The `Sid` of the statement that stands for a grant.
+pub const GRANT_SID: &str = "iamproofGrant";
+
+/// A resource policy statement allowing `actions` to every principal of `account`.
+fn account_statement(sid: &str, account: &str, actions: &[&str]) -> Policy {
+    let actions: Vec<String> = actions.iter().map(|a| format!("{a:?}")).collect();
+    let text = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [
+            {{"Sid": "{sid}", "Effect": "Allow", "Principal": {{"AWS": "*"}},
+              "Action": [{}], "Resource": "*",
+              "Condition": {{"StringEquals": {{"aws:PrincipalAccount": "{account}"}}}}}}]}}"#,
+        actions.join(", ")
+    );
+    Policy::from_json_text(&text).expect("an escalation statement parses")
+}
+
 /// The policies of `actor` without edits.
 fn base(model: &Model, actor: &str) -> Option<PolicySet> {
     model.effective_policies(actor).map(|e| e.policy_set())
@@ -217,9 +297,10 @@ mod tests {
     fn edits_are_recorded_once() {
         let mut edits = Edits::default();
         assert!(edits.is_empty());
-        assert!(edits.apply(Edit::RemoveBoundary, "arn:aws:iam::1:user/a"));
-        assert!(!edits.apply(Edit::RemoveBoundary, "arn:aws:iam::1:user/a"));
-        assert!(edits.has(Edit::RemoveBoundary, "arn:aws:iam::1:user/a"));
-        assert!(!edits.has(Edit::OpenTrust, "arn:aws:iam::1:user/a"));
+        let user = "arn:aws:iam::111122223333:user/a";
+        assert!(edits.apply(Edit::RemoveBoundary, user, "111122223333"));
+        assert!(!edits.apply(Edit::RemoveBoundary, user, "111122223333"));
+        assert!(edits.has(Edit::RemoveBoundary, user, "111122223333"));
+        assert!(!edits.has(Edit::OpenTrust, user, "111122223333"));
     }
 }

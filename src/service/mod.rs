@@ -21,6 +21,7 @@ pub mod lambda;
 pub mod mediaconvert;
 pub mod reference;
 pub mod regions;
+pub mod s3;
 pub mod sagemaker;
 pub mod ssm;
 pub mod technique;

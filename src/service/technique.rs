@@ -241,6 +241,11 @@ pub enum Targets {
     Role,
     /// Customer managed policies of the actor's account.
     ManagedPolicy,
+    /// Buckets of the actor's account (only the owner's principals may set a bucket policy).
+    Bucket,
+    /// KMS keys: of the actor's account only, or of any account (a key policy may let
+    /// another account create grants).
+    Key { other_accounts: bool },
 }
 
 /// An edit of the account a technique makes.
@@ -260,6 +265,11 @@ pub enum Edit {
     /// The target role's trust policy extended to admit the account's principals and the
     /// services of the launching techniques.
     OpenTrust,
+    /// The target bucket's or key's policy rewritten: its denies dropped, its allows kept, and
+    /// every principal of the actor's account allowed everything.
+    RewriteResourcePolicy,
+    /// A grant on the target key for the actor's account: the grant operations.
+    GrantKeyUse,
 }
 
 /// What the actor gains.
@@ -335,11 +345,6 @@ pub enum Bears {
     /// On questions about a bucket of the actor's account, or one whose policy lets others
     /// change it.
     OnQuestionBucket,
-    /// On questions about these services' actions, once some actor reached may be granted
-    /// the question's action by its own policies or a resource's: it lifts a further check
-    /// (a key's) on a request the actor could otherwise make. Only keys of the actor's
-    /// account, or keys whose policy lets others change them, are concerned.
-    OnGrantedServices(&'static [&'static str]),
     /// From an account of an organization that is, or may be, its management account (or a
     /// delegated administrator), when some SCP or RCP applies in the model.
     FromManagementAccount,
@@ -398,20 +403,6 @@ impl Bears {
                     None => true,
                 }
             }
-            Bears::OnGrantedServices(services) => {
-                let service = services.iter().any(|s| s.eq_ignore_ascii_case(prefix));
-                // A key of another account changes only where its policy lets others.
-                let keys = model.keys.values().any(|key| {
-                    key.account == account
-                        || key.policy.as_ref().is_some_and(|policy| {
-                            policy.statements.iter().any(|s| {
-                                s.effect == crate::policy::Effect::Allow
-                                    && s.action.covers(unmodelled)
-                            })
-                        })
-                });
-                service && keys
-            }
             Bears::FromManagementAccount => {
                 may_manage()
                     && model
@@ -469,24 +460,9 @@ pub const UNMODELLED: &[(&str, &str, Bears)] = &[
         Bears::OnIdentityDenies,
     ),
     (
-        "s3:PutBucketPolicy",
-        "rewrites a bucket policy",
-        Bears::OnQuestionBucket,
-    ),
-    (
         "s3:DeleteBucketPolicy",
         "removes a bucket policy and its denies",
         Bears::OnQuestionBucket,
-    ),
-    (
-        "kms:PutKeyPolicy",
-        "rewrites a key policy",
-        Bears::OnGrantedServices(&["kms", "s3"]),
-    ),
-    (
-        "kms:CreateGrant",
-        "grants use of a KMS key",
-        Bears::OnGrantedServices(&["kms", "s3"]),
     ),
     (
         "organizations:DetachPolicy",
@@ -511,6 +487,8 @@ pub fn all() -> &'static [Technique] {
     ALL.get_or_init(|| {
         [
             super::iam::TECHNIQUES,
+            super::s3::TECHNIQUES,
+            super::kms::TECHNIQUES,
             super::mediaconvert::TECHNIQUES,
             super::ec2::TECHNIQUES,
             super::lambda::TECHNIQUES,
