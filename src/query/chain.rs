@@ -1701,8 +1701,13 @@ impl<'e, 'm> Search<'e, 'm> {
                         .strip_prefix(made.target.as_str())
                         .is_some_and(|rest| rest.starts_with('/'))
             }
+            // A rewritten key policy allows all a grant does.
             Edit::GrantKeyUse => {
-                link.resource == made.target
+                let rewritten = self.made.iter().any(|m| {
+                    m.edit == Edit::RewriteResourcePolicy && m.target == made.target
+                });
+                !rewritten
+                    && link.resource == made.target
                     && link
                         .allowed_by
                         .iter()
