@@ -342,8 +342,9 @@ pub enum Bears {
     /// When a customer managed policy of the actor's account has versions besides the one in
     /// force.
     OnPolicyVersions,
-    /// On questions about a bucket of the actor's account, or one whose policy lets others
-    /// change it.
+    /// On questions about a bucket whose policy denies something (removing a policy removes
+    /// its allows too, so only its denies can matter), of the actor's account or letting
+    /// others change its policy.
     OnQuestionBucket,
     /// From an account of an organization that is, or may be, its management account (or a
     /// delegated administrator), when some SCP or RCP applies in the model.
@@ -391,13 +392,17 @@ impl Bears {
                     .unwrap_or_default();
                 match model.buckets.values().find(|b| b.name == name) {
                     Some(bucket) => {
-                        bucket.account == account
-                            || bucket.policy.as_ref().is_some_and(|policy| {
-                                policy.statements.iter().any(|s| {
-                                    s.effect == crate::policy::Effect::Allow
-                                        && s.action.covers(unmodelled)
-                                })
-                            })
+                        let Some(policy) = bucket.policy.as_ref() else {
+                            return false;
+                        };
+                        let denies = policy
+                            .statements
+                            .iter()
+                            .any(|s| s.effect == crate::policy::Effect::Deny);
+                        let others_may = policy.statements.iter().any(|s| {
+                            s.effect == crate::policy::Effect::Allow && s.action.covers(unmodelled)
+                        });
+                        denies && (bucket.account == account || others_may)
                     }
                     // A pattern over several buckets, or a bucket of no snapshot.
                     None => true,
