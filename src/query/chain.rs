@@ -163,6 +163,9 @@ struct FoundEdit {
     assumptions: Vec<String>,
 }
 
+/// An actor's policies and steps as the edits leave them.
+type EditedActor = (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>);
+
 /// How far a blocked path got: (steps passed, whether the final request was tried, hops
 /// passed within the blocked problem, hops of the problem).
 type Progress = (usize, bool, usize, usize);
@@ -210,7 +213,7 @@ pub struct Search<'e, 'm> {
     /// Edits found in the current round, made before the next.
     found: Vec<FoundEdit>,
     /// The policies and steps of actors the edits change, for the current round.
-    edited: std::cell::RefCell<BTreeMap<String, (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>)>>,
+    edited: std::cell::RefCell<BTreeMap<String, EditedActor>>,
     /// Actions of [`technique::UNMODELLED`] that a reached actor may be allowed, each with the
     /// first (shortest) chain to an actor that may.
     unmodelled: BTreeMap<&'static str, String>,
@@ -402,7 +405,7 @@ impl<'e, 'm> Search<'e, 'm> {
         self.edited_entry(actor).1
     }
 
-    fn edited_entry(&self, actor: &str) -> (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>) {
+    fn edited_entry(&self, actor: &str) -> EditedActor {
         if let Some(hit) = self.edited.borrow().get(actor) {
             return hit.clone();
         }
@@ -445,12 +448,7 @@ impl<'e, 'm> Search<'e, 'm> {
             if self.unmodelled.contains_key(action) || !relevant.applies(&question, action) {
                 continue;
             }
-            let allowed = policies
-                .identity
-                .iter()
-                .flat_map(|p| &p.policy.statements)
-                .any(|s| s.effect == crate::policy::Effect::Allow && s.action.covers(action));
-            if allowed {
+            if may_be_allowed(&policies, action) {
                 self.unmodelled.insert(
                     action,
                     format!(
@@ -885,7 +883,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 }
                 On::Created(format) | On::Running(format) => {
                     let shape =
-                        Glob::parse(&technique::arn_glob(format, partition, region, &account));
+                        Glob::parse(&technique::arn_shape(format, partition, region, &account));
                     let var = *variables
                         .entry(format)
                         .or_insert_with(|| problem.resource_variable(call, &[shape]));
@@ -1703,9 +1701,10 @@ impl<'e, 'm> Search<'e, 'm> {
             }
             // A rewritten key policy allows all a grant does.
             Edit::GrantKeyUse => {
-                let rewritten = self.made.iter().any(|m| {
-                    m.edit == Edit::RewriteResourcePolicy && m.target == made.target
-                });
+                let rewritten = self
+                    .made
+                    .iter()
+                    .any(|m| m.edit == Edit::RewriteResourcePolicy && m.target == made.target);
                 !rewritten
                     && link.resource == made.target
                     && link
@@ -2429,6 +2428,43 @@ pub fn describe_chain(principal: &str, steps: &[Step]) -> String {
 struct Place {
     region: Option<String>,
     existing: Option<String>,
+}
+
+/// Whether some request of `action` may be allowed by the principal side `policies`: an
+/// identity Allow covers it, every boundary and SCP level has an Allow that covers it, and no
+/// Deny without conditions covers it on every resource.
+fn may_be_allowed(policies: &PolicySet, action: &str) -> bool {
+    use crate::policy::Effect;
+    let allows = |set: &[NamedPolicy]| {
+        set.iter()
+            .flat_map(|p| &p.policy.statements)
+            .any(|s| s.effect == Effect::Allow && s.action.covers(action))
+    };
+    let everywhere = |s: &crate::policy::Statement| {
+        s.resource.as_ref().is_some_and(|element| {
+            !element.negated
+                && element.patterns.iter().any(|p| {
+                    p.resolve_glob(&crate::policy::template::NoVariables)
+                        .is_some_and(|glob| glob.is_match_all())
+                })
+        })
+    };
+    let denied = policies
+        .identity
+        .iter()
+        .chain(&policies.boundaries)
+        .chain(policies.scps.iter().flatten())
+        .flat_map(|p| &p.policy.statements)
+        .any(|s| {
+            s.effect == Effect::Deny
+                && s.action.covers(action)
+                && s.conditions.is_empty()
+                && everywhere(s)
+        });
+    allows(&policies.identity)
+        && (policies.boundaries.is_empty() || allows(&policies.boundaries))
+        && policies.scps.iter().all(|level| allows(level))
+        && !denied
 }
 
 /// The account of an ARN, owned.

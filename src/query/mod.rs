@@ -209,6 +209,9 @@ impl Options {
     }
 }
 
+/// `(actor, edits, action, pattern, target)`, the question [`Engine::may_grant`] answers.
+type GrantQuestion = (String, String, String, String, String);
+
 /// Targets by `(action, pattern, actor account)`.
 type TargetMemo =
     std::collections::HashMap<(String, String, String), std::rc::Rc<Vec<targets::Target>>>;
@@ -223,9 +226,7 @@ pub struct Engine<'m> {
         std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<crate::eval::PolicySet>>>,
     /// Whether an actor's own policies, or a target's resource policy, may grant the action at
     /// all: `(actor, edits, action, pattern, target)` to the answer.
-    may_grant: std::cell::RefCell<
-        std::collections::HashMap<(String, String, String, String, String), bool>,
-    >,
+    may_grant: std::cell::RefCell<std::collections::HashMap<GrantQuestion, bool>>,
     /// The places a resource pattern may be: `(action, pattern, actor account)` to targets.
     pub(crate) targets: std::cell::RefCell<TargetMemo>,
     /// Solved steps and final requests, shared by the questions of one run.

@@ -9,6 +9,7 @@ pub const SERVICE: &str = "ecs-tasks.amazonaws.com";
 pub const TASK_DEFINITION: &str = "arn:${Partition}:ecs:${Region}:${Account}:task-definition/${TaskDefinitionFamilyName}:${TaskDefinitionRevisionNumber}";
 
 pub const TASK: &str = "arn:${Partition}:ecs:${Region}:${Account}:task/${ClusterName}/${TaskId}";
+pub const CLUSTER: &str = "arn:${Partition}:ecs:${Region}:${Account}:cluster/${ClusterName}";
 pub const ECS_SERVICE: &str =
     "arn:${Partition}:ecs:${Region}:${Account}:service/${ClusterName}/${ServiceName}";
 
@@ -45,7 +46,10 @@ Technique {
     step: "command in a running ECS task with",
     summary: "runs a command in a running ECS task with ECS Exec",
     targets: Targets::RunningRole { service: SERVICE },
-    needs: &[on_running("ecs:ExecuteCommand", TASK)],
+    needs: &[
+        on_running("ecs:ExecuteCommand", CLUSTER),
+        on_running("ecs:ExecuteCommand", TASK),
+    ],
     gain: Gain::RunsAs,
     assumes: &["the task was started with ECS Exec enabled"],
     sets_source: false,

@@ -56,6 +56,12 @@ pub fn arn_glob(format: &str, partition: &str, region: &str, account: &str) -> S
     arn_named(format, partition, region, account, "*")
 }
 
+/// The ARNs a resource of a format may have: its partition, region and account filled in and
+/// every name at least one character long (AWS refuses empty names).
+pub fn arn_shape(format: &str, partition: &str, region: &str, account: &str) -> String {
+    arn_named(format, partition, region, account, "?*")
+}
+
 /// An ARN format with its partition, region and account filled in and every other part
 /// `name`.
 pub fn arn_named(format: &str, partition: &str, region: &str, account: &str, name: &str) -> String {
@@ -530,7 +536,7 @@ pub fn is_reserved_role_arn(arn: &str) -> bool {
     };
     resource
         .strip_prefix("role")
-        .is_some_and(|path| is_reserved_role_path(path))
+        .is_some_and(is_reserved_role_path)
 }
 
 /// The actions by which IAM edits a role's permissions or trust: refused on reserved roles.
