@@ -371,6 +371,12 @@ pub fn is_never_aws_range(range: &ipnet::IpNet) -> bool {
         .any(|never| never.contains(range))
 }
 
+/// The longest any temporary credentials live: 36 hours (GetSessionToken and
+/// GetFederationToken; a role session lasts at most 12 hours). A session in use now was issued
+/// at most this long ago ("Compare AWS STS credentials",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html).
+pub const LONGEST_SESSION_MS: i64 = 36 * 3600 * 1000;
+
 /// The instant of a question: one clock for every hop of every chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {

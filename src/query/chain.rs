@@ -1758,10 +1758,16 @@ impl<'e, 'm> Search<'e, 'm> {
             }
         }
         problem.prefer("kms:ViaService", self.engine.via_service_endpoints.clone());
+        let now = self.engine.clock.at.timestamp_millis();
+        problem.date_window(
+            "aws:TokenIssueTime",
+            now - context_model::LONGEST_SESSION_MS,
+            now,
+        );
         if let Err(e) = problem.finish() {
             return SolveResult::Unknown(unsupported(e));
         }
-        let mut constraints = Vec::new();
+        let mut constraints = vec![problem.windows_hold()];
         if let (Some(var), Some(target)) = (target_var, target) {
             constraints.push(self.resource_constraint(&problem, var, target));
         }

@@ -187,6 +187,9 @@ pub struct Problem {
     keys: BTreeMap<(usize, String), VarId>,
     /// Values a reader recognises for some keys (lowercase), to stand for their regions.
     preferred: BTreeMap<String, std::sync::Arc<[String]>>,
+    /// Date keys (lowercase) whose values lie within a window, in milliseconds, bounds
+    /// included.
+    windows: BTreeMap<String, (i64, i64)>,
 }
 
 /// The string pattern of a glob matched as one whole string (actions: `ignore_case`).
@@ -526,9 +529,39 @@ impl Problem {
         self.preferred.insert(key.to_ascii_lowercase(), values);
     }
 
+    /// Keeps the values of a date key within `[low, high]` (milliseconds): its regions are cut
+    /// at both bounds, and [`Problem::windows_hold`] says the value lies between them.
+    pub fn date_window(&mut self, key: &str, low: i64, high: i64) {
+        self.windows.insert(key.to_ascii_lowercase(), (low, high));
+    }
+
+    /// The formula "every windowed date key that is present lies within its window".
+    pub fn windows_hold(&self) -> Formula {
+        Formula::and(
+            self.variables
+                .iter()
+                .enumerate()
+                .filter_map(|(var, variable)| {
+                    let (low, high) = *self.windows.get(&variable.name.to_ascii_lowercase())?;
+                    (variable.family == Family::Date).then(|| {
+                        self.where_value(var, |value| {
+                            value
+                                .and_then(parse_date_millis)
+                                .is_none_or(|t| (low..=high).contains(&t))
+                        })
+                    })
+                }),
+        )
+    }
+
     /// Computes every variable's regions. Call once, after the last hop.
     pub fn finish(&mut self) -> Result<(), Unsupported> {
         for variable in &mut self.variables {
+            if let Some((low, high)) = self.windows.get(&variable.name.to_ascii_lowercase()) {
+                if variable.family == Family::Date {
+                    variable.dates.extend([*low, *high]);
+                }
+            }
             variable.domain = match variable.family {
                 Family::Unused | Family::Text => {
                     let mut witnesses = regions::string_regions(&variable.strings)
