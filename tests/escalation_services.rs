@@ -252,7 +252,6 @@ mod passed_role {
     // "Minimum length of 1", so no function's ARN ends in `function:`; a grant on that ARN
     // alone lets nobody create or invoke a function.
     #[test]
-    #[ignore = "engine bug: witnesses instantiate the created function's name as the empty string, so a grant on `function:` (no name) passes"]
     fn lambda_create_invoke_on_a_function_with_no_name() {
         assert_unreachable(&service("lambda-create-invoke-empty-function-name"));
     }
@@ -491,7 +490,6 @@ mod passed_role {
     // policy it gives the execution role (aws:SourceAccount and aws:SourceArn pinned to the
     // account). The fixture holds both, verbatim, and iam:PassRole.
     #[test]
-    #[ignore = "engine doubt: the technique asks CreateCodeInterpreter on `*` and the sessions on code-interpreter-custom/, so the guide's own policy (code-interpreter/*) is refuted"]
     fn bedrock_agentcore_code_interpreter_with_the_documented_policy() {
         let answer = service("bedrock-agentcore-code-interpreter-documented-policy");
         assert_reachable_by(&answer, "bedrock-agentcore-code-interpreter");
@@ -747,16 +745,22 @@ mod iamvulnerable {
     // "If the key that you specify in a policy condition is not present in the request
     // context, the values do not match" ("IAM JSON policy elements: Condition operators",
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
-    // The user has no other grant (no sts:GetSessionToken need be modelled: its sessions
-    // cannot call IAM without MFA, "Compare AWS STS credentials",
-    // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html).
+    // Its own temporary credentials (sts:GetSessionToken) do carry it, but call IAM only with
+    // MFA ("Compare AWS STS credentials",
+    // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html), and
+    // the snapshots do not record MFA devices: the escalation holds only on that assumption,
+    // which the answer must state.
     #[test]
-    #[ignore = "engine bug: aws:TokenIssueTime is given a value for an IAM user's long-term keys (witness: TokenIssueTime=2020-01-01T00:00:02Z)"]
-    fn fn3_user_with_access_keys_does_not() {
-        assert_unreachable(&case(
-            "fn3",
-            &user("fn3-exploitableConditionConstraint-user"),
-        ));
+    fn fn3_user_needs_its_own_temporary_credentials_and_mfa() {
+        let answer = case("fn3", &user("fn3-exploitableConditionConstraint-user"));
+        assert_reachable_by(&answer, "iam-create-policy-version");
+        assert!(
+            answer
+                .stdout
+                .contains("sts:GetSessionToken, with an MFA device"),
+            "the answer names its assumption: {}",
+            answer.stdout
+        );
     }
 
     // fn4, exploitable NotAction. "IAM JSON policy elements: NotAction",
@@ -788,7 +792,6 @@ mod iamvulnerable {
     // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html:
     // an explicit deny overrides any allow, and nothing outside iam:* is allowed.
     #[test]
-    #[ignore = "engine bug: answers unknown, counting iam:Detach*/Delete*Policy as 'may be allowed' although the same policy denies them"]
     fn fp1_allow_and_deny_in_one_policy() {
         assert_unreachable(&case("fp1", &user("fp1-allow-and-deny-user")));
         assert_unreachable(&case("fp1", &role("fp1-allow-and-deny-role")));
@@ -797,7 +800,6 @@ mod iamvulnerable {
     // fp2, allow-all and deny-all in separate policies: the same page; the deny of one policy
     // overrides the allow of the other.
     #[test]
-    #[ignore = "engine bug: answers unknown, counting iam:Detach*/Delete*Policy and s3:DeleteBucketPolicy as 'may be allowed' although deny-all denies them"]
     fn fp2_allow_all_and_deny_all() {
         assert_unreachable(&case(
             "fp2",
@@ -838,7 +840,6 @@ mod iamvulnerable {
     // https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html: a session lasts
     // at most 12 hours, so no session used now was issued before 2020.
     #[test]
-    #[ignore = "engine bug: aws:TokenIssueTime is unconstrained (witness: 2020-01-01T00:00:00Z), for the user's long-term keys and for a role session used years later"]
     fn fp5_token_issued_before_2020() {
         assert_unreachable(&case(
             "fp5",

@@ -583,11 +583,33 @@ impl<'e, 'm> Search<'e, 'm> {
                     }
                     return Some((links, assumptions));
                 }
-                SolveResult::Blocked(block) => self.record(&block, state, false, &describe),
+                SolveResult::Blocked(block) => match self.untried_choice(state, step) {
+                    Some(reason) => self.unknown.push(format!("{describe}: {reason}")),
+                    None => self.record(&block, state, false, &describe),
+                },
                 SolveResult::Unknown(reason) => self.unknown.push(reason),
             }
         }
         None
+    }
+
+    /// Why a refuted step may yet be made with another choice than the one the search tries:
+    /// a policy that restricts which policy the actor may attach or make a boundary leaves
+    /// choices other than `AdministratorAccess`, which the model does not try.
+    fn untried_choice(&self, state: &Reached, step: &Step) -> Option<String> {
+        let technique = step.technique()?;
+        let policies = self.policies_of(&state.actor);
+        technique.needs.iter().find_map(|needed| {
+            let key = technique::chooses_policy(needed.action)?;
+            conditions_of(&policies)
+                .any(|condition| condition.key.eq_ignore_ascii_case(key))
+                .then(|| {
+                    format!(
+                        "a policy restricts {key} of {}; the search tries only AdministratorAccess, not the other policies it may allow",
+                        needed.action
+                    )
+                })
+        })
     }
 
     /// The places the question's resource may be, for an actor of `account`.
@@ -873,14 +895,11 @@ impl<'e, 'm> Search<'e, 'm> {
         let mut call = 0;
         for (index, needed) in technique.needs.iter().enumerate() {
             let (resource, resource_account, mut context) = match needed.on {
-                On::Target => {
-                    let target_account = crate::model::arn_account(target).unwrap_or_default();
-                    (
-                        Term::Fixed(target.to_string()),
-                        target_account.to_string(),
-                        self.resource_facts(target),
-                    )
-                }
+                On::Target => (
+                    Term::Fixed(target.to_string()),
+                    self.account_owning(target),
+                    self.resource_facts(target),
+                ),
                 On::Created(format) | On::Running(format) => {
                     let shape =
                         Glob::parse(&technique::arn_shape(format, partition, region, &account));
@@ -1121,8 +1140,7 @@ impl<'e, 'm> Search<'e, 'm> {
     /// for users and roles, its tags.
     fn resource_facts(&self, arn: &str) -> Context {
         let model = self.model();
-        let account = crate::model::arn_account(arn).unwrap_or_default();
-        let mut context = Context::new().with("aws:ResourceAccount", account);
+        let mut context = Context::new().with("aws:ResourceAccount", &self.account_owning(arn));
         let tags = model
             .roles
             .get(arn)
@@ -1134,6 +1152,16 @@ impl<'e, 'm> Search<'e, 'm> {
                 .with(&format!("iam:ResourceTag/{key}"), value);
         }
         context
+    }
+
+    /// The account that owns a resource: its ARN's, or for a bucket (whose ARN names none) the
+    /// account of the snapshot that holds it.
+    fn account_owning(&self, arn: &str) -> String {
+        let model = self.model();
+        arn.split_once(":s3:::")
+            .and_then(|(_, name)| model.buckets.get(name))
+            .map(|bucket| bucket.account.clone())
+            .unwrap_or_else(|| account_of(arn))
     }
 
     /// The value of a fact of a technique's request about its target; `None` when absent.
@@ -2192,12 +2220,25 @@ fn witness(
                 .iter()
                 .filter(|(key, _)| !hop.fixed.contains(key));
             for (key, _) in chosen {
-                merge(
-                    &mut assumptions,
+                let is_user = matches!(&request.principal, Principal::Aws(p) if p.kind == crate::eval::AwsPrincipalKind::User);
+                let assumption = if is_user && key.eq_ignore_ascii_case("aws:TokenIssueTime") {
+                    // A user's access keys carry no issue time; its own temporary credentials
+                    // (sts:GetSessionToken) do, and call IAM only with MFA ("Compare AWS STS
+                    // credentials", https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_request.html).
+                    Some(format!(
+                        "{} signs {} with temporary credentials of its own (sts:GetSessionToken{}), which the snapshots do not record",
+                        request.principal.to_text(),
+                        request.action,
+                        if request.action.to_ascii_lowercase().starts_with("iam:") {
+                            ", with an MFA device, which IAM calls need"
+                        } else {
+                            ""
+                        }
+                    ))
+                } else {
                     context_model::assumption_for(key, origin, &request.action)
-                        .into_iter()
-                        .collect(),
-                );
+                };
+                merge(&mut assumptions, assumption.into_iter().collect());
             }
         }
         let mut unique = Vec::new();
