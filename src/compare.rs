@@ -281,6 +281,7 @@ impl Setting {
             fixed: Context::new(),
             keys: KeyFreedom::Any,
             absent: Vec::new(),
+            undocumented: Vec::new(),
         }
     }
 

@@ -14,6 +14,9 @@
 //! would not be the engine's. Sessions here are named `bruteforce`, another name than the
 //! engine's, which no condition may notice.
 //!
+//! Both run the engine with the scope `configured`: the brute force tries no escalation
+//! technique (tests/escalation_*.rs hold those against the AWS documentation).
+//!
 //! `CHAIN_BRUTEFORCE_CASES` sets the number of random accounts per law (default: 1,000 in
 //! release builds, 250 in debug builds).
 
@@ -794,7 +797,13 @@ fn check(name: &str, law: fn(Option<&[String]>, &iamproof::query::Answer) -> Res
         account.write(dir.path());
         let model = iamproof::snapshot::load(&[dir.path().to_path_buf()])
             .map_err(|e| TestCaseError::fail(format!("the snapshot does not load: {e}")))?;
-        let engine = Engine::new(&model, Options::default());
+        // The brute force knows role chains only: the engine searches the account as
+        // configured, without the escalations that edit it.
+        let options = Options {
+            scope: iamproof::query::Scope::Configured,
+            ..Options::default()
+        };
+        let engine = Engine::new(&model, options);
         let actors = actors(&account);
         let (action, resource, _) = QUESTIONS[account.question];
         for (user, _) in account.users() {

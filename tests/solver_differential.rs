@@ -203,6 +203,7 @@ fn hop(policies: PolicySet, resource: Term, fixed: Context, free_keys: bool) -> 
         },
         fixed,
         absent: Vec::new(),
+        undocumented: Vec::new(),
     }
 }
 

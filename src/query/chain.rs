@@ -1063,6 +1063,7 @@ impl<'e, 'm> Search<'e, 'm> {
             .with("aws:PrincipalIsAWSService", "true")
             .with("aws:PrincipalServiceName", service)
             .with("aws:RequestedRegion", region);
+        let documented = source.is_some();
         if let Some(source) = source {
             context = context
                 .with("aws:SourceAccount", account)
@@ -1073,7 +1074,7 @@ impl<'e, 'm> Search<'e, 'm> {
             rcps: self.rcps_of(&role.account),
             ..PolicySet::default()
         };
-        let hop = self.hop(
+        let mut hop = self.hop(
             &Principal::Service(service.to_string()),
             service,
             "sts:AssumeRole",
@@ -1084,6 +1085,11 @@ impl<'e, 'm> Search<'e, 'm> {
             context,
             Origin::Service,
         )?;
+        // Whether, and to what, the service sets the keys that name the resource it acts for
+        // is not documented for every service: the solver picks them, and says so.
+        if !documented {
+            hop.undocumented = vec!["aws:sourceaccount".into(), "aws:sourcearn".into()];
+        }
         Ok(plain_hop(hop))
     }
 
@@ -1611,6 +1617,7 @@ impl<'e, 'm> Search<'e, 'm> {
             fixed,
             keys: KeyFreedom::Chain(origin.clone()),
             absent: Vec::new(),
+            undocumented: Vec::new(),
         };
         for (key, value) in self.question.context.iter() {
             let describes_caller = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());
@@ -2234,6 +2241,12 @@ fn witness(
                         } else {
                             ""
                         }
+                    ))
+                } else if hop.undocumented.iter().any(|u| u.eq_ignore_ascii_case(key)) {
+                    Some(format!(
+                        "{} sets {key} on its {} as the witness says (undocumented)",
+                        request.principal.to_text(),
+                        request.action
                     ))
                 } else {
                     context_model::assumption_for(key, origin, &request.action)

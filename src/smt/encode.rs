@@ -125,6 +125,9 @@ pub struct Hop {
     /// Keys known to be absent from the request, in lowercase, whatever `keys` says (the
     /// permissions boundary of a principal that has none).
     pub absent: Vec<String>,
+    /// Keys AWS may set to values nobody documents, in lowercase: free whatever `keys` says,
+    /// and an assumption of any witness that relies on them.
+    pub undocumented: Vec<String>,
 }
 
 impl Hop {
@@ -132,6 +135,13 @@ impl Hop {
     pub fn is_free(&self, key: &str) -> bool {
         if self.absent.iter().any(|a| a.eq_ignore_ascii_case(key)) {
             return false;
+        }
+        if self
+            .undocumented
+            .iter()
+            .any(|u| u.eq_ignore_ascii_case(key))
+        {
+            return !self.fixed.contains(key);
         }
         match &self.keys {
             KeyFreedom::Fixed => false,
