@@ -112,6 +112,9 @@ fn who_can(file: &str, proof_file: &Value, proof: &Value) -> BTreeSet<String> {
     for context in context_args(proof) {
         args.extend(["--context".into(), context]);
     }
+    if let Some(scope) = proof["scope"].as_str() {
+        args.extend(["--scope".into(), scope.into()]);
+    }
     args.extend(["--format".into(), "json".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = iamproof(&args);

@@ -166,9 +166,9 @@ struct FoundEdit {
 /// An actor's policies and steps as the edits leave them.
 type EditedActor = (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>);
 
-/// How far a blocked path got: (steps passed, whether the final request was tried, hops
-/// passed within the blocked problem, hops of the problem).
-type Progress = (usize, bool, usize, usize);
+/// How far a blocked path got: (steps passed, hops passed within the blocked problem, hops
+/// of the problem, whether it is the final request).
+type Progress = (usize, usize, usize, bool);
 
 /// The solved part of a witness: links and the assumptions they rest on.
 pub type Solved = (Vec<Link>, Vec<String>);
@@ -197,8 +197,9 @@ pub struct Search<'e, 'm> {
     pattern: &'e Glob,
     unknown: Vec<String>,
     /// The blocked step or final request that got furthest, and its explanation: ranked by
-    /// the steps passed, then a final request over a step, then the hops passed within it and
-    /// the hops of its problem; the first found wins ties (the shorter chains come first).
+    /// the steps passed, then the hops passed within its problem, then the hops of its
+    /// problem, then a final request over a step; the first found wins ties (shorter chains
+    /// come first).
     closest: Option<(Progress, String)>,
     combinations: usize,
     /// Whether refutations need their blocking hop (for `unreachable` reasons); `who-can`
@@ -892,8 +893,8 @@ impl<'e, 'm> Search<'e, 'm> {
         let mut variables: BTreeMap<&str, crate::smt::formula::VarId> = BTreeMap::new();
         let mut hops = Vec::new();
         let mut source: Option<String> = place.existing.clone();
-        let mut call = 0;
-        for (index, needed) in technique.needs.iter().enumerate() {
+        let calls = api_calls(technique);
+        for (needed, &call) in technique.needs.iter().zip(&calls) {
             let (resource, resource_account, mut context) = match needed.on {
                 On::Target => (
                     Term::Fixed(target.to_string()),
@@ -980,14 +981,8 @@ impl<'e, 'm> Search<'e, 'm> {
                 guard: None,
                 refused,
             });
-            // `iam:PassRole` is checked within the call that hands the role over, the next
-            // request; every other request is a call of its own.
-            let passes = needed.action.eq_ignore_ascii_case("iam:PassRole")
-                && index + 1 < technique.needs.len();
-            if !passes {
-                call += 1;
-            }
         }
+        let call = calls.iter().max().map_or(0, |last| last + 1);
         if let (Some(service), true) = (technique.service(), technique.becomes_target()) {
             let role = model
                 .roles
@@ -1752,7 +1747,7 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// Records why a reached actor cannot do the action, when no policy could grant it.
     fn record_no_grant(&mut self, state: &Reached, target: &Target) {
-        let rank = (state.steps.len(), true, 0, 0);
+        let rank = (state.steps.len(), 0, 0, true);
         if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
             return;
         }
@@ -1985,7 +1980,7 @@ impl<'e, 'm> Search<'e, 'm> {
     /// Records a blocked step or final request when it got further than any before.
     fn record(&mut self, block: &Block, state: &Reached, is_final: bool, describe: &str) {
         let passed = state.links.len();
-        let rank = (state.steps.len(), is_final, block.prefix, block.hops);
+        let rank = (state.steps.len(), block.prefix, block.hops, is_final);
         if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
             return;
         }
@@ -2525,6 +2520,29 @@ fn may_be_allowed(policies: &PolicySet, action: &str) -> bool {
         && (policies.boundaries.is_empty() || allows(&policies.boundaries))
         && policies.scps.iter().all(|level| allows(level))
         && !denied
+}
+
+/// The API call of each request of a technique: `iam:PassRole` is checked within the call
+/// that hands the role over (the request before it, or the first after it when it comes
+/// first); every other request is a call of its own.
+fn api_calls(technique: &Technique) -> Vec<usize> {
+    let passes = |i: usize| {
+        technique.needs[i]
+            .action
+            .eq_ignore_ascii_case("iam:PassRole")
+    };
+    let mut calls = Vec::with_capacity(technique.needs.len());
+    let mut next = 0;
+    for index in 0..technique.needs.len() {
+        let joins_previous = index > 0 && (passes(index) || passes(index - 1) && index == 1);
+        if joins_previous {
+            calls.push(calls[index - 1]);
+        } else {
+            calls.push(next);
+            next += 1;
+        }
+    }
+    calls
 }
 
 /// The account of an ARN, owned.
