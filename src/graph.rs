@@ -91,7 +91,12 @@ pub struct DelegationGraph {
     steps: std::collections::HashMap<String, Vec<Step>>,
     /// Who each role's trust policy admits, indexed.
     trust: Vec<(String, TrustIndex)>,
+    /// What each technique may apply to, by (technique, actor account), as configured.
+    candidates: std::cell::RefCell<CandidateMemo>,
 }
+
+/// Targets of a technique, by `(technique id, actor account)`.
+type CandidateMemo = std::collections::HashMap<(&'static str, String), std::rc::Rc<[String]>>;
 
 /// The principal that acts for a user or role: the user itself, or a session of the role.
 pub fn acting_principal(arn: &str, session: &str) -> Option<Principal> {
@@ -267,6 +272,7 @@ impl DelegationGraph {
                 .values()
                 .map(|r| (r.arn.clone(), TrustIndex::of(r)))
                 .collect(),
+            candidates: Default::default(),
         };
         for user in model.users.values() {
             let user_node = graph.node(Node::User(user.arn.clone()));
@@ -287,7 +293,7 @@ impl DelegationGraph {
             let Some(effective) = model.effective_policies(actor) else {
                 continue;
             };
-            let steps = graph.steps_for(model, actor, &effective.policy_set(), &|_| false);
+            let steps = graph.steps_for(model, actor, &effective.policy_set(), None);
             let from = graph.actor_node(model, actor);
             for step in &steps {
                 let (to, edge) = match step {
@@ -328,14 +334,16 @@ impl DelegationGraph {
     }
 
     /// The steps an actor with `policies` may take: those no context can refuse are left out.
-    /// `opened` says which roles' trust policies an escalation opened to the account.
+    /// `opened`, when escalations opened some roles' trust policies to their account, says
+    /// which.
     pub fn steps_for(
         &self,
         model: &Model,
         actor: &str,
         policies: &PolicySet,
-        opened: &dyn Fn(&str) -> bool,
+        opened: Option<&dyn Fn(&str) -> bool>,
     ) -> Vec<Step> {
+        let is_opened = |arn: &str| opened.is_some_and(|opened| opened(arn));
         let Some(caller) = acting_principal(actor, ASSUMED_SESSION_NAME) else {
             return Vec::new();
         };
@@ -351,7 +359,7 @@ impl DelegationGraph {
             if role.arn == actor {
                 continue;
             }
-            let strength = if opened(arn) && role.account == account {
+            let strength = if is_opened(arn) && role.account == account {
                 Some(PrincipalMatch::Everyone)
             } else {
                 index.strength(&caller)
@@ -370,14 +378,18 @@ impl DelegationGraph {
             }
         }
         for technique in technique::all() {
-            let grants: Vec<Vec<&Statement>> = technique
-                .needs
-                .iter()
-                .map(|needed| identity_allows(policies, needed.action))
-                .collect();
             // A bucket's or a key's own policy may grant what the technique needs.
             let on_resources = matches!(technique.targets, Targets::Bucket | Targets::Key { .. });
-            if grants.iter().any(Vec::is_empty) && !on_resources {
+            let mut grants: Vec<Vec<&Statement>> = Vec::new();
+            for needed in technique.needs {
+                let found = identity_allows(policies, needed.action);
+                let missing = found.is_empty();
+                grants.push(found);
+                if missing && !on_resources {
+                    break;
+                }
+            }
+            if grants.len() < technique.needs.len() {
                 continue;
             }
             let covers_target = |target: &str| {
@@ -392,11 +404,11 @@ impl DelegationGraph {
                             .all(|needed| resource_may_grant(model, target, needed.action, &caller))
             };
             // A principal may edit itself; becoming itself gains nothing.
-            for target in self.candidates(model, technique, account, opened) {
-                if (target != actor || !technique.becomes_target()) && covers_target(&target) {
+            for target in self.candidates(model, technique, account, opened).iter() {
+                if (target != actor || !technique.becomes_target()) && covers_target(target) {
                     steps.push(Step::Technique {
                         technique: technique.id,
-                        target,
+                        target: target.clone(),
                     });
                 }
             }
@@ -404,8 +416,32 @@ impl DelegationGraph {
         steps
     }
 
-    /// What a technique may apply to, for an actor of `account`, in ARN order.
+    /// What a technique may apply to, for an actor of `account`, in ARN order; computed once
+    /// for the account as configured.
     fn candidates(
+        &self,
+        model: &Model,
+        technique: &Technique,
+        account: &str,
+        opened: Option<&dyn Fn(&str) -> bool>,
+    ) -> std::rc::Rc<[String]> {
+        if let Some(opened) = opened {
+            return self
+                .find_candidates(model, technique, account, opened)
+                .into();
+        }
+        let key = (technique.id, account.to_string());
+        if let Some(hit) = self.candidates.borrow().get(&key) {
+            return hit.clone();
+        }
+        let found: std::rc::Rc<[String]> = self
+            .find_candidates(model, technique, account, &|_| false)
+            .into();
+        self.candidates.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    fn find_candidates(
         &self,
         model: &Model,
         technique: &Technique,
@@ -469,7 +505,8 @@ impl DelegationGraph {
     }
 }
 
-/// Whether the policy of a bucket or key may allow `action` to `caller` (conditions aside).
+/// Whether the policy of a bucket or key may allow `action` to `caller` on its own
+/// (conditions aside).
 fn resource_may_grant(model: &Model, arn: &str, action: &str, caller: &Principal) -> bool {
     let policy = model
         .keys
@@ -484,7 +521,9 @@ fn resource_may_grant(model: &Model, arn: &str, action: &str, caller: &Principal
         policy.statements.iter().any(|s| {
             s.effect == Effect::Allow
                 && s.action.covers(action)
-                && principal_applies(s, caller, PrincipalRule::Required, false).is_some()
+                // A policy that names only the caller's account leaves the grant to IAM.
+                && principal_applies(s, caller, PrincipalRule::Required, false)
+                    .is_some_and(|m| m != Some(PrincipalMatch::Account))
         })
     })
 }

@@ -1,8 +1,9 @@
 //! iamproof: a formal permission verifier for AWS.
 //!
 //! It compiles an account's policies (identity, group, boundary, trust, bucket, key, SCP, RCP)
-//! and the delegation chain through AWS Elemental MediaConvert into questions it can prove or
-//! refute: "can this user cause writes to that bucket?".
+//! and every way a principal can become another (role chains, a role passed to MediaConvert or
+//! a compute service, an IAM or resource policy rewritten, credentials minted) into questions it
+//! can prove or refute: "can this user cause writes to that bucket, by any means?".
 //!
 //! # Map of the codebase
 //! ```text
@@ -20,10 +21,10 @@
 //! | [`snapshot`] | reading account snapshot folders (AWS CLI output) into the model; the bundled AWS managed policies |
 //! | [`inspect`] | what a loaded model holds, and one principal's effective policies |
 //! | [`synthetic`] | large synthetic snapshots for benchmarks |
-//! | [`service`] | what a service does with a role passed to it ([`service::mediaconvert`]); what each service defines, from the bundled AWS service authorization reference: actions, the resource types they take and their ARN formats, condition keys ([`service::reference`]); what KMS does with a key beyond its policy ([`service::kms`]); the regions of each partition ([`service::regions`]) |
-//! | [`graph`] | the delegation graph: who may assume or pass which role, from cheap filters that only over-approximate |
+//! | [`service`] | the escalation techniques as data ([`service::technique`]: the requests an actor makes, the service that acts, what the actor gains; the actions no technique models), one file per service with its rows ([`service::iam`], [`service::ec2`], [`service::lambda`], ...); what a MediaConvert job does with its role ([`service::mediaconvert`]); what each service defines, from the bundled AWS service authorization reference: actions, the resource types they take and their ARN formats, condition keys ([`service::reference`]); what KMS does with a key beyond its policy ([`service::kms`]); the regions of each partition ([`service::regions`]) |
+//! | [`graph`] | the delegation graph: which techniques each principal may apply to which target (assume a role, pass it to a service, edit a user, policy, bucket or key), from cheap filters that only over-approximate |
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
-//! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors ([`query::chain`]), the session names and tags a caller may choose ([`query::sessions`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |
+//! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors, in rounds between which the edits found are made ([`query::chain`]), the edits an escalation made to the account ([`query::edits`]), the session names and tags a caller may choose ([`query::sessions`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]) |
 //! | [`report`] | answers, who-can lists and proof results as text and JSON; proof results for CI as JUnit XML ([`report::junit`]) and SARIF 2.1.0 ([`report::sarif`]), placed on the lines of proof and snapshot files by [`report::locate`] |
 //! | [`change`] | change files: edits named after the AWS APIs that make them, checked and applied to a copy of the model |
 //! | [`whatif`] | `what-if`: answers (`can`, `who-can` or a proof file) before and after a change, side by side |

@@ -31,6 +31,9 @@ pub struct SyntheticSpec {
     pub keys: usize,
     /// How many of the roles trust `mediaconvert.amazonaws.com` (the first ones).
     pub mediaconvert_trusting_roles: usize,
+    /// Every how many users one holds an escalation (an inline policy on itself, a role passed
+    /// to Lambda, a new version of its managed policy, in turn); 0 for none.
+    pub escalating_every: usize,
 }
 
 impl SyntheticSpec {
@@ -44,6 +47,7 @@ impl SyntheticSpec {
         buckets: 300,
         keys: 50,
         mediaconvert_trusting_roles: 200,
+        escalating_every: 33,
     };
 
     /// The scale the query benchmark promises answers at: 2,000 users, 200 groups, 1,000 roles
@@ -56,6 +60,7 @@ impl SyntheticSpec {
         buckets: 500,
         keys: 50,
         mediaconvert_trusting_roles: 50,
+        escalating_every: 33,
     };
 
     /// The number of policy documents written: managed (default versions) and inline.
@@ -287,7 +292,35 @@ impl Generator {
         if let (Some(boundary), Some(object)) = (self.boundary(index), user.as_object_mut()) {
             object.insert("PermissionsBoundary".to_string(), boundary);
         }
+        if let (Some(escalation), Some(list)) = (
+            self.escalation(index),
+            user["UserPolicyList"].as_array_mut(),
+        ) {
+            list.push(json!({"PolicyName": format!("{name}-escalation"),
+                             "PolicyDocument": encoded(escalation, index)}));
+        }
         user
+    }
+
+    /// The escalation user `index` holds, if any: a few percent of users, as in real accounts.
+    fn escalation(&self, index: usize) -> Option<Value> {
+        let every = self.spec.escalating_every;
+        if every == 0 || !index.is_multiple_of(every) {
+            return None;
+        }
+        let statements = match (index / every) % 3 {
+            0 => json!([{"Effect": "Allow", "Action": "iam:PutUserPolicy",
+                         "Resource": self.arn("user/*/${aws:username}")}]),
+            1 => {
+                json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": self.arn("role/*"),
+                         "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
+                        {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"],
+                         "Resource": "*"}])
+            }
+            _ => json!([{"Effect": "Allow", "Action": "iam:CreatePolicyVersion",
+                         "Resource": self.arn("policy/*")}]),
+        };
+        Some(json!({"Version": "2012-10-17", "Statement": statements}))
     }
 
     fn group(&self, index: usize) -> Value {
@@ -646,6 +679,7 @@ mod tests {
             buckets: 6,
             keys: 3,
             mediaconvert_trusting_roles: 5,
+            escalating_every: 7,
         };
         write_account(dir.path(), &spec).unwrap();
         let model = crate::snapshot::load(&[dir.path().to_path_buf()]).unwrap();

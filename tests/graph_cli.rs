@@ -520,6 +520,7 @@ fn a_picture_of_hundreds_of_buckets_needs_a_resource_or_all() {
         buckets: 120,
         keys: 2,
         mediaconvert_trusting_roles: 2,
+        escalating_every: 0,
     };
     write_account(dir.path(), &spec).expect("the synthetic snapshot is written");
     let account = dir.path().to_str().unwrap();

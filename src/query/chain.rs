@@ -416,10 +416,15 @@ impl<'e, 'm> Search<'e, 'm> {
                 .policy_set(model, actor)
                 .unwrap_or_else(|| (*self.engine.policy_set(actor)).clone()),
         );
+        let is_opened = |role: &str| self.edits.is_opened(role);
+        let opened = self
+            .edits
+            .opens_any_trust()
+            .then_some(&is_opened as &dyn Fn(&str) -> bool);
         let steps: std::rc::Rc<[Step]> = if model.principal_type(actor).is_some() {
             self.engine
                 .graph
-                .steps_for(model, actor, &policies, &|role| self.edits.is_opened(role))
+                .steps_for(model, actor, &policies, opened)
                 .into()
         } else {
             self.engine.graph.steps_from(actor).into()
@@ -446,10 +451,11 @@ impl<'e, 'm> Search<'e, 'm> {
         };
         for (action, what, relevant) in technique::UNMODELLED {
             // The first actor found is the one of the shortest chain.
-            if self.unmodelled.contains_key(action) || !relevant.applies(&question, action) {
-                continue;
-            }
-            if may_be_allowed(&policies, action) {
+            // The cheap test first: most actors are allowed none of these.
+            let bears = !self.unmodelled.contains_key(action)
+                && may_be_allowed(&policies, action)
+                && relevant.applies(&question, action);
+            if bears {
                 self.unmodelled.insert(
                     action,
                     format!(
@@ -807,6 +813,23 @@ impl<'e, 'm> Search<'e, 'm> {
                 resources.chain(values)
             })
             .filter_map(|template| template.resolve_glob(&crate::policy::template::NoVariables))
+            .collect();
+        // Only patterns that may name the technique's resources in some region, or a region
+        // itself, tell regions apart.
+        let any_region: Vec<Glob> = formats
+            .iter()
+            .map(|f| Glob::parse(&technique::arn_glob(f, partition, "*", account)))
+            .collect();
+        let partition_regions = crate::service::regions::of_partition(partition);
+        let globs: Vec<Glob> = globs
+            .into_iter()
+            .filter(|glob| {
+                any_region
+                    .iter()
+                    .any(|shape| crate::smt::encode::arn_globs_intersect(glob, shape))
+                    || glob.matches(&own_region)
+                    || partition_regions.iter().any(|region| glob.matches(region))
+            })
             .collect();
         let regions = crate::service::regions::representatives(partition, &own_region, |region| {
             let shapes: Vec<Glob> = formats

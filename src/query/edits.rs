@@ -134,6 +134,11 @@ impl Edits {
         })
     }
 
+    /// Whether some role's trust policy was opened.
+    pub fn opens_any_trust(&self) -> bool {
+        !self.opened.is_empty()
+    }
+
     /// Whether a role's trust policy was opened.
     pub fn is_opened(&self, role: &str) -> bool {
         self.opened.contains(role)

@@ -11,7 +11,7 @@
 //!
 //! Rows are taken from the public catalogues of escalation paths (Rhino Security Labs,
 //! Bishop Fox's IAMVulnerable, pathfinding.cloud) and the actions' pages in the AWS service
-//! authorization reference; the README's coverage table maps each catalogue path to its row.
+//! authorization reference; `docs/techniques.md` maps each catalogue path to its row.
 
 /// The resource a request of a technique acts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -299,7 +299,7 @@ pub enum Gain {
 /// One technique.
 #[derive(Debug, Clone, Copy)]
 pub struct Technique {
-    /// Stable identifier (`lambda-create-invoke`), used by scopes, proofs and the README.
+    /// Stable identifier (`lambda-create-invoke`), used by scopes, proofs and `docs/techniques.md`.
     pub id: &'static str,
     /// What the actor does, in a phrase for witnesses.
     pub summary: &'static str,
