@@ -90,9 +90,21 @@ pub struct DelegationGraph {
     /// time it reaches an actor.
     steps: std::collections::HashMap<String, Vec<Step>>,
     /// Who each role's trust policy admits, indexed.
-    trust: Vec<(String, TrustIndex)>,
+    trust: Vec<TrustedRole>,
     /// What each technique may apply to, by (technique, actor account), as configured.
     candidates: std::cell::RefCell<CandidateMemo>,
+    /// The buckets and keys whose own policy allows some principal every request of a
+    /// technique, by (technique, actor account).
+    granting: std::cell::RefCell<CandidateMemo>,
+}
+
+/// A role and who its trust policy admits.
+struct TrustedRole {
+    arn: String,
+    account: String,
+    /// Whether the role's path is reserved for roles AWS manages.
+    reserved: bool,
+    index: TrustIndex,
 }
 
 /// Targets of a technique, by `(technique id, actor account)`.
@@ -249,16 +261,44 @@ fn identity_allows<'p>(policies: &'p PolicySet, action: &str) -> Vec<&'p Stateme
         .collect()
 }
 
-/// Whether one of `statements` may cover `resource`: a pattern with a policy variable is
-/// assumed to, since the variable's value is not known here.
-fn may_cover(statements: &[&Statement], resource: &str) -> bool {
-    statements.iter().any(|s| match &s.resource {
-        None => true,
-        Some(element) => {
-            element.patterns.iter().any(|p| p.has_variables())
-                || element.covers(resource, &NoVariables)
+/// The resources some allow statements may cover, their patterns resolved once: a pattern
+/// with a policy variable is taken to cover everything, since the variable's value is not
+/// known here.
+enum MayCover {
+    Everything,
+    /// Per statement: its resolved patterns (a pattern that resolves to nothing matches
+    /// nothing), and whether they are a `NotResource`.
+    Patterns(Vec<(Vec<crate::policy::pattern::Glob>, bool)>),
+}
+
+impl MayCover {
+    fn of(statements: &[&Statement]) -> MayCover {
+        let mut resolved = Vec::new();
+        for statement in statements {
+            let Some(element) = &statement.resource else {
+                return MayCover::Everything;
+            };
+            if element.patterns.iter().any(|p| p.has_variables()) {
+                return MayCover::Everything;
+            }
+            let globs: Vec<_> = element
+                .patterns
+                .iter()
+                .filter_map(|p| p.resolve_glob(&NoVariables))
+                .collect();
+            resolved.push((globs, element.negated));
         }
-    })
+        MayCover::Patterns(resolved)
+    }
+
+    fn covers(&self, resource: &str) -> bool {
+        match self {
+            MayCover::Everything => true,
+            MayCover::Patterns(statements) => statements.iter().any(|(globs, negated)| {
+                globs.iter().any(|glob| glob.matches_arn(resource)) != *negated
+            }),
+        }
+    }
 }
 
 impl DelegationGraph {
@@ -270,9 +310,15 @@ impl DelegationGraph {
             trust: model
                 .roles
                 .values()
-                .map(|r| (r.arn.clone(), TrustIndex::of(r)))
+                .map(|r| TrustedRole {
+                    arn: r.arn.clone(),
+                    account: r.account.clone(),
+                    reserved: technique::is_reserved_role_path(&r.path),
+                    index: TrustIndex::of(r),
+                })
                 .collect(),
             candidates: Default::default(),
+            granting: Default::default(),
         };
         for user in model.users.values() {
             let user_node = graph.node(Node::User(user.arn.clone()));
@@ -350,25 +396,22 @@ impl DelegationGraph {
         let account = crate::model::arn_account(actor).unwrap_or_default();
         // Identity grants are needed for every technique (no resource policy of the snapshots
         // grants them), and for AssumeRole unless the trust policy names the caller itself.
-        let assume_grants = identity_allows(policies, "sts:AssumeRole");
+        let assume_grants = MayCover::of(&identity_allows(policies, "sts:AssumeRole"));
         let mut steps = Vec::new();
-        for (arn, index) in &self.trust {
-            let Some(role) = model.roles.get(arn) else {
-                continue;
-            };
+        for role in &self.trust {
             if role.arn == actor {
                 continue;
             }
-            let strength = if is_opened(arn) && role.account == account {
+            let strength = if is_opened(&role.arn) && role.account == account {
                 Some(PrincipalMatch::Everyone)
             } else {
-                index.strength(&caller)
+                role.index.strength(&caller)
             };
             // Within the account, a trust policy that names the caller, its role or
             // everyone allows on its own; one that names the account delegates to IAM.
             let assumable = match strength {
-                Some(PrincipalMatch::Account) => may_cover(&assume_grants, &role.arn),
-                Some(_) => role.account == account || may_cover(&assume_grants, &role.arn),
+                Some(PrincipalMatch::Account) => assume_grants.covers(&role.arn),
+                Some(_) => role.account == account || assume_grants.covers(&role.arn),
                 None => false,
             };
             if assumable {
@@ -392,10 +435,13 @@ impl DelegationGraph {
             if grants.len() < technique.needs.len() {
                 continue;
             }
+            let covers: Vec<MayCover> = grants.iter().map(|g| MayCover::of(g)).collect();
             let covers_target = |target: &str| {
-                let by_identity = technique.needs.iter().zip(&grants).all(|(needed, grants)| {
-                    !grants.is_empty() && (needed.on != On::Target || may_cover(grants, target))
-                });
+                let by_identity = technique.needs.iter().zip(grants.iter().zip(&covers)).all(
+                    |(needed, (grants, cover))| {
+                        !grants.is_empty() && (needed.on != On::Target || cover.covers(target))
+                    },
+                );
                 by_identity
                     || on_resources
                         && technique
@@ -403,8 +449,14 @@ impl DelegationGraph {
                             .iter()
                             .all(|needed| resource_may_grant(model, target, needed.action, &caller))
             };
+            // Without every identity grant, only a resource's own policy can grant.
+            let candidates = if grants.iter().all(|g| !g.is_empty()) {
+                self.candidates(model, technique, account, opened)
+            } else {
+                self.granting(model, technique, account)
+            };
             // A principal may edit itself; becoming itself gains nothing.
-            for target in self.candidates(model, technique, account, opened).iter() {
+            for target in candidates.iter() {
                 if (target != actor || !technique.becomes_target()) && covers_target(target) {
                     steps.push(Step::Technique {
                         technique: technique.id,
@@ -441,6 +493,37 @@ impl DelegationGraph {
         found
     }
 
+    /// The buckets or keys among a technique's candidates whose own policy allows every
+    /// request of the technique to some principal.
+    fn granting(
+        &self,
+        model: &Model,
+        technique: &Technique,
+        account: &str,
+    ) -> std::rc::Rc<[String]> {
+        let key = (technique.id, account.to_string());
+        if let Some(hit) = self.granting.borrow().get(&key) {
+            return hit.clone();
+        }
+        let found: std::rc::Rc<[String]> =
+            self.candidates(model, technique, account, None)
+                .iter()
+                .filter(|target| {
+                    let policy = resource_policy(model, target);
+                    technique.needs.iter().all(|needed| {
+                        policy.as_ref().is_some_and(|policy| {
+                            policy.statements.iter().any(|s| {
+                                s.effect == Effect::Allow && s.action.covers(needed.action)
+                            })
+                        })
+                    })
+                })
+                .cloned()
+                .collect();
+        self.granting.borrow_mut().insert(key, found.clone());
+        found
+    }
+
     fn find_candidates(
         &self,
         model: &Model,
@@ -453,9 +536,8 @@ impl DelegationGraph {
             let service = Principal::Service(service.to_string());
             self.trust
                 .iter()
-                .filter(|(arn, index)| index.strength(&service).is_some() || opened(arn))
-                .filter_map(|(arn, _)| model.roles.get(arn))
-                .filter(|r| r.account == account && !technique::is_reserved_role_path(&r.path))
+                .filter(|r| r.account == account && !r.reserved)
+                .filter(|r| r.index.strength(&service).is_some() || opened(&r.arn))
                 .map(|r| r.arn.clone())
                 .collect()
         };
@@ -508,16 +590,7 @@ impl DelegationGraph {
 /// Whether the policy of a bucket or key may allow `action` to `caller` on its own
 /// (conditions aside).
 fn resource_may_grant(model: &Model, arn: &str, action: &str, caller: &Principal) -> bool {
-    let policy = model
-        .keys
-        .get(arn)
-        .and_then(|k| k.policy.clone())
-        .or_else(|| {
-            arn.split_once(":s3:::")
-                .and_then(|(_, name)| model.buckets.get(name))
-                .and_then(|b| b.policy.clone())
-        });
-    policy.is_some_and(|policy| {
+    resource_policy(model, arn).is_some_and(|policy| {
         policy.statements.iter().any(|s| {
             s.effect == Effect::Allow
                 && s.action.covers(action)
@@ -526,6 +599,19 @@ fn resource_may_grant(model: &Model, arn: &str, action: &str, caller: &Principal
                     .is_some_and(|m| m != Some(PrincipalMatch::Account))
         })
     })
+}
+
+/// The policy of a bucket or key of the snapshots.
+fn resource_policy(model: &Model, arn: &str) -> Option<std::sync::Arc<crate::policy::Policy>> {
+    model
+        .keys
+        .get(arn)
+        .and_then(|k| k.policy.clone())
+        .or_else(|| {
+            arn.split_once(":s3:::")
+                .and_then(|(_, name)| model.buckets.get(name))
+                .and_then(|b| b.policy.clone())
+        })
 }
 
 /// The node a technique's target is.

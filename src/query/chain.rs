@@ -537,9 +537,13 @@ impl<'e, 'm> Search<'e, 'm> {
     /// Solves an edit of the account from a reached actor; when it is allowed, it is made
     /// before the next round.
     fn try_edit(&mut self, state: &Reached, step: &Step, edit: Edit) {
-        let found_already = self.found.iter().any(|f| {
-            f.edit == edit && f.target == step.target() && f.account == account_of(&state.actor)
-        });
+        // An edit made in an earlier round stays made.
+        let account = account_of(&state.actor);
+        let found_already = self
+            .found
+            .iter()
+            .chain(&self.made)
+            .any(|f| f.edit == edit && f.target == step.target() && f.account == account);
         if found_already {
             return;
         }
