@@ -85,4 +85,5 @@ pub mod simulate;
 pub mod smt;
 pub mod snapshot;
 pub mod synthetic;
+pub mod terraform;
 pub mod whatif;

@@ -82,12 +82,31 @@ impl From<ScopeArg> for iamproof::query::Scope {
     }
 }
 
+/// Where the model comes from: snapshots, Terraform plans, or both.
+#[derive(clap::Args, Clone, Default)]
+struct Sources {
+    /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
+    #[arg(
+        long = "account",
+        value_name = "DIR",
+        required_unless_present = "terraform"
+    )]
+    accounts: Vec<PathBuf>,
+    /// A Terraform plan as `terraform show -json PLAN` prints it (or a state): alone, the
+    /// account it would leave; with --account, its changes made to the snapshots. Repeatable.
+    #[arg(long = "terraform", value_name = "PLAN.json")]
+    terraform: Vec<PathBuf>,
+    /// The account a Terraform plan acts in, when the plan does not say (no
+    /// data.aws_caller_identity, no known IAM ARN) and no single snapshot is given.
+    #[arg(long = "account-id", value_name = "ID", requires = "terraform")]
+    account_id: Option<String>,
+}
+
 /// What `can` and `who-can` share: the snapshots and the question.
 #[derive(clap::Args)]
 struct QuestionArgs {
-    /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
-    #[arg(long = "account", value_name = "DIR", required = true)]
-    accounts: Vec<PathBuf>,
+    #[command(flatten)]
+    sources: Sources,
     /// The action, such as s3:PutObject.
     #[arg(long)]
     action: String,
@@ -139,6 +158,10 @@ enum Command {
         /// (`"scope"`): `all` or `configured`.
         #[arg(long, value_enum, default_value = "all")]
         scope: ScopeArg,
+        /// A Terraform plan (`terraform show -json PLAN`) whose changes are made to every
+        /// proof file's accounts before its proofs are checked; repeatable.
+        #[arg(long = "terraform", value_name = "PLAN.json")]
+        terraform: Vec<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: ProveFormat,
     },
@@ -219,8 +242,15 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
             timeout_ms,
             at,
             scope,
+            terraform,
             format,
-        } => run_prove(&files, question_options(timeout_ms, at, scope), format, ui),
+        } => run_prove(
+            &files,
+            &terraform,
+            question_options(timeout_ms, at, scope),
+            format,
+            ui,
+        ),
         Command::WhatIf(args) => run_what_if(args, ui),
         Command::Compare {
             old,
@@ -240,9 +270,8 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
 /// The arguments of `graph`.
 #[derive(clap::Args)]
 struct GraphArgs {
-    /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
-    #[arg(long = "account", value_name = "DIR", required = true)]
-    accounts: Vec<PathBuf>,
+    #[command(flatten)]
+    sources: Sources,
     /// Draw only the paths to resources matching this pattern (`*` and `?` as in IAM).
     #[arg(long, value_name = "PATTERN")]
     resource: Option<String>,
@@ -268,7 +297,7 @@ struct GraphArgs {
 }
 
 fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
-    let model = match ui.load(&args.accounts) {
+    let model = match ui.load_sources(&args.sources) {
         Ok(model) => model,
         Err(code) => return code,
     };
@@ -301,12 +330,24 @@ fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
 #[derive(clap::Args)]
 struct WhatIfArgs {
     /// A snapshot folder; repeat for several accounts. With --proofs, the proof file's own
-    /// accounts are used when none is given.
+    /// accounts are used when neither this nor --terraform is given.
     #[arg(long = "account", value_name = "DIR")]
     accounts: Vec<PathBuf>,
-    /// The change file (JSON; see the README for its operations).
-    #[arg(long, value_name = "CHANGE.json")]
-    change: PathBuf,
+    /// A Terraform plan (`terraform show -json PLAN`): alone, the account it would leave;
+    /// with --account, its changes made to the snapshots. Repeatable.
+    #[arg(long = "terraform", value_name = "PLAN.json")]
+    terraform: Vec<PathBuf>,
+    /// The account a Terraform plan acts in, when the plan does not say.
+    #[arg(long = "account-id", value_name = "ID", requires = "terraform")]
+    account_id: Option<String>,
+    /// The change file (JSON; see the README for its operations). Without it, the change is
+    /// the --terraform plan: the answers before and after it.
+    #[arg(
+        long,
+        value_name = "CHANGE.json",
+        required_unless_present = "terraform"
+    )]
+    change: Option<PathBuf>,
     /// Ask every proof of this file.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["principal", "action", "resource"])]
     proofs: Option<PathBuf>,
@@ -330,22 +371,45 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         Some(Err(e)) => return report(&e),
         None => None,
     };
-    let accounts = match (&proof_file, args.accounts.is_empty()) {
-        (Some(file), true) => file.accounts.clone(),
-        (None, true) => return usage_error("what-if needs --account, or --proofs with accounts"),
-        _ => args.accounts.clone(),
+    // Without --account, the proof file's own accounts and plans are the account before.
+    let mut sources = Sources {
+        accounts: args.accounts.clone(),
+        terraform: Vec::new(),
+        account_id: args.account_id.clone(),
     };
-    let (model, context) = match load_question_inputs(&accounts, &args.answering.context, ui) {
-        Ok(inputs) => inputs,
-        Err(code) => return code,
-    };
-    let change = match iamproof::change::read(&args.change) {
-        Ok(change) => change,
-        Err(e) => return report(&e),
-    };
-    let changed = match iamproof::change::apply(&model, &change) {
-        Ok(changed) => changed,
-        Err(e) => return report(&e),
+    match &proof_file {
+        Some(file) if args.accounts.is_empty() => {
+            sources.accounts = file.accounts.clone();
+            sources.terraform = file.terraform.clone();
+        }
+        None if args.accounts.is_empty() && args.terraform.is_empty() => {
+            return usage_error("what-if needs --account or --terraform, or --proofs with accounts")
+        }
+        _ => {}
+    }
+
+    let (model, change, changed, context) = match &args.change {
+        Some(path) => {
+            sources.terraform.extend(args.terraform.iter().cloned());
+            let (model, context) = match load_question_inputs(&sources, &args.answering.context, ui)
+            {
+                Ok(inputs) => inputs,
+                Err(code) => return code,
+            };
+            let change = match iamproof::change::read(path) {
+                Ok(change) => change,
+                Err(e) => return report(&e),
+            };
+            let changed = match iamproof::change::apply(&model, &change) {
+                Ok(changed) => changed,
+                Err(e) => return report(&e),
+            };
+            (model, change, changed, context)
+        }
+        None => match plan_change(&sources, &args.terraform, &args.answering.context, ui) {
+            Ok(loaded) => loaded,
+            Err(code) => return code,
+        },
     };
     let questions = match (proof_file, args.principal) {
         (Some(file), _) => Questions::Proofs(file),
@@ -489,12 +553,59 @@ fn read_input(file: Option<&str>) -> Result<(String, String), InputError> {
 const EXIT_UNDECIDED: u8 = 3;
 
 /// The snapshots and the `--context` pairs of a question, or the exit code of what is wrong.
+/// The account before and after the change `plans` (over `base`: snapshots and plans
+/// already applied), the plans described as a change.
+fn plan_change(
+    base: &Sources,
+    plans: &[PathBuf],
+    context: &[String],
+    ui: &Ui,
+) -> Result<
+    (
+        Model,
+        iamproof::change::ChangeFile,
+        Model,
+        iamproof::policy::Context,
+    ),
+    ExitCode,
+> {
+    use iamproof::terraform::{changes, load, load_side, Side};
+    let account = base.account_id.as_deref();
+    let alone = base.accounts.is_empty() && base.terraform.is_empty();
+    let before = ui
+        .loading(|| match alone {
+            // Plans alone: their prior state.
+            true => load_side(&[], plans, account, Side::Before),
+            false => load(&base.accounts, &base.terraform, account),
+        })
+        .map_err(|e| report(&e))?;
+    let mut all_plans = base.terraform.clone();
+    all_plans.extend(plans.iter().cloned());
+    let after = ui
+        .loading(|| load(&base.accounts, &all_plans, account))
+        .map_err(|e| report(&e))?;
+    let lines = changes(plans).map_err(|e| report(&e))?;
+    let files: Vec<String> = plans.iter().map(|p| p.display().to_string()).collect();
+    let change = iamproof::change::ChangeFile {
+        file: files.join(", "),
+        description: Some(if lines.is_empty() {
+            "no resource changes".to_string()
+        } else {
+            lines.join("; ")
+        }),
+        edits: Vec::new(),
+    };
+    let context =
+        iamproof::query::parse_context(context).map_err(|e| usage_error(&e.to_string()))?;
+    Ok((before, change, after, context))
+}
+
 fn load_question_inputs(
-    accounts: &[PathBuf],
+    sources: &Sources,
     context: &[String],
     ui: &Ui,
 ) -> Result<(Model, iamproof::policy::Context), ExitCode> {
-    let model = ui.load(accounts)?;
+    let model = ui.load_sources(sources)?;
     let context =
         iamproof::query::parse_context(context).map_err(|e| usage_error(&e.to_string()))?;
     Ok((model, context))
@@ -522,7 +633,7 @@ fn question_options(
 }
 
 fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
-    let (model, context) = match load_question_inputs(&args.accounts, &args.answering.context, ui) {
+    let (model, context) = match load_question_inputs(&args.sources, &args.answering.context, ui) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
@@ -557,7 +668,7 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
 }
 
 fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
-    let (model, context) = match load_question_inputs(&args.accounts, &args.answering.context, ui) {
+    let (model, context) = match load_question_inputs(&args.sources, &args.answering.context, ui) {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
@@ -593,6 +704,7 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
 
 fn run_prove(
     files: &[PathBuf],
+    plans: &[PathBuf],
     options: iamproof::query::Options,
     format: ProveFormat,
     ui: &Ui,
@@ -601,7 +713,11 @@ fn run_prove(
     let mut proof_files = Vec::new();
     let mut results = Vec::new();
     for file in files {
-        let checked = prove::read(file).and_then(|proof_file| {
+        let read = prove::read(file).map(|mut proof_file| {
+            proof_file.terraform.extend(plans.iter().cloned());
+            proof_file
+        });
+        let checked = read.and_then(|proof_file| {
             let model = ui.loading(|| prove::load(&proof_file))?;
             let checked = prove::check_on(&ui.engine(&model, options), &proof_file);
             proof_files.push(proof_file);

@@ -40,6 +40,13 @@ pub struct Model {
     /// Authorization details files whose last page says `IsTruncated: true`: the model misses
     /// principals or policies, so refutations are `unknown`.
     pub truncated: Vec<String>,
+    /// Values a Terraform plan leaves unknown until apply, by the ARN of what they are part
+    /// of: answers through a user, group or role, or one of its managed policies, are
+    /// `unknown`; a bucket's or key's policy is taken to admit the caller, as an assumption.
+    pub pending: BTreeMap<String, BTreeSet<String>>,
+    /// Resources of a Terraform plan that may grant access but that iamproof does not read
+    /// (`plan.json: aws_iam_role_policies_exclusive.media`): refutations are `unknown`.
+    pub unread: Vec<String>,
 }
 
 /// One AWS account, as one snapshot folder describes it.
@@ -540,9 +547,21 @@ impl fmt::Display for Warning {
 /// managed policies) describes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum UnresolvedReference {
-    ManagedPolicy { arn: String },
-    Group { account: String, name: String },
-    OrganizationPolicy { account: String, id: String },
+    ManagedPolicy {
+        arn: String,
+    },
+    Group {
+        account: String,
+        name: String,
+    },
+    OrganizationPolicy {
+        account: String,
+        id: String,
+    },
+    /// A value known only once a Terraform plan is applied (`aws_iam_role_policy.writer.policy`).
+    Pending {
+        what: String,
+    },
 }
 
 impl fmt::Display for UnresolvedReference {
@@ -555,6 +574,7 @@ impl fmt::Display for UnresolvedReference {
             UnresolvedReference::OrganizationPolicy { account, id } => {
                 write!(f, "organizations policy {id} above account {account}")
             }
+            UnresolvedReference::Pending { what } => write!(f, "{what}, known only after apply"),
         }
     }
 }
@@ -809,6 +829,13 @@ impl Model {
                     &role.permissions_boundary,
                 )
             };
+        if let Some(arn) = boundary_arn {
+            for what in self.pending.get(arn).into_iter().flatten() {
+                gathered
+                    .unresolved
+                    .insert(UnresolvedReference::Pending { what: what.clone() });
+            }
+        }
         let boundary = boundary_arn
             .as_ref()
             .and_then(|arn| match self.managed_policies.get(arn) {
@@ -857,6 +884,13 @@ impl Model {
             scps,
             unresolved: gathered.unresolved.into_iter().collect(),
         })
+    }
+
+    /// What a Terraform plan leaves unknown about the policy of the bucket or key `arn`,
+    /// joined: `None` when nothing.
+    pub fn pending_resource_policy(&self, arn: &str) -> Option<String> {
+        let pending = self.pending.get(arn)?;
+        Some(pending.iter().cloned().collect::<Vec<_>>().join(", "))
     }
 
     /// The unresolved references the user or role `principal_arn` depends on; `None` when the
@@ -921,6 +955,11 @@ impl Model {
         managed: &[String],
         via_group: Option<&String>,
     ) {
+        for what in self.pending.get(owner_arn).into_iter().flatten() {
+            gathered
+                .unresolved
+                .insert(UnresolvedReference::Pending { what: what.clone() });
+        }
         for entry in inline {
             gathered.push(IdentityPolicy {
                 policy: NamedPolicy {
@@ -932,6 +971,11 @@ impl Model {
             });
         }
         for arn in managed {
+            for what in self.pending.get(arn).into_iter().flatten() {
+                gathered
+                    .unresolved
+                    .insert(UnresolvedReference::Pending { what: what.clone() });
+            }
             match self.managed_policies.get(arn) {
                 Some(policy) => gathered.push(IdentityPolicy {
                     policy: NamedPolicy {

@@ -2099,6 +2099,11 @@ impl<'e, 'm> Search<'e, 'm> {
                 "{file} is truncated (IsTruncated: true): a principal or policy it leaves out may give a way"
             ));
         }
+        for resource in &self.model().unread {
+            self.unknown.push(format!(
+                "{resource} is not read: what it grants may give a way"
+            ));
+        }
         self.unknown
             .extend(std::mem::take(&mut self.unmodelled).into_values());
         if !self.unknown.is_empty() {

@@ -41,6 +41,9 @@ pub struct Proof {
 pub struct ProofFile {
     pub file: String,
     pub accounts: Vec<PathBuf>,
+    /// Terraform plans (`terraform show -json`): alone, the account they would leave; with
+    /// `accounts`, their changes made to the snapshots.
+    pub terraform: Vec<PathBuf>,
     pub proofs: Vec<Proof>,
 }
 
@@ -70,25 +73,29 @@ pub struct ProofResult {
 
 /// Reads a proof file.
 pub fn read(path: &Path) -> Result<ProofFile, InputError> {
-    let (file, object) = read_object_file(path, "proof file", &["accounts", "proofs"])?;
+    let (file, object) =
+        read_object_file(path, "proof file", &["accounts", "terraform", "proofs"])?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let accounts = list_at(
-        &file,
-        "accounts",
-        object
-            .get("accounts")
-            .ok_or_else(|| InputError::new(&file, "accounts", "missing"))?,
-    )?
-    .iter()
-    .enumerate()
-    .map(|(i, v)| string_at(&file, &format!("accounts[{i}]"), v).map(|dir| base.join(dir)))
-    .collect::<Result<Vec<_>, _>>()?;
-    if accounts.is_empty() {
-        return Err(InputError::new(
-            &file,
-            "accounts",
-            "empty list; name at least one snapshot folder",
-        ));
+    let paths = |field: &str| -> Result<Vec<PathBuf>, InputError> {
+        let Some(value) = object.get(field) else {
+            return Ok(Vec::new());
+        };
+        list_at(&file, field, value)?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| string_at(&file, &format!("{field}[{i}]"), v).map(|p| base.join(p)))
+            .collect()
+    };
+    let accounts = paths("accounts")?;
+    let terraform = paths("terraform")?;
+    if accounts.is_empty() && terraform.is_empty() {
+        let message = match object.get("accounts") {
+            Some(_) => {
+                "empty list; name at least one snapshot folder (or a Terraform plan in terraform)"
+            }
+            None => "missing; name at least one snapshot folder (or a Terraform plan in terraform)",
+        };
+        return Err(InputError::new(&file, "accounts", message));
     }
     let proofs = list_at(
         &file,
@@ -104,6 +111,7 @@ pub fn read(path: &Path) -> Result<ProofFile, InputError> {
     Ok(ProofFile {
         file,
         accounts,
+        terraform,
         proofs,
     })
 }
@@ -224,9 +232,9 @@ pub fn check(file: &ProofFile, options: Options) -> Result<Vec<ProofResult>, Inp
     check_on(&Engine::new(&model, options), file)
 }
 
-/// The snapshots a proof file names, loaded.
+/// The snapshots and plans a proof file names, loaded.
 pub fn load(file: &ProofFile) -> Result<crate::model::Model, InputError> {
-    crate::snapshot::load(&file.accounts).map_err(|e| {
+    crate::terraform::load(&file.accounts, &file.terraform, None).map_err(|e| {
         // A folder that cannot be opened is the proof file's mistake: name it and the entry.
         match file
             .accounts

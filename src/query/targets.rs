@@ -197,19 +197,26 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
         for (key, value) in &bucket.tags {
             context = context.with(&format!("s3:BucketTag/{key}"), value);
         }
+        let pending =
+            model.pending_resource_policy(&format!("arn:{partition}:s3:::{}", bucket.name));
         out.push(Target {
             label: format!("bucket {}", bucket.name),
             shapes: vec![shape],
             excluded: Vec::new(),
             fixed: None,
             account: Some(bucket.account.clone()),
-            resource_policy: bucket.policy.as_ref().map(|p| NamedPolicy {
-                name: format!("bucket policy of {}", bucket.name),
-                policy: p.clone(),
-            }),
+            resource_policy: match &pending {
+                Some(_) => Some(allow_all("(assumed) bucket policy, known only after apply")),
+                None => bucket.policy.as_ref().map(|p| NamedPolicy {
+                    name: format!("bucket policy of {}", bucket.name),
+                    policy: p.clone(),
+                }),
+            },
             rcps: rcps_of(model, &bucket.account),
             context,
-            assumption: None,
+            assumption: pending.map(|what| {
+                format!("the bucket policy of {} is known only after apply ({what}): it may admit the caller", bucket.name)
+            }),
             bucket: Some(bucket.name.clone()),
         });
     }
@@ -255,19 +262,25 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
         if !pattern.matches_arn(&key.arn) {
             continue;
         }
+        let pending = model.pending_resource_policy(&key.arn);
         out.push(Target {
             label: format!("key {}", key.arn),
             shapes: Vec::new(),
             excluded: Vec::new(),
             fixed: Some(key.arn.clone()),
             account: Some(key.account.clone()),
-            resource_policy: key.policy.as_ref().map(|p| NamedPolicy {
-                name: format!("key policy of {}", key.arn),
-                policy: p.clone(),
-            }),
+            resource_policy: match &pending {
+                Some(_) => Some(allow_all("(assumed) key policy, known only after apply")),
+                None => key.policy.as_ref().map(|p| NamedPolicy {
+                    name: format!("key policy of {}", key.arn),
+                    policy: p.clone(),
+                }),
+            },
             rcps: model.key_rcp_levels(key),
             context: key.context().with("aws:ResourceAccount", &key.account),
-            assumption: None,
+            assumption: pending.map(|what| {
+                format!("the key policy of {} is known only after apply ({what}): it may admit the caller", key.arn)
+            }),
             bucket: None,
         });
     }

@@ -12,9 +12,9 @@
 //! decodes policy documents, `iam`, `organizations` and `resources` read the files, and
 //! `managed` holds the bundled AWS managed policies that unresolved ARNs are looked up in.
 
-mod document;
+pub(crate) mod document;
 mod iam;
-mod json;
+pub(crate) mod json;
 mod layout;
 pub mod managed;
 mod organizations;
