@@ -538,7 +538,7 @@ impl<'m, 'p> Builder<'m, 'p> {
 
 /// Adds the resource address to an error from inside it.
 fn located(resource: &Resource, mut error: InputError) -> InputError {
-    error.message = format!("{}: {}", resource.address, error.message);
+    error.message = format!("{} (in {})", error.message, resource.address);
     error
 }
 

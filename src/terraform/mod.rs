@@ -344,12 +344,12 @@ fn module_references(
     Ok(())
 }
 
+/// An account id and partition, each when the plan tells.
+type AccountClaim = (Option<String>, Option<String>);
+
 /// The account (and partition) the plan acts in: `data.aws_caller_identity` of the prior
 /// state, else the first known ARN of an IAM resource.
-fn account_of(
-    root: &Node,
-    resources: &[Resource],
-) -> Result<(Option<String>, Option<String>), InputError> {
+fn account_of(root: &Node, resources: &[Resource]) -> Result<AccountClaim, InputError> {
     if let Some(identity) = caller_identity(root)? {
         return Ok(identity);
     }
@@ -366,7 +366,7 @@ fn account_of(
     Ok((None, None))
 }
 
-fn caller_identity(root: &Node) -> Result<Option<(Option<String>, Option<String>)>, InputError> {
+fn caller_identity(root: &Node) -> Result<Option<AccountClaim>, InputError> {
     let Some(state) = root.field("prior_state")? else {
         return Ok(None);
     };
