@@ -47,6 +47,8 @@ pub struct Model {
     /// Resources of a Terraform plan that may grant access but that iamproof does not read
     /// (`plan.json: aws_iam_role_policies_exclusive.media`): refutations are `unknown`.
     pub unread: Vec<String>,
+    /// Names AWS chooses at creation, held by placeholders.
+    pub generated: Vec<crate::terraform::GeneratedName>,
 }
 
 /// One AWS account, as one snapshot folder describes it.

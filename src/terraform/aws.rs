@@ -404,8 +404,28 @@ impl<'m, 'p> Builder<'m, 'p> {
     ) -> Result<(String, bool), InputError> {
         match self.attribute(resource, values, "name")? {
             Attribute::Known(node) => Ok((node.str()?.to_string(), true)),
-            _ => Ok((resource.address.replace(['[', ']', '"'], "_"), false)),
+            // The placeholder starts with what is known of the name, as the real one will.
+            _ => {
+                let prefix = self.optional_string(resource, values, "name_prefix")?.unwrap_or_default();
+                let address = resource.address.replace(['[', ']', '"'], "_");
+                Ok((format!("{prefix}{address}"), false))
+            }
         }
+    }
+
+    /// Records that an entity's name is chosen at creation: `name_prefix` and what comes
+    /// before the name in its ARN are known.
+    fn generated(&mut self, resource: &Resource, values: &Node, arn: &str, placeholder: &str) -> Result<(), InputError> {
+        let prefix = self.optional_string(resource, values, "name_prefix")?.unwrap_or_default();
+        let before_name = arn.strip_suffix(placeholder).unwrap_or(arn);
+        let known_prefix = format!("{before_name}{prefix}");
+        debug_assert!(arn.starts_with(&known_prefix));
+        self.model.generated.push(crate::terraform::GeneratedName {
+            what: format!("{}: {}", self.plan.file, resource.address),
+            placeholder_arn: arn.to_string(),
+            known_prefix,
+        });
+        Ok(())
     }
 
     fn path(&self, resource: &Resource, values: &Node) -> Result<String, InputError> {
@@ -587,7 +607,7 @@ fn make_user(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
     let path = b.path(r, values)?;
     let arn = b.iam_arn("user", &path, &name);
     if !known {
-        b.pending(&arn, r, "name");
+        b.generated(r, values, &arn, &name)?;
     }
     b.remember(r, &arn, &name);
     let boundary = b
@@ -629,7 +649,7 @@ fn make_group(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputE
     let path = b.path(r, values)?;
     let arn = b.iam_arn("group", &path, &name);
     if !known {
-        b.pending(&arn, r, "name");
+        b.generated(r, values, &arn, &name)?;
     }
     b.remember(r, &arn, &name);
     let account = b.account.id.clone();
@@ -657,7 +677,7 @@ fn make_role(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
     let path = b.path(r, values)?;
     let arn = b.iam_arn("role", &path, &name);
     if !known {
-        b.pending(&arn, r, "name");
+        b.generated(r, values, &arn, &name)?;
     }
     b.remember(r, &arn, &name);
     // A trust policy known only after apply may admit anyone: the role is assumable by every
@@ -745,7 +765,7 @@ fn make_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), Input
     };
     b.remember(r, &arn, &name);
     if !known {
-        b.pending(&arn, r, "name");
+        b.generated(r, values, &arn, &name)?;
     }
     // A document known only after apply marks the policy pending, and so whoever it is
     // attached to.

@@ -18,6 +18,9 @@
 //! resource address.
 
 mod aws;
+mod generated;
+
+pub use generated::GeneratedName;
 
 use crate::input::{parse_json, InputError};
 use crate::model::{Account, Model, Warning};
@@ -123,6 +126,7 @@ pub fn load_side(
     for plan in plans {
         apply_file(&mut model, plan, account, side)?;
     }
+    generated::check(&mut model);
     Ok(model)
 }
 
