@@ -68,6 +68,7 @@
 //! ```
 
 pub mod change;
+pub mod cloudformation;
 pub mod compare;
 pub mod context_model;
 pub mod diagram;
@@ -84,6 +85,7 @@ pub mod service;
 pub mod simulate;
 pub mod smt;
 pub mod snapshot;
+pub mod sources;
 pub mod synthetic;
 pub mod terraform;
 pub mod whatif;

@@ -82,31 +82,73 @@ impl From<ScopeArg> for iamproof::query::Scope {
     }
 }
 
-/// Where the model comes from: snapshots, Terraform plans, or both.
+/// Where the model comes from: snapshots, Terraform plans, CloudFormation templates.
 #[derive(clap::Args, Clone, Default)]
-struct Sources {
+struct SourceArgs {
     /// A snapshot folder (AWS CLI output of one account); repeat for several accounts.
-    #[arg(
-        long = "account",
-        value_name = "DIR",
-        required_unless_present = "terraform"
-    )]
+    #[arg(long = "account", value_name = "DIR")]
     accounts: Vec<PathBuf>,
     /// A Terraform plan as `terraform show -json PLAN` prints it (or a state): alone, the
     /// account it would leave; with --account, its changes made to the snapshots. Repeatable.
     #[arg(long = "terraform", value_name = "PLAN.json")]
     terraform: Vec<PathBuf>,
-    /// The account a Terraform plan acts in, when the plan does not say (no
-    /// data.aws_caller_identity, no known IAM ARN) and no single snapshot is given.
-    #[arg(long = "account-id", value_name = "ID", requires = "terraform")]
+    /// A CloudFormation template (JSON or YAML): alone, the account the stack would leave;
+    /// with --account, its resources made in the snapshots. Repeatable.
+    #[arg(long = "template", value_name = "TEMPLATE")]
+    templates: Vec<PathBuf>,
+    /// The account plans and templates act in, when they do not say and no single snapshot
+    /// is given.
+    #[arg(long = "account-id", value_name = "ID")]
     account_id: Option<String>,
+    /// A template parameter's value, over its default; repeatable.
+    #[arg(long = "parameter", value_name = "KEY=VALUE")]
+    parameters: Vec<String>,
+    /// The stack's name: `AWS::StackName`, and the start of the names CloudFormation chooses.
+    #[arg(long = "stack-name", value_name = "NAME")]
+    stack_name: Option<String>,
+}
+
+impl SourceArgs {
+    /// What to load, or a usage error.
+    fn sources(&self) -> Result<iamproof::sources::Sources, ExitCode> {
+        let mut parameters = std::collections::BTreeMap::new();
+        for pair in &self.parameters {
+            let Some((key, value)) = pair.split_once('=') else {
+                return Err(usage_error(&format!(
+                    "--parameter {pair}: expected KEY=VALUE"
+                )));
+            };
+            parameters.insert(key.to_string(), value.to_string());
+        }
+        Ok(iamproof::sources::Sources {
+            accounts: self.accounts.clone(),
+            terraform: self.terraform.clone(),
+            templates: self.templates.clone(),
+            inputs: iamproof::cloudformation::TemplateInputs {
+                account: self.account_id.clone(),
+                parameters,
+                stack_name: self.stack_name.clone(),
+            },
+        })
+    }
+
+    /// What to load for a question: at least one source.
+    fn required(&self) -> Result<iamproof::sources::Sources, ExitCode> {
+        let sources = self.sources()?;
+        if sources.is_empty() {
+            return Err(usage_error(
+                "give --account DIR, --terraform PLAN.json or --template TEMPLATE",
+            ));
+        }
+        Ok(sources)
+    }
 }
 
 /// What `can` and `who-can` share: the snapshots and the question.
 #[derive(clap::Args)]
 struct QuestionArgs {
     #[command(flatten)]
-    sources: Sources,
+    sources: SourceArgs,
     /// The action, such as s3:PutObject.
     #[arg(long)]
     action: String,
@@ -271,7 +313,7 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
 #[derive(clap::Args)]
 struct GraphArgs {
     #[command(flatten)]
-    sources: Sources,
+    sources: SourceArgs,
     /// Draw only the paths to resources matching this pattern (`*` and `?` as in IAM).
     #[arg(long, value_name = "PATTERN")]
     resource: Option<String>,
@@ -297,7 +339,11 @@ struct GraphArgs {
 }
 
 fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
-    let model = match ui.load_sources(&args.sources) {
+    let model = match args
+        .sources
+        .required()
+        .and_then(|sources| ui.load_sources(&sources))
+    {
         Ok(model) => model,
         Err(code) => return code,
     };
@@ -329,24 +375,13 @@ fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
 /// The arguments of `what-if`.
 #[derive(clap::Args)]
 struct WhatIfArgs {
-    /// A snapshot folder; repeat for several accounts. With --proofs, the proof file's own
-    /// accounts are used when neither this nor --terraform is given.
-    #[arg(long = "account", value_name = "DIR")]
-    accounts: Vec<PathBuf>,
-    /// A Terraform plan (`terraform show -json PLAN`): alone, the account it would leave;
-    /// with --account, its changes made to the snapshots. Repeatable.
-    #[arg(long = "terraform", value_name = "PLAN.json")]
-    terraform: Vec<PathBuf>,
-    /// The account a Terraform plan acts in, when the plan does not say.
-    #[arg(long = "account-id", value_name = "ID", requires = "terraform")]
-    account_id: Option<String>,
-    /// The change file (JSON; see the README for its operations). Without it, the change is
-    /// the --terraform plan: the answers before and after it.
-    #[arg(
-        long,
-        value_name = "CHANGE.json",
-        required_unless_present = "terraform"
-    )]
+    /// The account before the change, and with --change, plans and templates that are part
+    /// of it; without --change, the plans and templates are the change. With --proofs and no
+    /// --account, the proof file's own accounts, plans and templates.
+    #[command(flatten)]
+    sources: SourceArgs,
+    /// The change file (JSON; see the README for its operations).
+    #[arg(long, value_name = "CHANGE.json")]
     change: Option<PathBuf>,
     /// Ask every proof of this file.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["principal", "action", "resource"])]
@@ -371,45 +406,33 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         Some(Err(e)) => return report(&e),
         None => None,
     };
-    // Without --account, the proof file's own accounts and plans are the account before.
-    let mut sources = Sources {
-        accounts: args.accounts.clone(),
-        terraform: Vec::new(),
-        account_id: args.account_id.clone(),
+    let given = match args.sources.sources() {
+        Ok(sources) => sources,
+        Err(code) => return code,
     };
-    match &proof_file {
-        Some(file) if args.accounts.is_empty() => {
-            sources.accounts = file.accounts.clone();
-            sources.terraform = file.terraform.clone();
-        }
-        None if args.accounts.is_empty() && args.terraform.is_empty() => {
-            return usage_error("what-if needs --account or --terraform, or --proofs with accounts")
-        }
-        _ => {}
+    // Without --account, the proof file's own sources are the account before.
+    let mut base = given.clone();
+    base.terraform.clear();
+    base.templates.clear();
+    if let (Some(file), true) = (&proof_file, given.accounts.is_empty()) {
+        base.accounts = file.accounts.clone();
+        base.terraform = file.terraform.clone();
+        base.templates = file.templates.clone();
     }
-
-    let (model, change, changed, context) = match &args.change {
+    let loaded = match &args.change {
         Some(path) => {
-            sources.terraform.extend(args.terraform.iter().cloned());
-            let (model, context) = match load_question_inputs(&sources, &args.answering.context, ui)
-            {
-                Ok(inputs) => inputs,
-                Err(code) => return code,
-            };
-            let change = match iamproof::change::read(path) {
-                Ok(change) => change,
-                Err(e) => return report(&e),
-            };
-            let changed = match iamproof::change::apply(&model, &change) {
-                Ok(changed) => changed,
-                Err(e) => return report(&e),
-            };
-            (model, change, changed, context)
+            base.terraform.extend(given.terraform.iter().cloned());
+            base.templates.extend(given.templates.iter().cloned());
+            file_change(&base, path, &args.answering.context, ui)
         }
-        None => match plan_change(&sources, &args.terraform, &args.answering.context, ui) {
-            Ok(loaded) => loaded,
-            Err(code) => return code,
-        },
+        None if given.terraform.is_empty() && given.templates.is_empty() => Err(usage_error(
+            "what-if needs a change: --change CHANGE.json, --terraform PLAN.json or --template TEMPLATE",
+        )),
+        None => plan_change(&base, &given, &args.answering.context, ui),
+    };
+    let (model, change, changed, context) = match loaded {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let questions = match (proof_file, args.principal) {
         (Some(file), _) => Questions::Proofs(file),
@@ -553,39 +576,68 @@ fn read_input(file: Option<&str>) -> Result<(String, String), InputError> {
 const EXIT_UNDECIDED: u8 = 3;
 
 /// The snapshots and the `--context` pairs of a question, or the exit code of what is wrong.
-/// The account before and after the change `plans` (over `base`: snapshots and plans
-/// already applied), the plans described as a change.
-fn plan_change(
-    base: &Sources,
-    plans: &[PathBuf],
+/// A model before and after a change, the change, and the question's context.
+type Changed = (
+    Model,
+    iamproof::change::ChangeFile,
+    Model,
+    iamproof::policy::Context,
+);
+
+/// The account before and after a change file.
+fn file_change(
+    base: &iamproof::sources::Sources,
+    path: &std::path::Path,
     context: &[String],
     ui: &Ui,
-) -> Result<
-    (
-        Model,
-        iamproof::change::ChangeFile,
-        Model,
-        iamproof::policy::Context,
-    ),
-    ExitCode,
-> {
-    use iamproof::terraform::{changes, load, load_side, Side};
-    let account = base.account_id.as_deref();
-    let alone = base.accounts.is_empty() && base.terraform.is_empty();
-    let before = ui
-        .loading(|| match alone {
-            // Plans alone: their prior state.
-            true => load_side(&[], plans, account, Side::Before),
-            false => load(&base.accounts, &base.terraform, account),
-        })
-        .map_err(|e| report(&e))?;
-    let mut all_plans = base.terraform.clone();
-    all_plans.extend(plans.iter().cloned());
-    let after = ui
-        .loading(|| load(&base.accounts, &all_plans, account))
-        .map_err(|e| report(&e))?;
-    let lines = changes(plans).map_err(|e| report(&e))?;
-    let files: Vec<String> = plans.iter().map(|p| p.display().to_string()).collect();
+) -> Result<Changed, ExitCode> {
+    if base.is_empty() {
+        return Err(usage_error(
+            "what-if needs --account, --terraform or --template, or --proofs with accounts",
+        ));
+    }
+    let (model, context) = load_question_inputs(base, context, ui)?;
+    let change = iamproof::change::read(path).map_err(|e| report(&e))?;
+    let changed = iamproof::change::apply(&model, &change).map_err(|e| report(&e))?;
+    Ok((model, change, changed, context))
+}
+
+/// The account before and after the plans and templates of `given` (over `base`), described
+/// as a change.
+fn plan_change(
+    base: &iamproof::sources::Sources,
+    given: &iamproof::sources::Sources,
+    context: &[String],
+    ui: &Ui,
+) -> Result<Changed, ExitCode> {
+    use iamproof::sources::Side;
+    let before = if base.is_empty() {
+        // Plans alone: their prior state; templates alone: nothing yet.
+        let mut prior = given.clone();
+        prior.templates.clear();
+        ui.loading(|| prior.load_side(Side::Before))
+    } else {
+        ui.loading(|| base.load())
+    }
+    .map_err(|e| report(&e))?;
+    let mut all = base.clone();
+    all.terraform.extend(given.terraform.iter().cloned());
+    all.templates.extend(given.templates.iter().cloned());
+    all.inputs = given.inputs.clone();
+    let after = ui.loading(|| all.load()).map_err(|e| report(&e))?;
+    let mut lines = iamproof::terraform::changes(&given.terraform).map_err(|e| report(&e))?;
+    lines.extend(
+        given
+            .templates
+            .iter()
+            .map(|t| format!("deploy {}", t.display())),
+    );
+    let files: Vec<String> = given
+        .terraform
+        .iter()
+        .chain(&given.templates)
+        .map(|p| p.display().to_string())
+        .collect();
     let change = iamproof::change::ChangeFile {
         file: files.join(", "),
         description: Some(if lines.is_empty() {
@@ -601,7 +653,7 @@ fn plan_change(
 }
 
 fn load_question_inputs(
-    sources: &Sources,
+    sources: &iamproof::sources::Sources,
     context: &[String],
     ui: &Ui,
 ) -> Result<(Model, iamproof::policy::Context), ExitCode> {
@@ -633,7 +685,11 @@ fn question_options(
 }
 
 fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
-    let (model, context) = match load_question_inputs(&args.sources, &args.answering.context, ui) {
+    let (model, context) = match args
+        .sources
+        .required()
+        .and_then(|sources| load_question_inputs(&sources, &args.answering.context, ui))
+    {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
@@ -668,7 +724,11 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
 }
 
 fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
-    let (model, context) = match load_question_inputs(&args.sources, &args.answering.context, ui) {
+    let (model, context) = match args
+        .sources
+        .required()
+        .and_then(|sources| load_question_inputs(&sources, &args.answering.context, ui))
+    {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };

@@ -71,16 +71,10 @@ impl Ui {
         self.bar.enable_steady_tick(Duration::from_millis(100));
     }
 
-    /// Loads snapshots and Terraform plans, reporting a load error.
-    pub fn load_sources(&self, sources: &crate::Sources) -> Result<Model, ExitCode> {
-        self.loading(|| {
-            iamproof::terraform::load(
-                &sources.accounts,
-                &sources.terraform,
-                sources.account_id.as_deref(),
-            )
-        })
-        .map_err(|e| crate::report(&e))
+    /// Loads snapshots, plans and templates, reporting a load error (exit 2).
+    pub fn load_sources(&self, sources: &iamproof::sources::Sources) -> Result<Model, ExitCode> {
+        self.loading(|| sources.load())
+            .map_err(|e| crate::report(&e))
     }
 
     /// Loads snapshots for a command that prints the loader's warnings itself (`inspect`).

@@ -66,7 +66,10 @@ pub fn read(text: &str) -> Result<Read, YamlError> {
                         continue;
                     }
                 }
-                let value = tagged(tag_name(tag.as_deref()), scalar(&text, style, tag.as_deref()));
+                let value = tagged(
+                    tag_name(tag.as_deref()),
+                    scalar(&text, style, tag.as_deref()),
+                );
                 if anchor > 0 {
                     anchors.insert(anchor, value.clone());
                 }
@@ -77,17 +80,35 @@ pub fn read(text: &str) -> Result<Read, YamlError> {
             Event::SequenceStart(anchor, tag) => {
                 let path = child_path(&stack);
                 lines.entry(path.clone()).or_insert(line);
-                stack.push(Open::Sequence { items: Vec::new(), tag: tag_name(tag.as_deref()), anchor, path });
+                stack.push(Open::Sequence {
+                    items: Vec::new(),
+                    tag: tag_name(tag.as_deref()),
+                    anchor,
+                    path,
+                });
             }
             Event::MappingStart(anchor, tag) => {
                 let path = child_path(&stack);
                 lines.entry(path.clone()).or_insert(line);
-                stack.push(Open::Mapping { entries: Map::new(), key: None, tag: tag_name(tag.as_deref()), anchor, path });
+                stack.push(Open::Mapping {
+                    entries: Map::new(),
+                    key: None,
+                    tag: tag_name(tag.as_deref()),
+                    anchor,
+                    path,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (value, tag, anchor) = match stack.pop() {
-                    Some(Open::Sequence { items, tag, anchor, .. }) => (Value::Array(items), tag, anchor),
-                    Some(Open::Mapping { entries, tag, anchor, .. }) => (Value::Object(entries), tag, anchor),
+                    Some(Open::Sequence {
+                        items, tag, anchor, ..
+                    }) => (Value::Array(items), tag, anchor),
+                    Some(Open::Mapping {
+                        entries,
+                        tag,
+                        anchor,
+                        ..
+                    }) => (Value::Object(entries), tag, anchor),
                     None => continue,
                 };
                 let value = tagged(tag, value);
@@ -135,7 +156,11 @@ fn join(path: &str, key: &str) -> String {
 fn child_path(stack: &[Open]) -> String {
     match stack.last() {
         Some(Open::Sequence { items, path, .. }) => format!("{path}[{}]", items.len()),
-        Some(Open::Mapping { key: Some(key), path, .. }) => join(path, key),
+        Some(Open::Mapping {
+            key: Some(key),
+            path,
+            ..
+        }) => join(path, key),
         Some(Open::Mapping { path, .. }) => path.clone(),
         None => String::new(),
     }
@@ -173,7 +198,9 @@ fn tagged(tag: Option<String>, value: Value) -> Value {
         "GetAtt" => {
             let value = match value {
                 Value::String(text) => match text.split_once('.') {
-                    Some((resource, attribute)) => Value::Array(vec![resource.into(), attribute.into()]),
+                    Some((resource, attribute)) => {
+                        Value::Array(vec![resource.into(), attribute.into()])
+                    }
                     None => Value::String(text),
                 },
                 other => other,
@@ -232,7 +259,8 @@ mod tests {
 
     #[test]
     fn quoted_scalars_stay_strings_and_plain_ones_are_typed() {
-        let read = read("a: '2012-10-17'\nb: 2012-10-17\nc: 'true'\nd: true\ne: 12\nf: ~\n").unwrap();
+        let read =
+            read("a: '2012-10-17'\nb: 2012-10-17\nc: 'true'\nd: true\ne: 12\nf: ~\n").unwrap();
         assert_eq!(
             read.value,
             json!({"a": "2012-10-17", "b": "2012-10-17", "c": "true", "d": true, "e": 12, "f": null})

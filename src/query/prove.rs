@@ -44,6 +44,8 @@ pub struct ProofFile {
     /// Terraform plans (`terraform show -json`): alone, the account they would leave; with
     /// `accounts`, their changes made to the snapshots.
     pub terraform: Vec<PathBuf>,
+    /// CloudFormation templates, likewise.
+    pub templates: Vec<PathBuf>,
     pub proofs: Vec<Proof>,
 }
 
@@ -73,8 +75,11 @@ pub struct ProofResult {
 
 /// Reads a proof file.
 pub fn read(path: &Path) -> Result<ProofFile, InputError> {
-    let (file, object) =
-        read_object_file(path, "proof file", &["accounts", "terraform", "proofs"])?;
+    let (file, object) = read_object_file(
+        path,
+        "proof file",
+        &["accounts", "terraform", "templates", "proofs"],
+    )?;
     let base = path.parent().unwrap_or(Path::new("."));
     let paths = |field: &str| -> Result<Vec<PathBuf>, InputError> {
         let Some(value) = object.get(field) else {
@@ -88,12 +93,13 @@ pub fn read(path: &Path) -> Result<ProofFile, InputError> {
     };
     let accounts = paths("accounts")?;
     let terraform = paths("terraform")?;
-    if accounts.is_empty() && terraform.is_empty() {
+    let templates = paths("templates")?;
+    if accounts.is_empty() && terraform.is_empty() && templates.is_empty() {
         let message = match object.get("accounts") {
             Some(_) => {
-                "empty list; name at least one snapshot folder (or a Terraform plan in terraform)"
+                "empty list; name at least one snapshot folder (or a plan in terraform, a template in templates)"
             }
-            None => "missing; name at least one snapshot folder (or a Terraform plan in terraform)",
+            None => "missing; name at least one snapshot folder (or a plan in terraform, a template in templates)",
         };
         return Err(InputError::new(&file, "accounts", message));
     }
@@ -112,6 +118,7 @@ pub fn read(path: &Path) -> Result<ProofFile, InputError> {
         file,
         accounts,
         terraform,
+        templates,
         proofs,
     })
 }
@@ -234,7 +241,13 @@ pub fn check(file: &ProofFile, options: Options) -> Result<Vec<ProofResult>, Inp
 
 /// The snapshots and plans a proof file names, loaded.
 pub fn load(file: &ProofFile) -> Result<crate::model::Model, InputError> {
-    crate::terraform::load(&file.accounts, &file.terraform, None).map_err(|e| {
+    let sources = crate::sources::Sources {
+        accounts: file.accounts.clone(),
+        terraform: file.terraform.clone(),
+        templates: file.templates.clone(),
+        ..Default::default()
+    };
+    sources.load().map_err(|e| {
         // A folder that cannot be opened is the proof file's mistake: name it and the entry.
         match file
             .accounts

@@ -406,7 +406,9 @@ impl<'m, 'p> Builder<'m, 'p> {
             Attribute::Known(node) => Ok((node.str()?.to_string(), true)),
             // The placeholder starts with what is known of the name, as the real one will.
             _ => {
-                let prefix = self.optional_string(resource, values, "name_prefix")?.unwrap_or_default();
+                let prefix = self
+                    .optional_string(resource, values, "name_prefix")?
+                    .unwrap_or_default();
                 let address = resource.address.replace(['[', ']', '"'], "_");
                 Ok((format!("{prefix}{address}"), false))
             }
@@ -415,8 +417,16 @@ impl<'m, 'p> Builder<'m, 'p> {
 
     /// Records that an entity's name is chosen at creation: `name_prefix` and what comes
     /// before the name in its ARN are known.
-    fn generated(&mut self, resource: &Resource, values: &Node, arn: &str, placeholder: &str) -> Result<(), InputError> {
-        let prefix = self.optional_string(resource, values, "name_prefix")?.unwrap_or_default();
+    fn generated(
+        &mut self,
+        resource: &Resource,
+        values: &Node,
+        arn: &str,
+        placeholder: &str,
+    ) -> Result<(), InputError> {
+        let prefix = self
+            .optional_string(resource, values, "name_prefix")?
+            .unwrap_or_default();
         let before_name = arn.strip_suffix(placeholder).unwrap_or(arn);
         let known_prefix = format!("{before_name}{prefix}");
         debug_assert!(arn.starts_with(&known_prefix));

@@ -81,7 +81,9 @@ fn may_tell_apart(pattern: &str, prefix: &str) -> bool {
         while let Some(start) = rest.find("${") {
             text.push_str(&rest[..start]);
             text.push('*');
-            rest = rest[start..].find('}').map_or("", |end| &rest[start + end + 1..]);
+            rest = rest[start..]
+                .find('}')
+                .map_or("", |end| &rest[start + end + 1..]);
         }
         text.push_str(rest);
         text

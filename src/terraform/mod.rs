@@ -18,13 +18,14 @@
 //! resource address.
 
 mod aws;
-mod generated;
+pub(crate) mod generated;
 
 pub use generated::GeneratedName;
 
 use crate::input::{parse_json, InputError};
 use crate::model::{Account, Model, Warning};
 use crate::snapshot::json::Node;
+use crate::sources::Side;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -88,48 +89,6 @@ pub(crate) struct Plan<'a> {
     pub region: Option<String>,
 }
 
-/// Which side of a plan to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The account before the plan: the snapshots, or for plans alone, their prior state.
-    Before,
-    /// The account the plans would leave.
-    After,
-}
-
-/// Loads the snapshots `dirs` (none for plans alone), then makes the changes of each plan.
-pub fn load(
-    dirs: &[PathBuf],
-    plans: &[PathBuf],
-    account: Option<&str>,
-) -> Result<Model, InputError> {
-    load_side(dirs, plans, account, Side::After)
-}
-
-/// Loads the account before or after the plans: over snapshots, the snapshots as they are
-/// (before) or with the plans' changes made (after); plans alone, their prior state or the
-/// state they would leave.
-pub fn load_side(
-    dirs: &[PathBuf],
-    plans: &[PathBuf],
-    account: Option<&str>,
-    side: Side,
-) -> Result<Model, InputError> {
-    let mut model = if dirs.is_empty() {
-        Model::default()
-    } else {
-        crate::snapshot::load(dirs)?
-    };
-    if side == Side::Before && !dirs.is_empty() {
-        return Ok(model);
-    }
-    for plan in plans {
-        apply_file(&mut model, plan, account, side)?;
-    }
-    generated::check(&mut model);
-    Ok(model)
-}
-
 /// What the plans change, one line per resource (`update aws_iam_policy.submit`), for the
 /// resources whose values change.
 pub fn changes(plans: &[PathBuf]) -> Result<Vec<String>, InputError> {
@@ -176,7 +135,7 @@ pub fn apply_file(
             resource.unknown = &Value::Null;
         }
     }
-    apply(model, &plan, path, account)
+    apply_plan(model, &plan, path, account)
 }
 
 /// Reads a plan (or a state) printed by `terraform show -json`.
@@ -408,7 +367,7 @@ fn provider_region(root: &Node) -> Result<Option<String>, InputError> {
 }
 
 /// Makes the plan's changes to `model`.
-fn apply(
+pub(crate) fn apply_plan(
     model: &mut Model,
     plan: &Plan,
     path: &Path,

@@ -1,0 +1,1217 @@
+//! CloudFormation templates as input: the account a stack would leave, alone or over a
+//! snapshot.
+//!
+//! A template (JSON or YAML, [`yaml`]) is read with the intrinsic functions that can be
+//! resolved before deployment: `Ref` and `Fn::GetAtt` of the template's IAM, S3, KMS and
+//! MediaConvert resources, `Fn::Sub`, `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::FindInMap`,
+//! `Fn::If` over decidable conditions, the pseudo parameters, and parameters with defaults or
+//! given with `--parameter`. What cannot be resolved (`Fn::ImportValue`, `Fn::GetAZs`,
+//! `AWS::StackId`, a condition on an unknown parameter) is held as unknown, never guessed: a
+//! policy that depends on it makes the answers through its principal `unknown`, as a Terraform
+//! value known only after apply does. Resources CloudFormation names at creation (no
+//! `RoleName`) get a placeholder that starts with `stack-LogicalId-`
+//! ([`crate::terraform::GeneratedName`]). Macros (`Transform`), nested stacks, custom
+//! resources and resource types that may grant but are not read make refutations `unknown`.
+//!
+//! Each resource becomes the Terraform resources of the same meaning, which
+//! [`crate::terraform`]'s rows make in the model; policy documents are checked here first, so
+//! errors name the template's JSON path and, for YAML, its line.
+
+mod yaml;
+
+use crate::input::{parse_json, InputError};
+use crate::model::{Account, Model};
+use crate::policy::Policy;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What a template needs beyond its text.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateInputs {
+    /// The account the stack is deployed in, when no single snapshot tells.
+    pub account: Option<String>,
+    /// Parameter values (`--parameter Key=Value`), over the template's defaults.
+    pub parameters: BTreeMap<String, String>,
+    /// The stack's name (`AWS::StackName`, and the start of the names CloudFormation chooses).
+    pub stack_name: Option<String>,
+}
+
+/// A value after intrinsic functions: known, unknown (why), or `AWS::NoValue`.
+#[derive(Debug, Clone, PartialEq)]
+enum Resolved {
+    Known(Value),
+    Unknown(String),
+    NoValue,
+}
+
+/// A template being read.
+struct Template<'a> {
+    file: String,
+    root: &'a Value,
+    lines: BTreeMap<String, usize>,
+    account: Account,
+    stack: Option<String>,
+    parameters: BTreeMap<String, Resolved>,
+    /// Physical names and ARNs of the template's resources, by logical id.
+    names: BTreeMap<String, Physical>,
+}
+
+/// What `Ref` and `Fn::GetAtt` give for one resource.
+#[derive(Debug, Clone)]
+struct Physical {
+    reference: Resolved,
+    arn: Resolved,
+}
+
+/// Reads the template at `path` and makes its resources in `model`.
+pub fn apply_file(
+    model: &mut Model,
+    path: &Path,
+    inputs: &TemplateInputs,
+) -> Result<(), InputError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(&file, "", format!("cannot read: {e}")))?;
+    let (value, lines) = if text.trim_start().starts_with('{') {
+        (parse_json(&file, &text)?, BTreeMap::new())
+    } else {
+        let read = yaml::read(&text).map_err(|e| {
+            let mut error = InputError::new(&file, "", format!("not YAML: {}", e.message));
+            error.line = Some(e.line);
+            error
+        })?;
+        (read.value, read.lines)
+    };
+    let account = account_for(model, &file, inputs)?;
+    let mut template = Template {
+        file: file.clone(),
+        root: &value,
+        lines,
+        account,
+        stack: inputs.stack_name.clone(),
+        parameters: BTreeMap::new(),
+        names: BTreeMap::new(),
+    };
+    template.read_parameters(&inputs.parameters)?;
+    let resources = template.resources()?;
+    template.name_resources(&resources, model);
+    if let Some(transform) = value.get("Transform") {
+        model.unread.push(format!(
+            "{file}: Transform {transform} rewrites the template at deployment; the resources it makes are not read"
+        ));
+    }
+    let mut changes = Vec::new();
+    for (logical, resource) in &resources {
+        template.translate(logical, resource, model, &mut changes)?;
+    }
+    let plan = json!({"format_version": "1.2", "resource_changes": changes});
+    let read = crate::terraform::read(&file, &plan)?;
+    let account = template.account.id.clone();
+    crate::terraform::apply_plan(model, &read, path, Some(&account))
+}
+
+/// The account a template is deployed in: given, or the one snapshot's.
+fn account_for(
+    model: &mut Model,
+    file: &str,
+    inputs: &TemplateInputs,
+) -> Result<Account, InputError> {
+    let id = inputs
+        .account
+        .clone()
+        .or_else(|| match model.accounts.as_slice() {
+            [only] => Some(only.id.clone()),
+            _ => None,
+        });
+    let Some(id) = id else {
+        return Err(InputError::new(
+            file,
+            "",
+            "cannot tell the account the stack is deployed in: give --account-id (or one --account snapshot)",
+        ));
+    };
+    Ok(match model.accounts.iter().find(|a| a.id == id) {
+        Some(account) => account.clone(),
+        None => Account {
+            id,
+            partition: "aws".into(),
+            region: crate::snapshot::DEFAULT_REGION.into(),
+            source: file.into(),
+            collected_at: None,
+            organization: None,
+        },
+    })
+}
+
+/// The physical name property of each resource type whose name the template may set, with the
+/// ARN form (`{name}` for the name, `{path}` for the IAM path).
+const NAMED_TYPES: &[(&str, &str, &str)] = &[
+    (
+        "AWS::IAM::Role",
+        "RoleName",
+        "arn:{partition}:iam::{account}:role{path}{name}",
+    ),
+    (
+        "AWS::IAM::User",
+        "UserName",
+        "arn:{partition}:iam::{account}:user{path}{name}",
+    ),
+    (
+        "AWS::IAM::Group",
+        "GroupName",
+        "arn:{partition}:iam::{account}:group{path}{name}",
+    ),
+    (
+        "AWS::IAM::ManagedPolicy",
+        "ManagedPolicyName",
+        "arn:{partition}:iam::{account}:policy{path}{name}",
+    ),
+    (
+        "AWS::IAM::InstanceProfile",
+        "InstanceProfileName",
+        "arn:{partition}:iam::{account}:instance-profile{path}{name}",
+    ),
+    (
+        "AWS::S3::Bucket",
+        "BucketName",
+        "arn:{partition}:s3:::{name}",
+    ),
+    (
+        "AWS::MediaConvert::Queue",
+        "Name",
+        "arn:{partition}:mediaconvert:{region}:{account}:queues/{name}",
+    ),
+    (
+        "AWS::KMS::Key",
+        "",
+        "arn:{partition}:kms:{region}:{account}:key/{name}",
+    ),
+];
+
+/// Resource types that may grant or restrict access but are not read, by prefix.
+const UNREAD_GRANTING: &[&str] = &[
+    "AWS::IAM::",
+    "AWS::Lambda::Permission",
+    "AWS::S3::AccessPoint",
+    "AWS::S3Outposts::",
+    "AWS::KMS::ReplicaKey",
+    "AWS::Organizations::",
+    "AWS::SSO::",
+    "AWS::CloudFormation::Stack",
+    "AWS::CloudFormation::CustomResource",
+    "AWS::Serverless::",
+    "Custom::",
+];
+
+/// Types read, or that grant nothing on their own.
+const READ_OR_HARMLESS: &[&str] = &[
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::Policy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
+    "AWS::IAM::UserToGroupAddition",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::AccessKey",
+    "AWS::IAM::ServiceLinkedRole",
+    "AWS::S3::Bucket",
+    "AWS::S3::BucketPolicy",
+    "AWS::KMS::Key",
+    "AWS::KMS::Alias",
+    "AWS::MediaConvert::Queue",
+];
+
+impl Template<'_> {
+    fn error(&self, path: &str, message: impl Into<String>) -> InputError {
+        let mut error = InputError::new(&self.file, path, message);
+        error.line = self.line_of(path);
+        error
+    }
+
+    /// The YAML line of `path`, or of the nearest value that holds it.
+    fn line_of(&self, path: &str) -> Option<usize> {
+        let mut path = path.to_string();
+        loop {
+            if let Some(line) = self.lines.get(&path) {
+                return Some(*line);
+            }
+            let cut = path.rfind(['.', '['])?;
+            path.truncate(cut);
+        }
+    }
+
+    fn read_parameters(&mut self, given: &BTreeMap<String, String>) -> Result<(), InputError> {
+        let declared = match self.root.get("Parameters") {
+            Some(Value::Object(map)) => map.clone(),
+            Some(_) => return Err(self.error("Parameters", "expected an object")),
+            None => Map::new(),
+        };
+        for name in given.keys() {
+            if !declared.contains_key(name) {
+                return Err(self.error(
+                    "Parameters",
+                    format!("--parameter {name}: the template declares no such parameter"),
+                ));
+            }
+        }
+        for (name, declaration) in &declared {
+            let kind = declaration
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or("String");
+            let value = match (given.get(name), declaration.get("Default")) {
+                (Some(text), _) => Resolved::Known(Value::String(text.clone())),
+                // SSM parameter types hold the name of a parameter read at deployment.
+                (None, _) if kind.starts_with("AWS::SSM::Parameter") => {
+                    Resolved::Unknown(format!("parameter {name} is read from SSM at deployment"))
+                }
+                (None, Some(default)) => Resolved::Known(match default {
+                    Value::String(_) => default.clone(),
+                    other => Value::String(other.to_string()),
+                }),
+                (None, None) => Resolved::Unknown(format!(
+                    "parameter {name} has no default; give --parameter {name}=VALUE"
+                )),
+            };
+            let value = match value {
+                Resolved::Known(Value::String(text)) if kind.contains("List") => {
+                    Resolved::Known(Value::Array(
+                        text.split(',')
+                            .map(|item| Value::String(item.trim().to_string()))
+                            .collect(),
+                    ))
+                }
+                other => other,
+            };
+            self.parameters.insert(name.clone(), value);
+        }
+        Ok(())
+    }
+
+    fn resources(&self) -> Result<Vec<(String, Value)>, InputError> {
+        match self.root.get("Resources") {
+            Some(Value::Object(map)) => {
+                Ok(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            }
+            Some(_) => Err(self.error("Resources", "expected an object")),
+            None => Err(self.error("Resources", "missing; every template needs it")),
+        }
+    }
+
+    /// Gives every resource its physical name and ARN, chosen or generated.
+    fn name_resources(&mut self, resources: &[(String, Value)], model: &mut Model) {
+        for (logical, resource) in resources {
+            let kind = resource
+                .get("Type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let Some((_, property, arn_form)) = NAMED_TYPES.iter().find(|(t, _, _)| *t == kind)
+            else {
+                self.names.insert(
+                    logical.clone(),
+                    Physical {
+                        reference: Resolved::Unknown(format!(
+                            "Ref {logical} is known only after deployment"
+                        )),
+                        arn: Resolved::Unknown(format!(
+                            "the attributes of {logical} are known only after deployment"
+                        )),
+                    },
+                );
+                continue;
+            };
+            let properties = resource.get("Properties").cloned().unwrap_or(json!({}));
+            let path = match properties.get("Path").map(|p| self.resolve(p)) {
+                Some(Resolved::Known(Value::String(path))) => path,
+                Some(Resolved::Unknown(why)) => {
+                    self.names.insert(
+                        logical.clone(),
+                        Physical {
+                            reference: Resolved::Unknown(why.clone()),
+                            arn: Resolved::Unknown(why),
+                        },
+                    );
+                    continue;
+                }
+                _ => "/".to_string(),
+            };
+            let chosen = (!property.is_empty())
+                .then(|| properties.get(*property))
+                .flatten()
+                .map(|v| self.resolve(v));
+            let arn_of = |name: &str| {
+                arn_form
+                    .replace("{partition}", &self.account.partition)
+                    .replace("{account}", &self.account.id)
+                    .replace("{region}", &self.account.region)
+                    .replace("{path}", &path)
+                    .replace("{name}", name)
+            };
+            let (name, arn) = match chosen {
+                Some(Resolved::Known(Value::String(name))) => {
+                    let arn = arn_of(&name);
+                    (
+                        Resolved::Known(Value::String(name)),
+                        Resolved::Known(Value::String(arn)),
+                    )
+                }
+                Some(Resolved::Unknown(why)) => {
+                    (Resolved::Unknown(why.clone()), Resolved::Unknown(why))
+                }
+                _ => {
+                    let (placeholder, known) = self.generated_name(logical, kind);
+                    let arn = arn_of(&placeholder);
+                    model.generated.push(crate::terraform::GeneratedName {
+                        what: format!("{}: {kind} {logical}", self.file),
+                        placeholder_arn: arn.clone(),
+                        known_prefix: arn_of(&known),
+                    });
+                    (
+                        Resolved::Known(Value::String(placeholder)),
+                        Resolved::Known(Value::String(arn)),
+                    )
+                }
+            };
+            // `Ref` of a managed policy is its ARN; of the others, the name (a key's id).
+            let reference = if kind == "AWS::IAM::ManagedPolicy" {
+                arn.clone()
+            } else {
+                name
+            };
+            self.names
+                .insert(logical.clone(), Physical { reference, arn });
+        }
+    }
+
+    /// A placeholder for a name CloudFormation chooses, and the part of it known before:
+    /// `stack-LogicalId-` (lower case for buckets), when the stack's name is given and short
+    /// enough not to be cut.
+    fn generated_name(&self, logical: &str, kind: &str) -> (String, String) {
+        let bucket = kind == "AWS::S3::Bucket";
+        let known = match &self.stack {
+            Some(stack) if kind != "AWS::KMS::Key" && stack.len() + logical.len() + 2 <= 40 => {
+                let known = format!("{stack}-{logical}-");
+                if bucket {
+                    known.to_lowercase()
+                } else {
+                    known
+                }
+            }
+            _ => String::new(),
+        };
+        let marker = if bucket {
+            format!("generated-{}", logical.to_lowercase())
+        } else {
+            format!("GENERATED-{logical}")
+        };
+        (format!("{known}{marker}"), known)
+    }
+
+    /// Resolves the intrinsic functions of `value`.
+    fn resolve(&self, value: &Value) -> Resolved {
+        self.resolve_depth(value, 0)
+    }
+
+    fn resolve_depth(&self, value: &Value, depth: usize) -> Resolved {
+        if depth > 64 {
+            return Resolved::Unknown("intrinsic functions nested too deep".into());
+        }
+        match value {
+            Value::Object(map) if map.len() == 1 => {
+                let (key, argument) = map.iter().next().expect("one entry");
+                if key == "Ref" || key.starts_with("Fn::") {
+                    return self.function(key, argument, depth + 1);
+                }
+                self.resolve_object(map, depth)
+            }
+            Value::Object(map) => self.resolve_object(map, depth),
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match self.resolve_depth(item, depth + 1) {
+                        Resolved::Known(value) => out.push(value),
+                        Resolved::NoValue => {}
+                        unknown => return unknown,
+                    }
+                }
+                Resolved::Known(Value::Array(out))
+            }
+            other => Resolved::Known(other.clone()),
+        }
+    }
+
+    fn resolve_object(&self, map: &Map<String, Value>, depth: usize) -> Resolved {
+        let mut out = Map::new();
+        for (key, item) in map {
+            match self.resolve_depth(item, depth + 1) {
+                Resolved::Known(value) => {
+                    out.insert(key.clone(), value);
+                }
+                Resolved::NoValue => {}
+                unknown => return unknown,
+            }
+        }
+        Resolved::Known(Value::Object(out))
+    }
+
+    fn function(&self, name: &str, argument: &Value, depth: usize) -> Resolved {
+        let text = |value: Resolved| -> Result<String, Resolved> {
+            match value {
+                Resolved::Known(Value::String(text)) => Ok(text),
+                Resolved::Known(Value::Number(number)) => Ok(number.to_string()),
+                Resolved::Known(Value::Bool(flag)) => Ok(flag.to_string()),
+                Resolved::Known(other) => Err(Resolved::Unknown(format!(
+                    "{name} of {other}, which is not a string"
+                ))),
+                unknown => Err(unknown),
+            }
+        };
+        let resolved = |value: &Value| self.resolve_depth(value, depth);
+        match name {
+            "Ref" => match argument.as_str() {
+                Some(target) => self.reference(target),
+                None => Resolved::Unknown("Ref of something that is not a name".into()),
+            },
+            "Fn::GetAtt" => {
+                let parts = match resolved(argument) {
+                    Resolved::Known(Value::Array(parts)) => parts,
+                    Resolved::Known(Value::String(dotted)) => {
+                        dotted.splitn(2, '.').map(Value::from).collect()
+                    }
+                    other => return other,
+                };
+                match (
+                    parts.first().and_then(Value::as_str),
+                    parts.get(1).and_then(Value::as_str),
+                ) {
+                    (Some(resource), Some(attribute)) => self.attribute(resource, attribute),
+                    _ => Resolved::Unknown("Fn::GetAtt needs a resource and an attribute".into()),
+                }
+            }
+            "Fn::Sub" => self.substitute(argument, depth),
+            "Fn::Join" => {
+                let Resolved::Known(Value::Array(parts)) = resolved(argument) else {
+                    return Resolved::Unknown("Fn::Join of something unresolved".into());
+                };
+                let (Some(Value::String(delimiter)), Some(Value::Array(items))) =
+                    (parts.first(), parts.get(1))
+                else {
+                    return Resolved::Unknown("Fn::Join needs a delimiter and a list".into());
+                };
+                let mut texts = Vec::new();
+                for item in items {
+                    match text(Resolved::Known(item.clone())) {
+                        Ok(t) => texts.push(t),
+                        Err(unknown) => return unknown,
+                    }
+                }
+                Resolved::Known(Value::String(texts.join(delimiter)))
+            }
+            "Fn::Select" => {
+                let Resolved::Known(Value::Array(parts)) = resolved(argument) else {
+                    return Resolved::Unknown("Fn::Select of something unresolved".into());
+                };
+                let index = parts
+                    .first()
+                    .and_then(|i| i.as_u64().or_else(|| i.as_str()?.parse().ok()));
+                match (index, parts.get(1)) {
+                    (Some(index), Some(Value::Array(items))) => match items.get(index as usize) {
+                        Some(item) => Resolved::Known(item.clone()),
+                        None => Resolved::Unknown("Fn::Select out of range".into()),
+                    },
+                    _ => Resolved::Unknown("Fn::Select needs an index and a list".into()),
+                }
+            }
+            "Fn::Split" => {
+                let Resolved::Known(Value::Array(parts)) = resolved(argument) else {
+                    return Resolved::Unknown("Fn::Split of something unresolved".into());
+                };
+                match (
+                    parts.first().and_then(Value::as_str),
+                    parts.get(1).and_then(Value::as_str),
+                ) {
+                    (Some(delimiter), Some(source)) if !delimiter.is_empty() => Resolved::Known(
+                        Value::Array(source.split(delimiter).map(Value::from).collect()),
+                    ),
+                    _ => Resolved::Unknown("Fn::Split needs a delimiter and a string".into()),
+                }
+            }
+            "Fn::If" => {
+                let Some([condition, then, otherwise]) = argument
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .and_then(|a| <&[Value; 3]>::try_from(a).ok())
+                else {
+                    return Resolved::Unknown("Fn::If needs a condition and two values".into());
+                };
+                match condition.as_str().map(|c| self.condition(c, depth)) {
+                    Some(Some(true)) => resolved(then),
+                    Some(Some(false)) => resolved(otherwise),
+                    _ => Resolved::Unknown(format!(
+                        "condition {condition} cannot be decided before deployment"
+                    )),
+                }
+            }
+            "Fn::FindInMap" => {
+                let Resolved::Known(Value::Array(keys)) = resolved(argument) else {
+                    return Resolved::Unknown("Fn::FindInMap of something unresolved".into());
+                };
+                let keys: Vec<&str> = keys.iter().filter_map(Value::as_str).collect();
+                let found = match keys.as_slice() {
+                    [map, top, second] => self.root.pointer(&format!(
+                        "/Mappings/{}/{}/{}",
+                        escape(map),
+                        escape(top),
+                        escape(second)
+                    )),
+                    _ => None,
+                };
+                match found {
+                    Some(value) => resolved(value),
+                    None => Resolved::Unknown("Fn::FindInMap names no entry of Mappings".into()),
+                }
+            }
+            other => Resolved::Unknown(format!("{other} is resolved only at deployment")),
+        }
+    }
+
+    fn reference(&self, target: &str) -> Resolved {
+        let account = &self.account;
+        match target {
+            "AWS::AccountId" => Resolved::Known(account.id.clone().into()),
+            "AWS::Region" => Resolved::Known(account.region.clone().into()),
+            "AWS::Partition" => Resolved::Known(account.partition.clone().into()),
+            "AWS::URLSuffix" => Resolved::Known(
+                if account.partition == "aws-cn" {
+                    "amazonaws.com.cn"
+                } else {
+                    "amazonaws.com"
+                }
+                .into(),
+            ),
+            "AWS::NoValue" => Resolved::NoValue,
+            "AWS::StackName" => match &self.stack {
+                Some(stack) => Resolved::Known(stack.clone().into()),
+                None => Resolved::Unknown("AWS::StackName: give --stack-name".into()),
+            },
+            _ => {
+                if let Some(value) = self.parameters.get(target) {
+                    return value.clone();
+                }
+                match self.names.get(target) {
+                    Some(physical) => physical.reference.clone(),
+                    None if target.starts_with("AWS::") => {
+                        Resolved::Unknown(format!("{target} is known only at deployment"))
+                    }
+                    None => Resolved::Unknown(format!(
+                        "Ref {target}: no parameter or resource of that name"
+                    )),
+                }
+            }
+        }
+    }
+
+    fn attribute(&self, resource: &str, attribute: &str) -> Resolved {
+        match (self.names.get(resource), attribute) {
+            (Some(physical), "Arn" | "PolicyArn") => physical.arn.clone(),
+            (Some(physical), "KeyId") => physical.reference.clone(),
+            _ => Resolved::Unknown(format!(
+                "{resource}.{attribute} is known only after deployment"
+            )),
+        }
+    }
+
+    /// `Fn::Sub`: `${Name}` is a parameter, pseudo parameter or resource (`Ref`), `${Res.Attr}`
+    /// an attribute, `${!Literal}` the text `${Literal}`.
+    fn substitute(&self, argument: &Value, depth: usize) -> Resolved {
+        let (template, variables) = match argument {
+            Value::String(text) => (text.clone(), Map::new()),
+            Value::Array(parts) => match (parts.first(), parts.get(1)) {
+                (Some(Value::String(text)), Some(Value::Object(map))) => {
+                    (text.clone(), map.clone())
+                }
+                _ => return Resolved::Unknown("Fn::Sub needs a string and a map".into()),
+            },
+            _ => return Resolved::Unknown("Fn::Sub needs a string".into()),
+        };
+        let mut out = String::new();
+        let mut rest = template.as_str();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let name = &after[..end];
+            rest = &after[end + 1..];
+            if let Some(literal) = name.strip_prefix('!') {
+                out.push_str("${");
+                out.push_str(literal);
+                out.push('}');
+                continue;
+            }
+            let value = match variables.get(name) {
+                Some(value) => self.resolve_depth(value, depth + 1),
+                None => match name.split_once('.') {
+                    Some((resource, attribute)) if self.names.contains_key(resource) => {
+                        self.attribute(resource, attribute)
+                    }
+                    _ => self.reference(name),
+                },
+            };
+            match value {
+                Resolved::Known(Value::String(text)) => out.push_str(&text),
+                Resolved::Known(Value::Number(number)) => out.push_str(&number.to_string()),
+                Resolved::Known(_) => {
+                    return Resolved::Unknown(format!(
+                        "Fn::Sub of ${{{name}}}, which is not a string"
+                    ))
+                }
+                Resolved::NoValue => {}
+                unknown => return unknown,
+            }
+        }
+        out.push_str(rest);
+        Resolved::Known(Value::String(out))
+    }
+
+    /// A condition of the template: `None` when it cannot be decided before deployment.
+    fn condition(&self, name: &str, depth: usize) -> Option<bool> {
+        if depth > 64 {
+            return None;
+        }
+        let expression = self.root.get("Conditions")?.get(name)?;
+        self.decide(expression, depth + 1)
+    }
+
+    fn decide(&self, expression: &Value, depth: usize) -> Option<bool> {
+        let map = expression.as_object().filter(|m| m.len() == 1)?;
+        let (operator, argument) = map.iter().next()?;
+        let items = argument.as_array();
+        match operator.as_str() {
+            "Condition" => self.condition(argument.as_str()?, depth),
+            "Fn::Equals" => {
+                let items = items?;
+                let left = self.resolve_depth(items.first()?, depth);
+                let right = self.resolve_depth(items.get(1)?, depth);
+                match (left, right) {
+                    (Resolved::Known(a), Resolved::Known(b)) => Some(plain(&a) == plain(&b)),
+                    _ => None,
+                }
+            }
+            "Fn::Not" => self.decide(items?.first()?, depth).map(|v| !v),
+            "Fn::And" | "Fn::Or" => {
+                let values: Vec<Option<bool>> =
+                    items?.iter().map(|i| self.decide(i, depth + 1)).collect();
+                let deciding = operator == "Fn::Or";
+                if values.contains(&Some(deciding)) {
+                    Some(deciding)
+                } else if values.iter().all(Option::is_some) {
+                    Some(!deciding)
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The Terraform resources of the same meaning as one template resource.
+    fn translate(
+        &self,
+        logical: &str,
+        resource: &Value,
+        model: &mut Model,
+        out: &mut Vec<Value>,
+    ) -> Result<(), InputError> {
+        let base = format!("Resources.{logical}");
+        let kind = resource
+            .get("Type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| self.error(&format!("{base}.Type"), "missing"))?;
+        if let Some(condition) = resource.get("Condition").and_then(Value::as_str) {
+            match self.condition(condition, 0) {
+                Some(true) => {}
+                Some(false) => return Ok(()),
+                None => {
+                    model.unread.push(format!("{}: {logical} ({kind}) exists only if condition {condition} holds, which cannot be decided before deployment", self.file));
+                    return Ok(());
+                }
+            }
+        }
+        if !READ_OR_HARMLESS.contains(&kind) {
+            if UNREAD_GRANTING
+                .iter()
+                .any(|prefix| kind.starts_with(prefix))
+            {
+                model
+                    .unread
+                    .push(format!("{}: {logical} ({kind}) is not read", self.file));
+            }
+            return Ok(());
+        }
+        let properties = resource.get("Properties").cloned().unwrap_or(json!({}));
+        let properties_path = format!("{base}.Properties");
+        let mut resources = Translation {
+            template: self,
+            logical,
+            path: &properties_path,
+            properties: &properties,
+            out,
+            unread: &mut model.unread,
+        };
+        match kind {
+            "AWS::IAM::Role" => resources.role(),
+            "AWS::IAM::User" => resources.user(),
+            "AWS::IAM::Group" => resources.group(),
+            "AWS::IAM::ManagedPolicy" => resources.managed_policy(),
+            "AWS::IAM::Policy" => resources.policy(),
+            "AWS::IAM::RolePolicy" => resources.inline("aws_iam_role_policy", "role", "RoleName"),
+            "AWS::IAM::UserPolicy" => resources.inline("aws_iam_user_policy", "user", "UserName"),
+            "AWS::IAM::GroupPolicy" => {
+                resources.inline("aws_iam_group_policy", "group", "GroupName")
+            }
+            "AWS::IAM::UserToGroupAddition" => resources.group_addition(),
+            "AWS::S3::Bucket" => resources.bucket(),
+            "AWS::S3::BucketPolicy" => resources.bucket_policy(),
+            "AWS::KMS::Key" => resources.key(),
+            "AWS::MediaConvert::Queue" => resources.queue(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A value compared by `Fn::Equals`: numbers and strings alike by their text.
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Escapes a JSON pointer token.
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// One template resource being written as Terraform resources.
+struct Translation<'t, 'a> {
+    template: &'t Template<'a>,
+    logical: &'t str,
+    path: &'t str,
+    properties: &'t Value,
+    out: &'t mut Vec<Value>,
+    /// What the model does not read, for refutations to be `unknown`.
+    unread: &'t mut Vec<String>,
+}
+
+/// A Terraform resource's values: what is known, and what is known only after deployment.
+#[derive(Default)]
+struct Values {
+    after: Map<String, Value>,
+    unknown: Map<String, Value>,
+}
+
+impl Values {
+    fn set(&mut self, attribute: &str, value: Resolved) {
+        match value {
+            Resolved::Known(value) => {
+                self.after.insert(attribute.into(), value);
+            }
+            Resolved::Unknown(_) => {
+                self.unknown.insert(attribute.into(), Value::Bool(true));
+            }
+            Resolved::NoValue => {}
+        }
+    }
+}
+
+impl Translation<'_, '_> {
+    fn property(&self, name: &str) -> Resolved {
+        match self.properties.get(name) {
+            Some(value) => self.template.resolve(value),
+            None => Resolved::NoValue,
+        }
+    }
+
+    fn emit(&mut self, suffix: &str, kind: &str, values: Values) {
+        let address = if suffix.is_empty() {
+            self.logical.to_string()
+        } else {
+            format!("{}.{suffix}", self.logical)
+        };
+        self.out.push(json!({
+            "address": address, "mode": "managed", "type": kind, "name": self.logical,
+            "change": {"actions": ["create"], "before": null,
+                       "after": Value::Object(values.after), "after_unknown": Value::Object(values.unknown)}}));
+    }
+
+    fn name(&self) -> Resolved {
+        self.template
+            .names
+            .get(self.logical)
+            .map(|p| p.reference.clone())
+            .unwrap_or(Resolved::Unknown("no name".into()))
+    }
+
+    /// A policy document property: checked here, so errors name the template's path; given to
+    /// the Terraform rows as JSON text.
+    fn document(&self, value: Option<&Value>, path: &str) -> Result<Resolved, InputError> {
+        let Some(value) = value else {
+            return Ok(Resolved::NoValue);
+        };
+        match self.template.resolve(value) {
+            Resolved::Known(document) => {
+                let document = match document {
+                    Value::String(text) => crate::snapshot::document::decode_document_text(&text)
+                        .map_err(|message| self.template.error(path, message))?,
+                    other => other,
+                };
+                Policy::from_value(&document).map_err(|e| {
+                    let error = InputError::from_policy(&self.template.file, path, e);
+                    let line = self.template.line_of(&error.path);
+                    InputError { line, ..error }
+                })?;
+                Ok(Resolved::Known(Value::String(document.to_string())))
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn string_list(&self, name: &str) -> Resolved {
+        match self.property(name) {
+            Resolved::NoValue => Resolved::Known(json!([])),
+            other => other,
+        }
+    }
+
+    /// `Policies: [{PolicyName, PolicyDocument}]` as inline policy resources of `kind`.
+    fn inline_policies(&mut self, kind: &str, owner_attribute: &str) -> Result<(), InputError> {
+        let Some(policies) = self.properties.get("Policies") else {
+            return Ok(());
+        };
+        let Resolved::Known(Value::Array(_)) = self.template.resolve(policies) else {
+            let mut values = Values::default();
+            values.set(owner_attribute, self.name());
+            values.set("name", Resolved::Known("Policies".into()));
+            values.set("policy", Resolved::Unknown("the Policies list".into()));
+            self.emit("Policies", kind, values);
+            return Ok(());
+        };
+        for (index, entry) in policies.as_array().into_iter().flatten().enumerate() {
+            let path = format!("{}.Policies[{index}]", self.path);
+            let mut values = Values::default();
+            values.set(owner_attribute, self.name());
+            values.set(
+                "name",
+                entry
+                    .get("PolicyName")
+                    .map_or(Resolved::NoValue, |v| self.template.resolve(v)),
+            );
+            let document = self.document(
+                entry.get("PolicyDocument"),
+                &format!("{path}.PolicyDocument"),
+            )?;
+            values.set("policy", document);
+            self.emit(&format!("Policies[{index}]"), kind, values);
+        }
+        Ok(())
+    }
+
+    fn attachments(&mut self, kind: &str, owner_attribute: &str) {
+        match self.string_list("ManagedPolicyArns") {
+            Resolved::Known(Value::Array(arns)) => {
+                for (index, arn) in arns.into_iter().enumerate() {
+                    let mut values = Values::default();
+                    values.set(owner_attribute, self.name());
+                    values.set("policy_arn", Resolved::Known(arn));
+                    self.emit(&format!("ManagedPolicyArns[{index}]"), kind, values);
+                }
+            }
+            other => {
+                let mut values = Values::default();
+                values.set(owner_attribute, self.name());
+                values.set("policy_arn", other);
+                self.emit("ManagedPolicyArns", kind, values);
+            }
+        }
+    }
+
+    fn entity(&mut self) -> Values {
+        let mut values = Values::default();
+        values.set("name", self.name());
+        values.set("path", self.property("Path"));
+        values.set("permissions_boundary", self.property("PermissionsBoundary"));
+        if let Resolved::Known(Value::Array(tags)) = self.property("Tags") {
+            let tags: Map<String, Value> = tags
+                .iter()
+                .filter_map(|t| {
+                    Some((t.get("Key")?.as_str()?.to_string(), t.get("Value")?.clone()))
+                })
+                .collect();
+            values.set("tags", Resolved::Known(Value::Object(tags)));
+        }
+        values
+    }
+
+    fn role(&mut self) -> Result<(), InputError> {
+        let mut values = self.entity();
+        let trust = self.document(
+            self.properties.get("AssumeRolePolicyDocument"),
+            &format!("{}.AssumeRolePolicyDocument", self.path),
+        )?;
+        if trust == Resolved::NoValue {
+            return Err(self.template.error(
+                &format!("{}.AssumeRolePolicyDocument", self.path),
+                "missing; a role needs a trust policy",
+            ));
+        }
+        values.set("assume_role_policy", trust);
+        self.emit("", "aws_iam_role", values);
+        self.inline_policies("aws_iam_role_policy", "role")?;
+        self.attachments("aws_iam_role_policy_attachment", "role");
+        Ok(())
+    }
+
+    fn user(&mut self) -> Result<(), InputError> {
+        let values = self.entity();
+        self.emit("", "aws_iam_user", values);
+        self.inline_policies("aws_iam_user_policy", "user")?;
+        self.attachments("aws_iam_user_policy_attachment", "user");
+        if self.properties.get("Groups").is_some() {
+            let mut values = Values::default();
+            values.set("user", self.name());
+            values.set("groups", self.string_list("Groups"));
+            self.emit("Groups", "aws_iam_user_group_membership", values);
+        }
+        Ok(())
+    }
+
+    fn group(&mut self) -> Result<(), InputError> {
+        let mut values = Values::default();
+        values.set("name", self.name());
+        values.set("path", self.property("Path"));
+        self.emit("", "aws_iam_group", values);
+        self.inline_policies("aws_iam_group_policy", "group")?;
+        self.attachments("aws_iam_group_policy_attachment", "group");
+        Ok(())
+    }
+
+    fn managed_policy(&mut self) -> Result<(), InputError> {
+        let physical = self.template.names.get(self.logical).cloned();
+        let mut values = Values::default();
+        let name = match physical.as_ref().map(|p| &p.arn) {
+            Some(Resolved::Known(Value::String(arn))) => {
+                Resolved::Known(arn.rsplit('/').next().unwrap_or_default().into())
+            }
+            _ => Resolved::Unknown("the policy's name".into()),
+        };
+        values.set("name", name);
+        values.set("path", self.property("Path"));
+        if let Some(physical) = &physical {
+            values.set("arn", physical.arn.clone());
+        }
+        let document = self.document(
+            self.properties.get("PolicyDocument"),
+            &format!("{}.PolicyDocument", self.path),
+        )?;
+        values.set("policy", document);
+        self.emit("", "aws_iam_policy", values);
+        let arn = physical
+            .map(|p| p.arn)
+            .unwrap_or(Resolved::Unknown("the policy's ARN".into()));
+        for (property, kind, owner) in [
+            ("Users", "aws_iam_user_policy_attachment", "user"),
+            ("Groups", "aws_iam_group_policy_attachment", "group"),
+            ("Roles", "aws_iam_role_policy_attachment", "role"),
+        ] {
+            if let Resolved::Known(Value::Array(names)) = self.string_list(property) {
+                for (index, name) in names.into_iter().enumerate() {
+                    let mut values = Values::default();
+                    values.set(owner, Resolved::Known(name));
+                    values.set("policy_arn", arn.clone());
+                    self.emit(&format!("{property}[{index}]"), kind, values);
+                }
+            } else {
+                self.unread.push(format!(
+                    "{}: {}.{property}, known only at deployment",
+                    self.template.file, self.logical
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn policy(&mut self) -> Result<(), InputError> {
+        let document = self.document(
+            self.properties.get("PolicyDocument"),
+            &format!("{}.PolicyDocument", self.path),
+        )?;
+        let name = self.property("PolicyName");
+        for (property, kind, owner) in [
+            ("Users", "aws_iam_user_policy", "user"),
+            ("Groups", "aws_iam_group_policy", "group"),
+            ("Roles", "aws_iam_role_policy", "role"),
+        ] {
+            if let Resolved::Known(Value::Array(names)) = self.string_list(property) {
+                for (index, owner_name) in names.into_iter().enumerate() {
+                    let mut values = Values::default();
+                    values.set(owner, Resolved::Known(owner_name));
+                    values.set("name", name.clone());
+                    values.set("policy", document.clone());
+                    self.emit(&format!("{property}[{index}]"), kind, values);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn inline(&mut self, kind: &str, owner: &str, owner_property: &str) -> Result<(), InputError> {
+        let document = self.document(
+            self.properties.get("PolicyDocument"),
+            &format!("{}.PolicyDocument", self.path),
+        )?;
+        let mut values = Values::default();
+        values.set(owner, self.property(owner_property));
+        values.set("name", self.property("PolicyName"));
+        values.set("policy", document);
+        self.emit("", kind, values);
+        Ok(())
+    }
+
+    fn group_addition(&mut self) -> Result<(), InputError> {
+        let mut values = Values::default();
+        values.set("group", self.property("GroupName"));
+        values.set("users", self.string_list("Users"));
+        self.emit("", "aws_iam_group_membership", values);
+        Ok(())
+    }
+
+    fn bucket(&mut self) -> Result<(), InputError> {
+        let mut values = Values::default();
+        values.set("bucket", self.name());
+        self.emit("", "aws_s3_bucket", values);
+        let name = self.name();
+        if let Resolved::Known(Value::Array(rules)) = self.template.resolve(
+            self.properties
+                .pointer("/BucketEncryption/ServerSideEncryptionConfiguration")
+                .unwrap_or(&Value::Null),
+        ) {
+            let rules: Vec<Value> = rules
+                .iter()
+                .map(|rule| {
+                    let default = rule.get("ServerSideEncryptionByDefault").cloned().unwrap_or(json!({}));
+                    json!({"bucket_key_enabled": rule.get("BucketKeyEnabled").and_then(Value::as_bool).unwrap_or(false),
+                           "apply_server_side_encryption_by_default": [{
+                               "sse_algorithm": default.get("SSEAlgorithm").cloned().unwrap_or(json!("AES256")),
+                               "kms_master_key_id": default.get("KMSMasterKeyID").cloned().unwrap_or(json!(""))}]})
+                })
+                .collect();
+            let mut values = Values::default();
+            values.set("bucket", name.clone());
+            values.set("rule", Resolved::Known(Value::Array(rules)));
+            self.emit(
+                "BucketEncryption",
+                "aws_s3_bucket_server_side_encryption_configuration",
+                values,
+            );
+        }
+        if let Resolved::Known(Value::Array(rules)) = self.template.resolve(
+            self.properties
+                .pointer("/OwnershipControls/Rules")
+                .unwrap_or(&Value::Null),
+        ) {
+            let rules: Vec<Value> = rules
+                .iter()
+                .filter_map(|rule| {
+                    rule.get("ObjectOwnership")
+                        .map(|o| json!({"object_ownership": o}))
+                })
+                .collect();
+            let mut values = Values::default();
+            values.set("bucket", name.clone());
+            values.set("rule", Resolved::Known(Value::Array(rules)));
+            self.emit(
+                "OwnershipControls",
+                "aws_s3_bucket_ownership_controls",
+                values,
+            );
+        }
+        if let Resolved::Known(block) = self.property("PublicAccessBlockConfiguration") {
+            let flag = |key: &str| block.get(key).and_then(Value::as_bool).unwrap_or(false);
+            let mut values = Values::default();
+            values.set("bucket", name);
+            values.set(
+                "block_public_acls",
+                Resolved::Known(flag("BlockPublicAcls").into()),
+            );
+            values.set(
+                "ignore_public_acls",
+                Resolved::Known(flag("IgnorePublicAcls").into()),
+            );
+            values.set(
+                "block_public_policy",
+                Resolved::Known(flag("BlockPublicPolicy").into()),
+            );
+            values.set(
+                "restrict_public_buckets",
+                Resolved::Known(flag("RestrictPublicBuckets").into()),
+            );
+            self.emit(
+                "PublicAccessBlockConfiguration",
+                "aws_s3_bucket_public_access_block",
+                values,
+            );
+        }
+        Ok(())
+    }
+
+    fn bucket_policy(&mut self) -> Result<(), InputError> {
+        let document = self.document(
+            self.properties.get("PolicyDocument"),
+            &format!("{}.PolicyDocument", self.path),
+        )?;
+        let mut values = Values::default();
+        values.set("bucket", self.property("Bucket"));
+        values.set("policy", document);
+        self.emit("", "aws_s3_bucket_policy", values);
+        Ok(())
+    }
+
+    fn key(&mut self) -> Result<(), InputError> {
+        let physical = self.template.names.get(self.logical).cloned();
+        let mut values = Values::default();
+        if let Some(physical) = physical {
+            values.set("key_id", physical.reference);
+            values.set("arn", physical.arn);
+        }
+        // Without a key policy, KMS gives the key its default policy.
+        let document = self.document(
+            self.properties.get("KeyPolicy"),
+            &format!("{}.KeyPolicy", self.path),
+        )?;
+        values.set("policy", document);
+        values.set("is_enabled", self.property("Enabled"));
+        values.set("key_usage", self.property("KeyUsage"));
+        values.set("customer_master_key_spec", self.property("KeySpec"));
+        values.set("description", self.property("Description"));
+        self.emit("", "aws_kms_key", values);
+        Ok(())
+    }
+
+    fn queue(&mut self) -> Result<(), InputError> {
+        let mut values = Values::default();
+        values.set("name", self.name());
+        if let Some(physical) = self.template.names.get(self.logical) {
+            values.set("arn", physical.arn.clone());
+        }
+        self.emit("", "aws_media_convert_queue", values);
+        Ok(())
+    }
+}
