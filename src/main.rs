@@ -319,6 +319,10 @@ struct WhatIfArgs {
     /// The resource pattern (`*` and `?` as in IAM).
     #[arg(long, required_unless_present = "proofs")]
     resource: Option<String>,
+    /// Exit 1 when the change grants access: an answer goes from unreachable or unknown to
+    /// reachable, or the principals that can (who-can, an `only` proof) gain one.
+    #[arg(long)]
+    fail_on_new_access: bool,
     #[command(flatten)]
     answering: AnswerArgs,
 }
@@ -383,7 +387,7 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
             serde_json::to_value(&outcome).expect("a what-if serializes")
         )),
     }
-    if outcome.fails_after {
+    if outcome.fails_after || (args.fail_on_new_access && outcome.new_access) {
         ExitCode::from(1)
     } else if outcome.unknown_after {
         ExitCode::from(EXIT_UNDECIDED)
