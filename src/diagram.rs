@@ -61,14 +61,14 @@ pub struct Scope {
     pub resource: Option<String>,
     /// The actions; empty for the defaults that fit the resource.
     pub actions: Vec<String>,
-    /// Without a resource pattern: draw every bucket and key even when there are more than
-    /// [`MAX_UNNAMED_QUESTIONS`] questions to ask.
+    /// Draw every bucket and key (of the snapshots, or that the pattern matches) even when
+    /// there are more than [`MAX_UNNAMED_QUESTIONS`] questions to ask.
     pub all: bool,
 }
 
-/// The most `who-can` questions a picture without `--resource` asks unless told to ask all:
-/// each costs about a second on an account of thousands of principals, and a picture of
-/// hundreds of buckets is not one a reader can take in.
+/// The most `who-can` questions a picture asks unless told to ask all: each costs about a
+/// second on an account of thousands of principals, and a picture of hundreds of buckets is not
+/// one a reader can take in.
 pub const MAX_UNNAMED_QUESTIONS: usize = 200;
 
 /// What a node stands for.
@@ -182,6 +182,16 @@ pub enum DiagramError {
          resource: name the resources with --resource, or draw them all with --all"
     )]
     TooBroad(usize),
+    #[error(
+        "{pattern} matches {buckets} buckets and keys of the snapshots, so its picture asks \
+         who-can {questions} times, one question per action and resource: narrow the pattern, or \
+         draw them all with --all"
+    )]
+    PatternTooBroad {
+        pattern: String,
+        buckets: usize,
+        questions: usize,
+    },
 }
 
 /// One `who-can` question of a picture, and the node its undecided answers point at.
@@ -239,8 +249,19 @@ const JOB: &str = "job";
 pub fn build(engine: &Engine, scope: &Scope) -> Result<Diagram, DiagramError> {
     let model = engine.model;
     let questions = questions(model, scope)?;
-    if scope.resource.is_none() && !scope.all && questions.len() > MAX_UNNAMED_QUESTIONS {
-        return Err(DiagramError::TooBroad(questions.len()));
+    if !scope.all && questions.len() > MAX_UNNAMED_QUESTIONS {
+        return Err(match &scope.resource {
+            None => DiagramError::TooBroad(questions.len()),
+            Some(pattern) => DiagramError::PatternTooBroad {
+                pattern: pattern.clone(),
+                buckets: questions
+                    .iter()
+                    .map(|q| &q.fallback)
+                    .collect::<BTreeSet<_>>()
+                    .len(),
+                questions: questions.len(),
+            },
+        });
     }
     let mut drawing = Drawing::default();
     let context = crate::policy::Context::new();

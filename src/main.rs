@@ -250,8 +250,8 @@ struct GraphArgs {
     /// kms:Decrypt and kms:GenerateDataKey (those of the pattern's service).
     #[arg(long = "action", value_name = "ACTION")]
     actions: Vec<String>,
-    /// Without --resource, draw every bucket and key however many there are.
-    #[arg(long, conflicts_with = "resource")]
+    /// Draw every bucket and key (or every one --resource matches) however many there are.
+    #[arg(long)]
     all: bool,
     /// Solver timeout per chain, in milliseconds.
     #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]

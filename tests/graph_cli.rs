@@ -664,6 +664,43 @@ fn a_picture_of_hundreds_of_buckets_needs_a_resource_or_all() {
     ]);
     assert_eq!(one.code, 0, "{}", one.stderr);
     assert!(one.stdout.starts_with("digraph"), "{}", one.stdout);
+    // A pattern over every bucket asks as many questions: refused the same way.
+    let pattern = iamproof(&[
+        "graph",
+        "--account",
+        account,
+        "--resource",
+        "arn:aws:s3:::synthetic-bucket-*",
+    ]);
+    assert_eq!(pattern.code, 2, "{}", pattern.stdout);
+    assert!(
+        pattern.stderr.contains("matches 120 buckets")
+            && pattern.stderr.contains("asks who-can 240 times")
+            && pattern.stderr.contains("--all"),
+        "{}",
+        pattern.stderr
+    );
+    // One action over the 120 buckets stays under the limit; --all lifts it.
+    for extra in [["--action", "s3:PutObject"], ["--all", "--quiet"]] {
+        let mut args = vec![
+            "graph",
+            "--account",
+            account,
+            "--resource",
+            "arn:aws:s3:::synthetic-bucket-*",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let run = iamproof(&args);
+        assert_eq!(run.code, 0, "{extra:?}: {}", run.stderr);
+        let picture: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        let buckets: usize = nodes_of_kind(&picture, "bucket")
+            .iter()
+            .map(|n| n["members"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert!(buckets > 1, "{extra:?}: every bucket it matches: {buckets}");
+    }
 }
 
 /// A `PassRole` asked about on its own is drawn to the role, not as a MediaConvert job: the
