@@ -6,7 +6,7 @@
 # Runs only read-only AWS CLI calls (sts get-caller-identity, iam get-account-authorization-details,
 # s3api get-*, kms describe-key/get-key-policy/list-*, mediaconvert list-*, apigateway
 # get-rest-apis, organizations describe-*/list-*) and writes their unmodified JSON output into
-# OUT_DIR in the layout of spec/snapshot.md. Works with AWS CLI v1 and v2; needs nothing but bash
+# OUT_DIR in the layout of docs/snapshot-layout.md. Works with AWS CLI v1 and v2; needs nothing but bash
 # and the aws command. Pick the account with the usual AWS_PROFILE / AWS_* environment variables.
 #
 # The region comes from --region, else AWS_REGION / AWS_DEFAULT_REGION / the profile, else us-east-1.

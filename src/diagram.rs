@@ -7,11 +7,15 @@
 //! [`DelegationGraph`](crate::graph::DelegationGraph) only contributes group membership, which
 //! is a fact of the snapshot rather than a permission.
 //!
-//! Each question is one action on one resource pattern: for the whole account, the default
+//! Each question is one action on one bucket or key: for the whole account, the default
 //! actions on every bucket (`arn:aws:s3:::B/*`) and key of the snapshots; with a resource
-//! pattern, the actions on that pattern. `who-can` gives each principal its shortest chain, so
-//! a principal that reaches a resource directly is not also drawn reaching it through a role.
-//! Answers the verifier could not decide appear as dashed edges marked `unknown`.
+//! pattern, the actions on each bucket and key of the snapshots that the pattern matches, asked
+//! about that bucket's part of the pattern only (`media-*` asks about `media-in/*` and
+//! `media-out/*`), so that every one is drawn with its own witnesses. A pattern that matches no
+//! bucket or key of the snapshots (a bucket elsewhere, an API) is asked as it is. `who-can`
+//! gives each principal its shortest chain, so a principal that reaches a resource directly is
+//! not also drawn reaching it through a role. Answers the verifier could not decide appear as
+//! dashed edges marked `unknown`.
 //!
 //! Paths are joined at nodes, so a node must stand for one actor of the search: a role acting
 //! in MediaConvert jobs is drawn apart from the role's own sessions unless both reach the same
@@ -28,6 +32,7 @@
 
 use crate::graph::Edge as GraphEdge;
 use crate::model::Model;
+use crate::policy::pattern::Glob;
 use crate::policy::Policy;
 use crate::query::{Answer, Engine, Link, QueryError, Verdict};
 use crate::service::mediaconvert;
@@ -56,14 +61,14 @@ pub struct Scope {
     pub resource: Option<String>,
     /// The actions; empty for the defaults that fit the resource.
     pub actions: Vec<String>,
-    /// Without a resource pattern: draw every bucket and key even when there are more than
-    /// [`MAX_UNNAMED_QUESTIONS`] questions to ask.
+    /// Draw every bucket and key (of the snapshots, or that the pattern matches) even when
+    /// there are more than [`MAX_UNNAMED_QUESTIONS`] questions to ask.
     pub all: bool,
 }
 
-/// The most `who-can` questions a picture without `--resource` asks unless told to ask all:
-/// each costs about a second on an account of thousands of principals, and a picture of
-/// hundreds of buckets is not one a reader can take in.
+/// The most `who-can` questions a picture asks unless told to ask all: each costs about a
+/// second on an account of thousands of principals, and a picture of hundreds of buckets is not
+/// one a reader can take in.
 pub const MAX_UNNAMED_QUESTIONS: usize = 200;
 
 /// What a node stands for.
@@ -177,12 +182,25 @@ pub enum DiagramError {
          resource: name the resources with --resource, or draw them all with --all"
     )]
     TooBroad(usize),
+    #[error(
+        "{pattern} matches {buckets} buckets and keys of the snapshots, so its picture asks \
+         who-can {questions} times, one question per action and resource: narrow the pattern, or \
+         draw them all with --all"
+    )]
+    PatternTooBroad {
+        pattern: String,
+        buckets: usize,
+        questions: usize,
+    },
 }
 
 /// One `who-can` question of a picture, and the node its undecided answers point at.
 struct Question {
     action: String,
-    pattern: String,
+    /// The resource patterns asked, each principal's best answer over them drawn: one, or a few
+    /// when a bucket's part of a pattern is not one pattern (`*a*` on bucket `bb` is `bb/*a*`,
+    /// on bucket `ab` it is `ab/*` or `ab/*a*`, which `ab/*` covers, so one again).
+    patterns: Vec<String>,
     fallback: NodeRef,
 }
 
@@ -231,8 +249,19 @@ const JOB: &str = "job";
 pub fn build(engine: &Engine, scope: &Scope) -> Result<Diagram, DiagramError> {
     let model = engine.model;
     let questions = questions(model, scope)?;
-    if scope.resource.is_none() && !scope.all && questions.len() > MAX_UNNAMED_QUESTIONS {
-        return Err(DiagramError::TooBroad(questions.len()));
+    if !scope.all && questions.len() > MAX_UNNAMED_QUESTIONS {
+        return Err(match &scope.resource {
+            None => DiagramError::TooBroad(questions.len()),
+            Some(pattern) => DiagramError::PatternTooBroad {
+                pattern: pattern.clone(),
+                buckets: questions
+                    .iter()
+                    .map(|q| &q.fallback)
+                    .collect::<BTreeSet<_>>()
+                    .len(),
+                questions: questions.len(),
+            },
+        });
     }
     let mut drawing = Drawing::default();
     let context = crate::policy::Context::new();
@@ -244,10 +273,8 @@ pub fn build(engine: &Engine, scope: &Scope) -> Result<Diagram, DiagramError> {
         Some(questions.len() as u64),
     );
     for question in &questions {
-        let answers =
-            engine.who_can_reporting(&question.action, &question.pattern, &context, false)?;
-        for answer in answers {
-            drawing.add_answer(engine, &answer, question);
+        for (answer, pattern) in answers_of(engine, question, &context)? {
+            drawing.add_answer(engine, &answer, question, pattern);
         }
         engine.progress.step();
     }
@@ -288,11 +315,16 @@ fn questions(model: &Model, scope: &Scope) -> Result<Vec<Question>, DiagramError
                 scope.actions.clone()
             };
             for action in actions {
-                out.push(Question {
-                    action,
-                    pattern: pattern.clone(),
-                    fallback: NodeRef::new(NodeKind::Resource, pattern),
-                });
+                let matched = snapshot_questions(model, &action, pattern);
+                if matched.is_empty() {
+                    out.push(Question {
+                        action,
+                        patterns: vec![pattern.clone()],
+                        fallback: NodeRef::new(NodeKind::Resource, pattern),
+                    });
+                } else {
+                    out.extend(matched);
+                }
             }
         }
         None => {
@@ -310,11 +342,11 @@ fn questions(model: &Model, scope: &Scope) -> Result<Vec<Question>, DiagramError
                             let arn = bucket.arn(&partition);
                             out.push(Question {
                                 action: action.clone(),
-                                pattern: if object {
+                                patterns: vec![if object {
                                     format!("{arn}/*")
                                 } else {
                                     arn.clone()
-                                },
+                                }],
                                 fallback: NodeRef::new(NodeKind::Bucket, &arn),
                             });
                         }
@@ -323,7 +355,7 @@ fn questions(model: &Model, scope: &Scope) -> Result<Vec<Question>, DiagramError
                         for key in model.keys.values() {
                             out.push(Question {
                                 action: action.clone(),
-                                pattern: key.arn.clone(),
+                                patterns: vec![key.arn.clone()],
                                 fallback: NodeRef::new(NodeKind::Key, &key.arn),
                             });
                         }
@@ -336,6 +368,102 @@ fn questions(model: &Model, scope: &Scope) -> Result<Vec<Question>, DiagramError
         }
     }
     Ok(out)
+}
+
+/// One question per bucket or key of the snapshots that `pattern` matches for `action`, about
+/// that bucket's or key's part of the pattern only; empty when it matches none, or when the
+/// action's service keeps no resources in the snapshots.
+fn snapshot_questions(model: &Model, action: &str, pattern: &str) -> Vec<Question> {
+    let glob = Glob::parse(pattern);
+    match action_service(action).as_str() {
+        "s3" => {
+            let object = crate::query::targets::is_object_action(action);
+            model
+                .buckets
+                .values()
+                .filter_map(|bucket| {
+                    let arn = bucket.arn(&partition_of(model, &bucket.account));
+                    let patterns = if object {
+                        object_patterns(&glob, &arn)
+                    } else if glob.matches_arn(&arn) {
+                        vec![arn.clone()]
+                    } else {
+                        Vec::new()
+                    };
+                    (!patterns.is_empty()).then(|| Question {
+                        action: action.to_string(),
+                        patterns,
+                        fallback: NodeRef::new(NodeKind::Bucket, &arn),
+                    })
+                })
+                .collect()
+        }
+        "kms" => model
+            .keys
+            .values()
+            .filter(|key| glob.matches_arn(&key.arn))
+            .map(|key| Question {
+                action: action.to_string(),
+                patterns: vec![key.arn.clone()],
+                fallback: NodeRef::new(NodeKind::Key, &key.arn),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The objects of the bucket `bucket_arn` that `pattern` matches, as patterns of that bucket's
+/// objects (`arn:aws:s3:::media-in/*` for `arn:aws:s3:::media-*`); empty when it matches none.
+/// ARNs are matched segment by segment, as [`Glob::matches_arn`] matches them.
+fn object_patterns(pattern: &Glob, bucket_arn: &str) -> Vec<String> {
+    let prefix = format!("{bucket_arn}/");
+    let rests = if pattern.is_match_all() {
+        vec![Glob::parse("*")]
+    } else {
+        match pattern.arn_segments() {
+            Some(segments) => {
+                let values: Vec<&str> = bucket_arn.splitn(6, ':').collect();
+                let same_bucket_arn = values.len() == 6
+                    && segments[..5]
+                        .iter()
+                        .zip(&values[..5])
+                        .all(|(segment, value)| segment.matches(value));
+                if !same_bucket_arn {
+                    return Vec::new();
+                }
+                segments[5].after_prefix(&format!("{}/", values[5]))
+            }
+            None => pattern.after_prefix(&prefix),
+        }
+    };
+    // An object key is never empty.
+    rests
+        .into_iter()
+        .filter(|rest| !rest.tokens().is_empty())
+        .map(|rest| format!("{prefix}{}", rest.to_text()))
+        .collect()
+}
+
+/// Each principal's answer to a question, with the pattern it answers: over several patterns,
+/// a reachable answer with the shortest chain, else an undecided one.
+fn answers_of<'q>(
+    engine: &Engine,
+    question: &'q Question,
+    context: &crate::policy::Context,
+) -> Result<Vec<(Answer, &'q str)>, QueryError> {
+    let rank = |answer: &Answer| (answer.verdict != Verdict::Reachable, answer.chain.len());
+    let mut best: BTreeMap<String, (Answer, &'q str)> = BTreeMap::new();
+    for pattern in &question.patterns {
+        for answer in engine.who_can_reporting(&question.action, pattern, context, false)? {
+            let better = best
+                .get(&answer.query.principal)
+                .is_none_or(|(held, _)| rank(&answer) < rank(held));
+            if better {
+                best.insert(answer.query.principal.clone(), (answer, pattern));
+            }
+        }
+    }
+    Ok(best.into_values().collect())
 }
 
 fn action_service(action: &str) -> String {
@@ -376,7 +504,7 @@ impl Drawing {
         self.edges.entry((from, to)).or_default().insert(hop);
     }
 
-    fn add_answer(&mut self, engine: &Engine, answer: &Answer, question: &Question) {
+    fn add_answer(&mut self, engine: &Engine, answer: &Answer, question: &Question, pattern: &str) {
         let model = engine.model;
         if answer.verdict != Verdict::Reachable {
             let from = principal_node(model, &answer.query.principal);
@@ -422,7 +550,7 @@ impl Drawing {
                     via: Some(role),
                 }
             } else {
-                resource_node(model, &last.resource, &question.pattern)
+                resource_node(model, &last.resource, pattern)
             };
             // The service's hop starts from the service acting for that role.
             let from = if from.kind == NodeKind::Service && from.via.is_none() {

@@ -321,8 +321,8 @@ struct GraphArgs {
     /// kms:Decrypt and kms:GenerateDataKey (those of the pattern's service).
     #[arg(long = "action", value_name = "ACTION")]
     actions: Vec<String>,
-    /// Without --resource, draw every bucket and key however many there are.
-    #[arg(long, conflicts_with = "resource")]
+    /// Draw every bucket and key (or every one --resource matches) however many there are.
+    #[arg(long)]
     all: bool,
     /// Solver timeout per chain, in milliseconds.
     #[arg(long, default_value_t = iamproof::query::DEFAULT_TIMEOUT_MS)]
@@ -395,6 +395,10 @@ struct WhatIfArgs {
     /// The resource pattern (`*` and `?` as in IAM).
     #[arg(long, required_unless_present = "proofs")]
     resource: Option<String>,
+    /// Exit 1 when the change grants access: an answer goes from unreachable or unknown to
+    /// reachable, or the principals that can (who-can, an `only` proof) gain one.
+    #[arg(long)]
+    fail_on_new_access: bool,
     #[command(flatten)]
     answering: AnswerArgs,
 }
@@ -470,7 +474,7 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
             serde_json::to_value(&outcome).expect("a what-if serializes")
         )),
     }
-    if outcome.fails_after {
+    if outcome.fails_after || (args.fail_on_new_access && outcome.new_access) {
         ExitCode::from(1)
     } else if outcome.unknown_after {
         ExitCode::from(EXIT_UNDECIDED)

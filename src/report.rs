@@ -89,16 +89,50 @@ pub fn answer_json(answer: &Answer) -> serde_json::Value {
     serde_json::to_value(answer).unwrap_or(serde_json::Value::Null)
 }
 
-/// `who-can` as text: one block per principal that can.
+/// `who-can` as text: a summary line, then one block per principal that can (or may).
 pub fn who_can_text(answers: &[Answer], action: &str, resource: &str) -> String {
     if answers.is_empty() {
         return format!("nobody can {action} on {resource}\n");
     }
-    answers
+    let blocks: Vec<String> = answers.iter().map(answer_text).collect();
+    format!(
+        "{}\n\n{}",
+        who_can_summary(answers, action, resource),
+        blocks.join("\n")
+    )
+}
+
+/// The first line of `who-can`: how many principals of the snapshots can, whether principals
+/// outside them (`*`) can too, and how many answers are unknown.
+pub fn who_can_summary(answers: &[Answer], action: &str, resource: &str) -> String {
+    let reachable = |a: &&Answer| a.verdict == Verdict::Reachable;
+    let inside = answers
         .iter()
-        .map(answer_text)
-        .collect::<Vec<_>>()
-        .join("\n")
+        .filter(reachable)
+        .filter(|a| a.query.principal != "*")
+        .count();
+    let outsiders = answers
+        .iter()
+        .filter(reachable)
+        .any(|a| a.query.principal == "*");
+    let unknown = answers
+        .iter()
+        .filter(|a| a.verdict == Verdict::Unknown)
+        .count();
+    let mut line = match (inside, outsiders) {
+        (0, true) => format!(
+            "no principal of the snapshots can {action} on {resource}, but principals outside them (*) can"
+        ),
+        (1, _) => format!("1 principal can {action} on {resource}"),
+        (n, _) => format!("{n} principals can {action} on {resource}"),
+    };
+    if outsiders && inside > 0 {
+        line.push_str(", and so can principals outside the snapshots (*)");
+    }
+    if unknown > 0 {
+        line.push_str(&format!("; {unknown} unknown"));
+    }
+    line
 }
 
 /// `who-can` as the contract's JSON object.
@@ -224,5 +258,66 @@ impl Finding {
             Finding::UnexpectedPrincipal => "unexpected-principal",
             Finding::Undecided => "undecided",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::QueryEcho;
+
+    fn answer(principal: &str, verdict: Verdict) -> Answer {
+        Answer {
+            verdict,
+            query: QueryEcho {
+                principal: principal.into(),
+                action: "s3:PutObject".into(),
+                resource: "arn:aws:s3:::media-out/*".into(),
+            },
+            chain: Vec::new(),
+            assumptions: Vec::new(),
+            reason: None,
+        }
+    }
+
+    fn summary(answers: &[Answer]) -> String {
+        who_can_summary(answers, "s3:PutObject", "arn:aws:s3:::media-out/*")
+    }
+
+    #[test]
+    fn who_can_summary_counts_principals_outsiders_and_unknowns() {
+        use Verdict::{Reachable, Unknown};
+        let alice = answer("arn:aws:iam::111122223333:user/alice", Reachable);
+        let bob = answer("arn:aws:iam::111122223333:user/bob", Reachable);
+        let carol = answer("arn:aws:iam::111122223333:user/carol", Unknown);
+        let outside = answer("*", Reachable);
+        let outside_unknown = answer("*", Unknown);
+        assert_eq!(
+            summary(std::slice::from_ref(&alice)),
+            "1 principal can s3:PutObject on arn:aws:s3:::media-out/*"
+        );
+        assert_eq!(
+            summary(&[alice.clone(), bob.clone(), outside.clone()]),
+            "2 principals can s3:PutObject on arn:aws:s3:::media-out/*, and so can principals outside the snapshots (*)"
+        );
+        assert_eq!(
+            summary(&[alice.clone(), carol.clone(), outside_unknown]),
+            "1 principal can s3:PutObject on arn:aws:s3:::media-out/*; 2 unknown"
+        );
+        assert_eq!(
+            summary(&[carol.clone(), outside]),
+            "no principal of the snapshots can s3:PutObject on arn:aws:s3:::media-out/*, but principals outside them (*) can; 1 unknown"
+        );
+        assert_eq!(
+            summary(&[carol]),
+            "0 principals can s3:PutObject on arn:aws:s3:::media-out/*; 1 unknown"
+        );
+        // The list follows the summary after a blank line; nobody is said in one line.
+        let text = who_can_text(&[alice, bob], "s3:PutObject", "arn:aws:s3:::media-out/*");
+        assert!(text.starts_with("2 principals can s3:PutObject on arn:aws:s3:::media-out/*\n\nreachable: arn:aws:iam::111122223333:user/alice"), "{text}");
+        assert_eq!(
+            who_can_text(&[], "s3:PutObject", "arn:aws:s3:::media-out/*"),
+            "nobody can s3:PutObject on arn:aws:s3:::media-out/*\n"
+        );
     }
 }

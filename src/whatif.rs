@@ -3,12 +3,13 @@
 //! The change is applied to a copy of the model ([`crate::change`]); each question is put to an
 //! engine over the model as it is and to one over the changed model, and every answer keeps
 //! its witness, so new access comes with the chain that proves it and lost access with the hop
-//! that now blocks it.
+//! that now blocks it. For an `only` proof, the principals that can are compared too: a proof
+//! that holds on both sides may still have gained or lost some.
 
 use crate::change::ChangeFile;
 use crate::model::Model;
 use crate::policy::Context;
-use crate::query::prove::{self, ProofFile, Status};
+use crate::query::prove::{self, ProofFile, Status, WhoCanSet};
 use crate::query::{Answer, Engine, Options, QueryError, Question, Verdict};
 use crate::report::{answer_text, verdict_word};
 use serde::Serialize;
@@ -33,6 +34,15 @@ pub struct Item {
     pub before: String,
     pub after: String,
     pub changed: bool,
+    /// Whether the change grants access: an answer goes from unreachable or unknown to
+    /// reachable, or an `only` proof's set of principals that can gains one.
+    pub new_access: bool,
+    /// For an `only` proof whose principals changed: who could, and who was undecided, before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub who_can_before: Option<WhoCanSet>,
+    /// The same after the change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub who_can_after: Option<WhoCanSet>,
     /// The answers before the change: for lost access, the chain the change cuts.
     pub answers_before: Vec<Answer>,
     /// The answers after the change: the witness of new access, or what now blocks it.
@@ -50,6 +60,8 @@ pub struct WhatIf {
     pub fails_after: bool,
     /// Whether some answer after the change is `unknown`.
     pub unknown_after: bool,
+    /// Whether the change grants access somewhere (some item's `new_access`).
+    pub new_access: bool,
 }
 
 /// Asks `questions` of `model` before and after `change`.
@@ -81,6 +93,7 @@ pub fn what_if(
         || items
             .iter()
             .any(|item| item.answers_after.iter().any(is_unknown));
+    let new_access = items.iter().any(|item| item.new_access);
     Ok(WhatIf {
         change: change.file.clone(),
         description: change.description.clone(),
@@ -88,6 +101,7 @@ pub fn what_if(
         items,
         fails_after,
         unknown_after,
+        new_access,
     })
 }
 
@@ -104,6 +118,11 @@ fn is_unknown(answer: &Answer) -> bool {
     answer.verdict == Verdict::Unknown
 }
 
+/// Whether a verdict went from unreachable or unknown to reachable.
+fn gains(before: Verdict, after: Verdict) -> bool {
+    before != Verdict::Reachable && after == Verdict::Reachable
+}
+
 fn can_item(before: &Engine, after: &Engine, question: &Question) -> Result<Item, QueryError> {
     let (was, now) = (before.can(question)?, after.can(question)?);
     Ok(Item {
@@ -114,6 +133,9 @@ fn can_item(before: &Engine, after: &Engine, question: &Question) -> Result<Item
         before: verdict_word(was.verdict).into(),
         after: verdict_word(now.verdict).into(),
         changed: was.verdict != now.verdict,
+        new_access: gains(was.verdict, now.verdict),
+        who_can_before: None,
+        who_can_after: None,
         answers_before: vec![was],
         answers_after: vec![now],
     })
@@ -167,6 +189,9 @@ fn who_can_items(
                 before: verdict_word(verdict(&before)).into(),
                 after: verdict_word(verdict(&after)).into(),
                 changed: verdict(&before) != verdict(&after),
+                new_access: gains(verdict(&before), verdict(&after)),
+                who_can_before: None,
+                who_can_after: None,
                 answers_before: before.into_iter().collect(),
                 answers_after: after.into_iter().collect(),
             })
@@ -182,20 +207,45 @@ fn proof_items(
     let was = prove::check_on(before, file)?;
     let now = prove::check_on(after, file)?;
     let statuses = now.iter().map(|result| result.status).collect();
-    let items = was
-        .into_iter()
-        .zip(now)
-        .map(|(was, now)| Item {
-            question: now.name.clone(),
-            before: proof_outcome(&was),
-            after: proof_outcome(&now),
-            changed: was.status != now.status
-                || principals(&was.answers) != principals(&now.answers),
-            answers_before: was.answers,
-            answers_after: now.answers,
-        })
-        .collect();
+    let items = was.into_iter().zip(now).map(proof_item).collect();
     Ok((items, statuses))
+}
+
+/// One proof before and after: for an `only` proof, the principals that can on each side
+/// (shown when they differ, even when the proof holds on both).
+fn proof_item((was, now): (prove::ProofResult, prove::ProofResult)) -> Item {
+    let (who_can_before, who_can_after, new_access) = match (&was.who_can, &now.who_can) {
+        (Some(before), Some(after)) => {
+            let gained = !after.gained_since(before).is_empty();
+            if before == after {
+                (None, None, gained)
+            } else {
+                (Some(before.clone()), Some(after.clone()), gained)
+            }
+        }
+        _ => {
+            let verdict = |result: &prove::ProofResult| {
+                result
+                    .answers
+                    .first()
+                    .map_or(Verdict::Unreachable, |a| a.verdict)
+            };
+            (None, None, gains(verdict(&was), verdict(&now)))
+        }
+    };
+    Item {
+        question: now.name.clone(),
+        before: proof_outcome(&was),
+        after: proof_outcome(&now),
+        changed: was.status != now.status
+            || principals(&was.answers) != principals(&now.answers)
+            || who_can_before.is_some(),
+        new_access,
+        who_can_before,
+        who_can_after,
+        answers_before: was.answers,
+        answers_after: now.answers,
+    }
 }
 
 /// A proof's status, with the verdict it rests on when it asks one question.
@@ -238,6 +288,13 @@ pub fn what_if_text(what_if: &WhatIf) -> String {
             "{mark}  {}: {} -> {}\n",
             item.question, item.before, item.after
         ));
+        if let (Some(before), Some(after)) = (&item.who_can_before, &item.who_can_after) {
+            out.push_str(&format!(
+                "         who can before {}\n",
+                who_can_line(before)
+            ));
+            out.push_str(&format!("         who can after {}\n", who_can_line(after)));
+        }
         if item.changed {
             for answer in &item.answers_after {
                 for line in answer_text(answer).lines() {
@@ -251,6 +308,27 @@ pub fn what_if_text(what_if: &WhatIf) -> String {
         1 => "1 answer".to_string(),
         n => format!("{n} answers"),
     };
-    out.push_str(&format!("{answers}, {changed} changed\n"));
+    out.push_str(&format!("{answers}, {changed} changed"));
+    let new_access = what_if.items.iter().filter(|i| i.new_access).count();
+    if new_access > 0 {
+        out.push_str(&format!(", {new_access} with new access"));
+    }
+    out.push('\n');
     out
+}
+
+/// A set of principals on one line: how many can, and who; then those undecided.
+fn who_can_line(set: &WhoCanSet) -> String {
+    let mut line = match set.can.len() {
+        0 => "(0): nobody".to_string(),
+        n => format!("({n}): {}", set.can.join(", ")),
+    };
+    if !set.unknown.is_empty() {
+        line.push_str(&format!(
+            "; unknown ({}): {}",
+            set.unknown.len(),
+            set.unknown.join(", ")
+        ));
+    }
+    line
 }

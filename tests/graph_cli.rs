@@ -248,6 +248,129 @@ fn jobs_reach_only_what_job_witnesses_show() {
     .contains("s3:PutObject"));
 }
 
+/// The bucket nodes of a picture, each with its members.
+fn bucket_members(picture: &Value) -> Vec<Vec<String>> {
+    nodes_of_kind(picture, "bucket")
+        .iter()
+        .map(|n| {
+            n["members"]
+                .as_array()
+                .expect("members")
+                .iter()
+                .map(|m| m.as_str().expect("a member").to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// A pattern over several buckets draws each bucket of the snapshots it matches, each with the
+/// witnesses of its own `who-can` questions: the role reads media-in and writes media-out, the
+/// intern reads only the samples of media-in.
+#[test]
+fn a_pattern_draws_every_bucket_it_matches() {
+    let picture = graph_json(&["--account", LEAST, "--resource", "arn:aws:s3:::media-*"]);
+    assert_eq!(
+        bucket_members(&picture),
+        [
+            vec!["arn:aws:s3:::media-in".to_string()],
+            vec!["arn:aws:s3:::media-out".to_string()]
+        ]
+    );
+    let media_in = node_of(&picture, "arn:aws:s3:::media-in").expect("media-in is drawn");
+    let media_out = node_of(&picture, "arn:aws:s3:::media-out").expect("media-out is drawn");
+    let role = node_of(&picture, "arn:aws:iam::111122223333:role/MediaConvertRole")
+        .expect("the role is drawn");
+    let reads = edge(&picture, &role, &media_in).expect("role -> media-in");
+    assert_eq!(actions(reads), BTreeSet::from(["s3:GetObject".to_string()]));
+    let writes = edge(&picture, &role, &media_out).expect("role -> media-out");
+    assert_eq!(
+        actions(writes),
+        BTreeSet::from(["s3:PutObject".to_string()])
+    );
+    let intern = node_of(&picture, "arn:aws:iam::111122223333:user/intern")
+        .expect("the intern reads media-in samples");
+    assert!(edge(&picture, &intern, &media_in).is_some());
+    assert!(edge(&picture, &intern, &media_out).is_none());
+    // Every edge into a bucket ends at one of the two buckets the pattern matches.
+    assert_eq!(node_of(&picture, FINANCE), None);
+    assert_eq!(
+        node_of(&picture, "*"),
+        None,
+        "no bucket outside the snapshots"
+    );
+}
+
+/// A pattern draws only the buckets it matches, and look-alike buckets are still one node.
+#[test]
+fn a_pattern_draws_no_bucket_it_does_not_match() {
+    let picture = graph_json(&["--account", LEAST, "--resource", "arn:aws:s3:::media-o*"]);
+    assert_eq!(
+        bucket_members(&picture),
+        [vec!["arn:aws:s3:::media-out".to_string()]]
+    );
+    assert_eq!(
+        node_of(&picture, "arn:aws:iam::111122223333:user/intern"),
+        None
+    );
+    // In the default model everyone who reaches one media bucket reaches the other the same
+    // way: one node lists both, and finance is not drawn.
+    let picture = graph_json(&["--account", DEFAULT, "--resource", "arn:aws:s3:::media-*"]);
+    assert_eq!(
+        bucket_members(&picture),
+        [vec![
+            "arn:aws:s3:::media-in".to_string(),
+            "arn:aws:s3:::media-out".to_string()
+        ]]
+    );
+    // A pattern that matches no bucket of the snapshots is asked as it is: the default role
+    // may write a bucket elsewhere.
+    let picture = graph_json(&[
+        "--account",
+        DEFAULT,
+        "--resource",
+        "arn:aws:s3:::attacker-*",
+    ]);
+    assert_eq!(bucket_members(&picture), [vec!["*".to_string()]]);
+}
+
+/// A pattern over keys draws each key of the snapshots it matches.
+#[test]
+fn a_key_pattern_draws_every_key_it_matches() {
+    let picture = graph_json(&[
+        "--account",
+        SSE_KMS,
+        "--resource",
+        "arn:aws:kms:us-east-1:111122223333:key/*",
+        "--scope",
+        "configured",
+    ]);
+    let labels: BTreeSet<String> = nodes_of_kind(&picture, "key")
+        .iter()
+        .map(|n| n["label"].as_str().expect("a label").to_string())
+        .collect();
+    assert_eq!(
+        labels,
+        BTreeSet::from([
+            "key alias/archive-locked".to_string(),
+            "key alias/aws/s3".to_string(),
+            "key alias/media-out".to_string()
+        ])
+    );
+    let picture = graph_json(&[
+        "--account",
+        SSE_KMS,
+        "--resource",
+        "arn:aws:kms:us-east-1:111122223333:key/8b2e4d17-*",
+        "--scope",
+        "configured",
+    ]);
+    let labels: Vec<Value> = nodes_of_kind(&picture, "key")
+        .iter()
+        .map(|n| n["label"].clone())
+        .collect();
+    assert_eq!(labels, ["key alias/archive-locked"]);
+}
+
 #[test]
 fn output_is_byte_identical_from_run_to_run() {
     for format in ["dot", "mermaid", "json"] {
@@ -541,6 +664,43 @@ fn a_picture_of_hundreds_of_buckets_needs_a_resource_or_all() {
     ]);
     assert_eq!(one.code, 0, "{}", one.stderr);
     assert!(one.stdout.starts_with("digraph"), "{}", one.stdout);
+    // A pattern over every bucket asks as many questions: refused the same way.
+    let pattern = iamproof(&[
+        "graph",
+        "--account",
+        account,
+        "--resource",
+        "arn:aws:s3:::synthetic-bucket-*",
+    ]);
+    assert_eq!(pattern.code, 2, "{}", pattern.stdout);
+    assert!(
+        pattern.stderr.contains("matches 120 buckets")
+            && pattern.stderr.contains("asks who-can 240 times")
+            && pattern.stderr.contains("--all"),
+        "{}",
+        pattern.stderr
+    );
+    // One action over the 120 buckets stays under the limit; --all lifts it.
+    for extra in [["--action", "s3:PutObject"], ["--all", "--quiet"]] {
+        let mut args = vec![
+            "graph",
+            "--account",
+            account,
+            "--resource",
+            "arn:aws:s3:::synthetic-bucket-*",
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let run = iamproof(&args);
+        assert_eq!(run.code, 0, "{extra:?}: {}", run.stderr);
+        let picture: Value = serde_json::from_str(&run.stdout).expect("JSON");
+        let buckets: usize = nodes_of_kind(&picture, "bucket")
+            .iter()
+            .map(|n| n["members"].as_array().map_or(0, Vec::len))
+            .sum();
+        assert!(buckets > 1, "{extra:?}: every bucket it matches: {buckets}");
+    }
 }
 
 /// A `PassRole` asked about on its own is drawn to the role, not as a MediaConvert job: the

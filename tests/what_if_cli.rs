@@ -253,3 +253,166 @@ fn assuming_a_role_is_decided_by_its_trust_policy() {
         "{allowed_by:?}"
     );
 }
+
+const WRITERS: &str = "tests/fixtures/proofs/what-if/least-privilege-writers.json";
+const LAMBDA_ROLE: &str = "arn:aws:iam::111122223333:role/LambdaRole";
+
+/// `what-if --proofs FILE` with the proof file's own accounts.
+fn what_if_proofs(change: &str, extra: &[&str], format: &str) -> common::Run {
+    let mut args = vec![
+        "what-if", "--quiet", "--change", change, "--proofs", WRITERS, "--format", format,
+    ];
+    args.extend_from_slice(extra);
+    iamproof(&args)
+}
+
+fn item<'i>(items: &'i [Value], question: &str) -> &'i Value {
+    items
+        .iter()
+        .find(|i| {
+            i["question"]
+                .as_str()
+                .is_some_and(|q| q.starts_with(question))
+        })
+        .unwrap_or_else(|| panic!("no item {question}: {items:?}"))
+}
+
+fn can_set(set: &Value) -> Vec<&str> {
+    set["can"]
+        .as_array()
+        .expect("a list of principals")
+        .iter()
+        .map(|p| p.as_str().expect("an ARN"))
+        .collect()
+}
+
+/// An `only` proof that holds before and after may still gain principals: the item is marked
+/// changed and shows who could before and who can after, in text and JSON; a proof whose
+/// principals stay the same shows no sets.
+#[test]
+fn only_proofs_show_who_can_before_and_after() {
+    let run = what_if_proofs(&fixture("attach-full-s3"), &[], "json");
+    assert_eq!(run.code, 0, "every proof holds: {}", run.stderr);
+    let items = items(&run);
+    let finance = item(&items, "finance writers");
+    assert_eq!(
+        (&finance["before"], &finance["after"]),
+        (&"holds".into(), &"holds".into())
+    );
+    assert_eq!(finance["changed"], true);
+    assert_eq!(finance["new_access"], true);
+    assert_eq!(can_set(&finance["who_can_before"]), [LAMBDA_ROLE]);
+    assert_eq!(
+        can_set(&finance["who_can_after"]),
+        [
+            LAMBDA_ROLE,
+            "arn:aws:iam::111122223333:role/MediaConvertRole",
+            EDITOR,
+            "arn:aws:iam::111122223333:user/pipeline-dev"
+        ]
+    );
+    let media_out = item(&items, "only the pipeline writes media-out");
+    assert_eq!(media_out["changed"], false);
+    assert_eq!(media_out["new_access"], false);
+    assert!(media_out.get("who_can_before").is_none(), "{media_out}");
+    assert!(media_out.get("who_can_after").is_none(), "{media_out}");
+
+    let text = what_if_proofs(&fixture("attach-full-s3"), &[], "text");
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    insta::assert_snapshot!("what_if_only_proof_gains_writers", text.stdout);
+}
+
+/// Losing principals is a change too, and not new access.
+#[test]
+fn only_proofs_show_principals_lost() {
+    let run = what_if_proofs(&fixture("deny-in-bucket-policy"), &[], "json");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let items = items(&run);
+    let media_out = item(&items, "only the pipeline writes media-out");
+    assert_eq!(media_out["changed"], true);
+    assert_eq!(media_out["new_access"], false);
+    assert_eq!(can_set(&media_out["who_can_before"]).len(), 3);
+    assert!(can_set(&media_out["who_can_after"]).is_empty());
+    let text = what_if_proofs(&fixture("deny-in-bucket-policy"), &[], "text");
+    assert!(
+        text.stdout.contains("         who can after (0): nobody\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.ends_with("2 answers, 1 changed\n"),
+        "{}",
+        text.stdout
+    );
+}
+
+/// `--fail-on-new-access` exits 1 when an answer becomes reachable (`can`), a principal joins
+/// `who-can`, or an `only` proof's principals gain one, even when every proof still holds.
+#[test]
+fn fail_on_new_access_fails_a_change_that_grants() {
+    let editor_finance = [
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ];
+    let change = fixture("attach-full-s3");
+    let mut flagged = editor_finance.to_vec();
+    flagged.push("--fail-on-new-access");
+    assert_eq!(what_if(LEAST, &change, &editor_finance, "text").code, 0);
+    let run = what_if(LEAST, &change, &flagged, "json");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let outcome: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(outcome["new_access"], true);
+    assert_eq!(outcome["items"][0]["new_access"], true);
+
+    let who = [
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+        "--fail-on-new-access",
+    ];
+    let run = what_if(LEAST, &change, &who, "text");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("with new access"), "{}", run.stdout);
+
+    let run = what_if_proofs(&change, &["--fail-on-new-access"], "text");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+}
+
+/// A change that only takes access away passes `--fail-on-new-access`, in every mode.
+#[test]
+fn fail_on_new_access_passes_a_change_that_only_takes_away() {
+    let editor_finance = [
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+        "--fail-on-new-access",
+    ];
+    let run = what_if(DEFAULT, SCOPE, &editor_finance, "json");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let outcome: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(outcome["new_access"], false);
+    assert_eq!(outcome["items"][0]["changed"], true);
+
+    let change = fixture("deny-in-bucket-policy");
+    let who = [
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+        "--fail-on-new-access",
+    ];
+    let run = what_if(LEAST, &change, &who, "text");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("with new access"), "{}", run.stdout);
+
+    let run = what_if_proofs(&change, &["--fail-on-new-access"], "text");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

@@ -93,6 +93,70 @@ impl Glob {
         matched
     }
 
+    /// The six ARN segments of the pattern, each a pattern of its own, when it has six (the
+    /// sixth keeps its colons); `None` otherwise, when [`Glob::matches_arn`] compares whole
+    /// strings.
+    pub fn arn_segments(&self) -> Option<Vec<Glob>> {
+        let segments = split_tokens_into_arn_segments(&self.tokens);
+        (segments.len() == 6).then(|| {
+            segments
+                .iter()
+                .map(|tokens| Glob::from_tokens(tokens.to_vec()))
+                .collect()
+        })
+    }
+
+    /// What may follow `prefix` in a text the pattern matches (whole text, case-sensitive):
+    /// `prefix + s` matches the pattern exactly when `s` matches one of the returned patterns.
+    /// Empty when no text that starts with `prefix` matches. A returned pattern that another
+    /// returned one always covers (`X` beside `*X`) is left out.
+    pub fn after_prefix(&self, prefix: &str) -> Vec<Glob> {
+        let tokens = &self.tokens;
+        // The token positions the prefix read so far can end at; a star may match nothing, so
+        // the position after a star goes with the star's.
+        let close = |positions: &mut std::collections::BTreeSet<usize>| {
+            let mut stack: Vec<usize> = positions.iter().copied().collect();
+            while let Some(at) = stack.pop() {
+                if tokens.get(at) == Some(&GlobToken::AnyRun) && positions.insert(at + 1) {
+                    stack.push(at + 1);
+                }
+            }
+        };
+        let mut positions = std::collections::BTreeSet::from([0usize]);
+        close(&mut positions);
+        for c in prefix.chars() {
+            let mut next = std::collections::BTreeSet::new();
+            for &at in &positions {
+                match tokens.get(at) {
+                    Some(GlobToken::AnyRun) => {
+                        next.insert(at);
+                    }
+                    Some(GlobToken::AnyChar) => {
+                        next.insert(at + 1);
+                    }
+                    Some(GlobToken::Literal(l)) if *l == c => {
+                        next.insert(at + 1);
+                    }
+                    _ => {}
+                }
+            }
+            close(&mut next);
+            positions = next;
+        }
+        let covered = |at: usize| {
+            at > 0 && tokens[at - 1] == GlobToken::AnyRun && positions.contains(&(at - 1))
+        };
+        let rests: Vec<Glob> = positions
+            .iter()
+            .filter(|&&at| !covered(at))
+            .map(|&at| Glob::from_tokens(tokens[at..].to_vec()))
+            .collect();
+        match rests.iter().find(|rest| rest.is_match_all()) {
+            Some(all) => vec![all.clone()],
+            None => rests,
+        }
+    }
+
     /// The pattern written back as IAM text (literal wildcard characters are not escaped).
     pub fn to_text(&self) -> String {
         self.tokens
@@ -243,5 +307,42 @@ mod tests {
             Glob::parse("arn:aws:iam::*:role/x").matches_arn("arn:aws:iam::123456789012:role/x")
         );
         assert!(Glob::parse("*").matches_arn("anything at all"));
+    }
+
+    fn texts(globs: Vec<Glob>) -> Vec<String> {
+        globs.iter().map(Glob::to_text).collect()
+    }
+
+    #[test]
+    fn what_follows_a_prefix() {
+        let glob = Glob::parse("media-*");
+        assert_eq!(texts(glob.after_prefix("media-in/")), ["*"]);
+        assert_eq!(texts(glob.after_prefix("finance/")), Vec::<String>::new());
+        // `*/*` is covered by `*`.
+        assert_eq!(
+            texts(Glob::parse("media-*/*").after_prefix("media-in/")),
+            ["*"]
+        );
+        assert_eq!(
+            texts(Glob::parse("media-in/reports/*").after_prefix("media-in/")),
+            ["reports/*"]
+        );
+        assert_eq!(texts(Glob::parse("*a*").after_prefix("bb/")), ["*a*"]);
+        // The star may end before or after the `a` of the prefix.
+        assert_eq!(
+            texts(Glob::parse("*a?x").after_prefix("ba")),
+            ["*a?x", "?x"]
+        );
+        assert_eq!(texts(Glob::parse("b").after_prefix("b")), [""]);
+        for (pattern, prefix, rest) in [
+            ("*a?x", "ba", "yx"),
+            ("*a?x", "ba", "zzayx"),
+            ("m?dia-*/out/*", "media-in/", "out/a"),
+        ] {
+            let glob = Glob::parse(pattern);
+            let full = format!("{prefix}{rest}");
+            let follows = glob.after_prefix(prefix).iter().any(|g| g.matches(rest));
+            assert_eq!(follows, glob.matches(&full), "{pattern} {full}");
+        }
     }
 }

@@ -71,6 +71,46 @@ pub struct ProofResult {
     pub answers: Vec<Answer>,
     /// Why it fails or is unknown, in one sentence.
     pub reason: Option<String>,
+    /// For `only`: everyone who can and everyone undecided, listed or not (`what-if` compares
+    /// them before and after a change). Not part of the `prove` report.
+    #[serde(skip)]
+    pub who_can: Option<WhoCanSet>,
+}
+
+/// The principals a `who-can` question found: those that can (`*` for principals outside the
+/// snapshots) and those whose answer is unknown, each sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WhoCanSet {
+    pub can: Vec<String>,
+    pub unknown: Vec<String>,
+}
+
+impl WhoCanSet {
+    /// The set of `answers` (a `who-can` list).
+    pub fn of(answers: &[Answer]) -> WhoCanSet {
+        let with = |verdict: Verdict| {
+            let mut names: Vec<String> = answers
+                .iter()
+                .filter(|a| a.verdict == verdict)
+                .map(|a| a.query.principal.clone())
+                .collect();
+            names.sort();
+            names
+        };
+        WhoCanSet {
+            can: with(Verdict::Reachable),
+            unknown: with(Verdict::Unknown),
+        }
+    }
+
+    /// The principals that can here and could not in `before`.
+    pub fn gained_since(&self, before: &WhoCanSet) -> Vec<&str> {
+        self.can
+            .iter()
+            .filter(|p| !before.can.contains(p))
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 /// Reads a proof file.
@@ -304,7 +344,7 @@ fn check_scoped(
         };
         InputError::new(&file.file, &format!("{}{field}", proof.path), e.to_string())
     };
-    let (status, answers, reason) = match &proof.expect {
+    let (status, answers, reason, who_can) = match &proof.expect {
         Expectation::Reachable | Expectation::Unreachable => {
             let principal = proof.principal.clone().unwrap_or_default();
             let question = Question {
@@ -334,7 +374,7 @@ fn check_scoped(
                     )),
                 ),
             };
-            (status, vec![answer], reason)
+            (status, vec![answer], reason, None)
         }
         Expectation::Only(allowed) => {
             let answers = engine
@@ -373,7 +413,8 @@ fn check_scoped(
             } else {
                 (Status::Holds, None, Vec::new())
             };
-            (status, shown.into_iter().cloned().collect(), reason)
+            let shown = shown.into_iter().cloned().collect();
+            (status, shown, reason, Some(WhoCanSet::of(&answers)))
         }
     };
     Ok(ProofResult {
@@ -384,5 +425,6 @@ fn check_scoped(
         status,
         answers,
         reason,
+        who_can,
     })
 }
