@@ -18,7 +18,7 @@ use crate::policy::Policy;
 use crate::snapshot::document::policy_document;
 use crate::snapshot::json::Node;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Whether a resource type makes something others name, or names something.
@@ -223,31 +223,75 @@ impl<'m, 'p> Builder<'m, 'p> {
 
     pub fn run(&mut self) -> Result<(), InputError> {
         let plan = self.plan;
-        for stage in [Stage::Entity, Stage::Relation] {
-            for resource in &plan.resources {
-                let Some(row) = RESOURCE_TYPES.iter().find(|row| row.kind == resource.kind) else {
-                    if stage == Stage::Entity {
-                        self.note_unread(resource);
-                    }
-                    continue;
-                };
-                if row.stage != stage {
-                    continue;
+        for resource in &plan.resources {
+            if !RESOURCE_TYPES.iter().any(|row| row.kind == resource.kind) {
+                self.note_unread(resource);
+            }
+        }
+        let rows = |stage: Stage| {
+            plan.resources.iter().filter_map(move |resource| {
+                RESOURCE_TYPES
+                    .iter()
+                    .find(|row| row.kind == resource.kind && row.stage == stage)
+                    .map(|row| (row, resource))
+            })
+        };
+        for (row, resource) in rows(Stage::Entity) {
+            // An entity the plan updates keeps what is attached to it; one it replaces or
+            // deletes does not; one it forgets stays in AWS.
+            let replaced = resource.actions.iter().any(|a| a == "delete");
+            if let (Some(before), true) = (&resource.before, replaced && !resource.forgets()) {
+                (row.remove)(self, resource, before)?;
+            }
+            if let (Some(before), true) = (&resource.before, resource.forgets()) {
+                (row.make)(self, resource, before)?;
+            }
+            if let Some(after) = &resource.after {
+                (row.make)(self, resource, after)?;
+            }
+        }
+        // Relations: every removal before any addition, and an attachment both removed and
+        // made by different resources of one plan is in an order Terraform does not fix.
+        let mut removed = BTreeMap::new();
+        for (row, resource) in rows(Stage::Relation) {
+            if let (Some(before), false) =
+                (&resource.before, resource.unchanged() || resource.forgets())
+            {
+                removed.insert(relation_key(resource, before), resource.address.clone());
+                (row.remove)(self, resource, before)?;
+            }
+        }
+        for (row, resource) in rows(Stage::Relation) {
+            if let (Some(before), true) = (&resource.before, resource.forgets()) {
+                (row.make)(self, resource, before)?;
+            }
+            if let Some(after) = &resource.after {
+                let key = relation_key(resource, after);
+                if removed
+                    .get(&key)
+                    .is_some_and(|other| other != &resource.address)
+                {
+                    self.unordered(resource, after);
                 }
-                let changed = !resource.unchanged();
-                if let (Some(before), true) = (&resource.before, changed) {
-                    let deleted = resource.after.is_none();
-                    // An entity the plan updates keeps what is attached to it.
-                    if stage == Stage::Relation || deleted {
-                        (row.remove)(self, resource, before)?;
-                    }
-                }
-                if let Some(after) = &resource.after {
-                    (row.make)(self, resource, after)?;
-                }
+                (row.make)(self, resource, after)?;
             }
         }
         Ok(())
+    }
+
+    /// Marks the principal of a relation that another resource of the plan removes: which of
+    /// the two AWS sees last is not fixed.
+    fn unordered(&mut self, resource: &Resource, values: &Node) {
+        for kind in ["user", "group", "role"] {
+            let name = values.value.get(kind).and_then(Value::as_str);
+            if let Some(arn) = name.and_then(|name| self.principal_named(kind, name)) {
+                self.pending(
+                    &arn,
+                    resource,
+                    "(made and removed by the plan in no fixed order)",
+                );
+            }
+        }
     }
 
     fn note_unread(&mut self, resource: &Resource) {
@@ -338,17 +382,39 @@ impl<'m, 'p> Builder<'m, 'p> {
 
     /// The ARN or name of the entity an attribute's expression refers to, when the plan makes
     /// exactly one.
+    /// The ARN or name of the entity an attribute's expression refers to, when the plan makes
+    /// exactly one it could be (a conditional expression may name several: then none).
     fn referenced(&self, resource: &Resource, name: &str, want_arn: bool) -> Option<String> {
-        resource.references.get(name)?.iter().find_map(|reference| {
-            let (address, attribute) = reference.rsplit_once('.')?;
-            let (arn, entity_name) = self.made.get(address)?.as_ref()?;
-            match (attribute, want_arn) {
-                ("arn", true) => Some(arn.clone()),
-                ("name" | "id", false) => Some(entity_name.clone()),
-                ("id", true) if address.contains("aws_iam_policy.") => Some(arn.clone()),
-                _ => None,
-            }
-        })
+        let references = resource.references.get(name)?;
+        let candidates: BTreeSet<String> = references
+            .iter()
+            .filter_map(|reference| {
+                let (address, attribute) = reference.rsplit_once('.')?;
+                let known = self.made.get(address);
+                // A reference to something the plan does not make: the value is not known.
+                let Some(Some((arn, entity_name))) = known else {
+                    return (known.is_some() || self.plan_makes(address)).then(String::new);
+                };
+                match (attribute, want_arn) {
+                    ("arn", _) => Some(arn.clone()),
+                    ("name" | "id" | "key_id" | "bucket", false) => Some(entity_name.clone()),
+                    ("id", true) if address.contains("aws_iam_policy.") => Some(arn.clone()),
+                    _ => Some(String::new()),
+                }
+            })
+            .collect();
+        match candidates.len() {
+            1 => candidates.into_iter().next().filter(|c| !c.is_empty()),
+            _ => None,
+        }
+    }
+
+    /// Whether a configuration address is one of the plan's resources.
+    fn plan_makes(&self, address: &str) -> bool {
+        self.plan
+            .resources
+            .iter()
+            .any(|r| super::config_address(&r.address) == address)
     }
 
     fn remember(&mut self, resource: &Resource, arn: &str, name: &str) {
@@ -492,7 +558,15 @@ impl<'m, 'p> Builder<'m, 'p> {
         values: &Node,
         attribute: &str,
     ) -> Result<Option<String>, InputError> {
+        let unknown = matches!(
+            self.attribute(resource, values, attribute)?,
+            Attribute::Unknown
+        );
         let Some(name) = self.reference(resource, values, attribute, false)? else {
+            if unknown {
+                self.unknown_target(resource, attribute);
+                return Ok(None);
+            }
             return Err(located(
                 resource,
                 values.error(format!("{attribute} is missing")),
@@ -513,6 +587,15 @@ impl<'m, 'p> Builder<'m, 'p> {
         }
     }
 
+    /// A relation whose principal, bucket or key is known only after apply, and that the
+    /// configuration does not tell: something the plan does not say gets it.
+    fn unknown_target(&mut self, resource: &Resource, attribute: &str) {
+        self.model.unread.push(format!(
+            "{}: {}.{attribute}, known only after apply",
+            self.plan.file, resource.address
+        ));
+    }
+
     fn bucket_named<'b>(
         &'b mut self,
         resource: &Resource,
@@ -523,11 +606,7 @@ impl<'m, 'p> Builder<'m, 'p> {
             _ => match self.referenced(resource, "bucket", false) {
                 Some(name) => name,
                 None => {
-                    self.model.warnings.push(warning(
-                        self.plan.file,
-                        &resource.address,
-                        "the bucket is known only after apply; ignored",
-                    ));
+                    self.unknown_target(resource, "bucket");
                     return Ok(None);
                 }
             },
@@ -549,11 +628,7 @@ impl<'m, 'p> Builder<'m, 'p> {
     ) -> Result<Option<&'b mut KmsKey>, InputError> {
         let id = self.reference(resource, values, "key_id", false)?;
         let Some(id) = id else {
-            self.model.warnings.push(warning(
-                self.plan.file,
-                &resource.address,
-                "the key is known only after apply; ignored",
-            ));
+            self.unknown_target(resource, "key_id");
             return Ok(None);
         };
         let found = self
@@ -566,17 +641,18 @@ impl<'m, 'p> Builder<'m, 'p> {
     }
 }
 
+/// What a relation links, to tell when two resources of a plan link the same things: its
+/// values without Terraform's own id.
+fn relation_key(resource: &Resource, values: &Node) -> String {
+    let mut object = values.value.as_object().cloned().unwrap_or_default();
+    object.remove("id");
+    format!("{} {}", resource.kind, Value::Object(object))
+}
+
 /// Adds the resource address to an error from inside it.
 fn located(resource: &Resource, mut error: InputError) -> InputError {
     error.message = format!("{} (in {})", error.message, resource.address);
     error
-}
-
-fn string_list(node: Option<Node>) -> Result<Vec<String>, InputError> {
-    match node {
-        Some(node) => node.strings(),
-        None => Ok(Vec::new()),
-    }
 }
 
 fn push_unique(list: &mut Vec<String>, item: String) {
@@ -620,14 +696,17 @@ fn make_user(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
         b.generated(r, values, &arn, &name)?;
     }
     b.remember(r, &arn, &name);
-    let boundary = b
-        .reference(r, values, "permissions_boundary", true)?
-        .filter(|s| !s.is_empty());
-    if let Some(boundary) = &boundary {
-        resolve_managed(b, r, boundary);
-    }
+    let boundary = boundary_of(b, r, values, &arn)?;
     let tags = b.tags(values)?;
     let unique_id = b.optional_string(r, values, "unique_id")?;
+    // A user renamed or moved in place (`UpdateUser`) keeps its policies and groups.
+    if let Some(mut user) = renamed(b, r, values, "user").and_then(|old| b.model.users.remove(&old))
+    {
+        user.arn = arn.clone();
+        user.name = name.clone();
+        user.path = path.clone();
+        b.model.users.insert(arn.clone(), user);
+    }
     let user = b.model.users.entry(arn.clone()).or_insert_with(|| User {
         arn: arn.clone(),
         name: name.clone(),
@@ -644,6 +723,54 @@ fn make_user(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
     user.tags = tags;
     user.unique_id = unique_id.or(user.unique_id.take());
     Ok(())
+}
+
+/// The permissions boundary of a user or role: known, computed from the policy the
+/// configuration names, or pending.
+fn boundary_of(
+    b: &mut Builder,
+    r: &Resource,
+    values: &Node,
+    owner: &str,
+) -> Result<Option<String>, InputError> {
+    let unknown = matches!(
+        b.attribute(r, values, "permissions_boundary")?,
+        Attribute::Unknown
+    );
+    let boundary = b
+        .reference(r, values, "permissions_boundary", true)?
+        .filter(|s| !s.is_empty());
+    match &boundary {
+        Some(boundary) => resolve_managed(b, r, boundary),
+        None if unknown => b.pending(owner, r, "permissions_boundary"),
+        None => {}
+    }
+    Ok(boundary)
+}
+
+/// The ARN a user or group had before the plan renamed or moved it, when it did.
+fn renamed(b: &Builder, r: &Resource, values: &Node, kind: &str) -> Option<String> {
+    let before = r.before.as_ref()?;
+    let is_after = r
+        .after
+        .as_ref()
+        .is_some_and(|after| std::ptr::eq(after.value, values.value));
+    let old_name = before.value.get("name")?.as_str()?;
+    let old_path = before
+        .value
+        .get("path")
+        .and_then(Value::as_str)
+        .unwrap_or("/");
+    let new_name = values.value.get("name").and_then(Value::as_str);
+    let new_path = values
+        .value
+        .get("path")
+        .and_then(Value::as_str)
+        .unwrap_or("/");
+    let moved = new_name != Some(old_name) || new_path != old_path;
+    (is_after && moved)
+        .then(|| b.principal_named(kind, old_name))
+        .flatten()
 }
 
 fn remove_user(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputError> {
@@ -663,6 +790,20 @@ fn make_group(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputE
     }
     b.remember(r, &arn, &name);
     let account = b.account.id.clone();
+    // A group renamed or moved in place (`UpdateGroup`) keeps its policies and members.
+    if let Some(mut group) =
+        renamed(b, r, values, "group").and_then(|old| b.model.groups.remove(&old))
+    {
+        for user in b.model.users.values_mut().filter(|u| u.account == account) {
+            for member_of in user.groups.iter_mut().filter(|g| **g == group.name) {
+                *member_of = name.clone();
+            }
+        }
+        group.arn = arn.clone();
+        group.name = name.clone();
+        group.path = path.clone();
+        b.model.groups.insert(arn.clone(), group);
+    }
     b.model.groups.entry(arn.clone()).or_insert_with(|| Group {
         arn: arn.clone(),
         name,
@@ -700,35 +841,44 @@ fn make_role(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
         }
         None => return Err(located(r, values.error("assume_role_policy is missing"))),
     };
-    let boundary = b
-        .reference(r, values, "permissions_boundary", true)?
-        .filter(|s| !s.is_empty());
-    if let Some(boundary) = &boundary {
-        resolve_managed(b, r, boundary);
-    }
+    let boundary = boundary_of(b, r, values, &arn)?;
     let mut inline = Vec::new();
     for (index, block) in values.optional_list("inline_policy")?.iter().enumerate() {
-        let Some(policy_name) = block.optional_str("name")? else {
-            continue;
+        let unknown = |field: &str| {
+            r.unknown
+                .pointer(&format!("/inline_policy/{index}/{field}"))
+                == Some(&Value::Bool(true))
         };
-        let unknown = r.unknown.pointer(&format!("/inline_policy/{index}/policy"))
-            == Some(&Value::Bool(true));
+        let policy_name = match block.optional_str("name")? {
+            Some(name) if !name.is_empty() => name.to_string(),
+            // A name known only after apply: the policy is put all the same.
+            _ if unknown("name") => format!("{}.inline_policy[{index}]", r.address),
+            // `inline_policy {}`: the way to say the role has none.
+            _ => continue,
+        };
         match block.field("policy")? {
-            Some(document) => {
+            Some(document) if document.value.as_str() != Some("") => {
                 let policy = policy_document(&document).map_err(|e| located(r, e))?;
-                inline.push((policy_name.to_string(), policy));
+                inline.push((policy_name, policy));
             }
-            None if unknown => b.pending(&arn, r, &format!("inline_policy[{index}].policy")),
-            None => {}
+            _ if unknown("policy") => b.pending(&arn, r, &format!("inline_policy[{index}].policy")),
+            _ => {}
         }
     }
-    let managed = string_list(values.field("managed_policy_arns")?)?;
+    // Where the configuration sets them, `inline_policy` and `managed_policy_arns` are all the
+    // role has: the provider removes the others (registry.terraform.io/providers/hashicorp/aws,
+    // aws_iam_role). A state lists all the role has.
+    let exclusive_inline = values.field("inline_policy")?.is_some() && r.sets("inline_policy");
+    let (managed, managed_unknown) = strings_with_unknowns(
+        values.field("managed_policy_arns")?,
+        r.unknown.get("managed_policy_arns"),
+    )?;
+    let exclusive_managed =
+        values.field("managed_policy_arns")?.is_some() && r.sets("managed_policy_arns");
     for policy in &managed {
         resolve_managed(b, r, policy);
     }
-    if r.unknown.get("managed_policy_arns") == Some(&Value::Bool(true))
-        && r.sets("managed_policy_arns")
-    {
+    if managed_unknown && r.sets("managed_policy_arns") {
         b.pending(&arn, r, "managed_policy_arns");
     }
     let tags = b.tags(values)?;
@@ -749,6 +899,12 @@ fn make_role(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
     role.permissions_boundary = boundary;
     role.tags = tags;
     role.unique_id = unique_id.or(role.unique_id.take());
+    if exclusive_inline {
+        role.inline_policies.clear();
+    }
+    if exclusive_managed {
+        role.managed_policy_arns.clear();
+    }
     for (policy_name, policy) in inline {
         put_inline(&mut role.inline_policies, policy_name, policy);
     }
@@ -756,6 +912,26 @@ fn make_role(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
         push_unique(&mut role.managed_policy_arns, policy);
     }
     Ok(())
+}
+
+/// A list of strings some of whose elements may be known only after apply (printed as `null`,
+/// with `true` at their place in `after_unknown`): the known ones, and whether any is unknown.
+fn strings_with_unknowns(
+    node: Option<Node>,
+    unknown: Option<&Value>,
+) -> Result<(Vec<String>, bool), InputError> {
+    let mut any_unknown = unknown == Some(&Value::Bool(true))
+        || unknown
+            .and_then(Value::as_array)
+            .is_some_and(|items| items.contains(&Value::Bool(true)));
+    let mut known = Vec::new();
+    for item in node.map(|n| n.list()).transpose()?.unwrap_or_default() {
+        match item.value {
+            Value::Null => any_unknown = true,
+            _ => known.push(item.str()?.to_string()),
+        }
+    }
+    Ok((known, any_unknown))
 }
 
 fn remove_role(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputError> {
@@ -981,7 +1157,9 @@ fn policy_attachment_owners(
 ) -> Result<Vec<String>, InputError> {
     let mut owners = Vec::new();
     for (attribute, kind) in [("users", "user"), ("groups", "group"), ("roles", "role")] {
-        for name in string_list(values.field(attribute)?)? {
+        let (names, unknown) =
+            strings_with_unknowns(values.field(attribute)?, r.unknown.get(attribute))?;
+        for name in names {
             match b.principal_named(kind, &name) {
                 Some(arn) => owners.push(arn),
                 None => b.model.warnings.push(warning(
@@ -991,11 +1169,8 @@ fn policy_attachment_owners(
                 )),
             }
         }
-        if r.unknown.get(attribute) == Some(&Value::Bool(true)) {
-            b.model.unread.push(format!(
-                "{}: {}.{attribute} (known only after apply)",
-                b.plan.file, r.address
-            ));
+        if unknown {
+            b.unknown_target(r, attribute);
         }
     }
     Ok(owners)
@@ -1059,10 +1234,15 @@ fn user_groups(
     member: bool,
 ) -> Result<(), InputError> {
     let Some(user) = b.reference(r, values, "user", false)? else {
+        if matches!(b.attribute(r, values, "user")?, Attribute::Unknown) {
+            b.unknown_target(r, "user");
+            return Ok(());
+        }
         return Err(located(r, values.error("user is missing")));
     };
-    let groups = string_list(values.field("groups")?)?;
-    if member && r.unknown.get("groups") == Some(&Value::Bool(true)) {
+    let (groups, unknown) =
+        strings_with_unknowns(values.field("groups")?, r.unknown.get("groups"))?;
+    if member && unknown {
         if let Some(arn) = b.principal_named("user", &user) {
             b.pending(&arn, r, "groups");
         }
@@ -1085,16 +1265,18 @@ fn group_users(
     member: bool,
 ) -> Result<(), InputError> {
     let Some(group) = b.reference(r, values, "group", false)? else {
+        if matches!(b.attribute(r, values, "group")?, Attribute::Unknown) {
+            b.unknown_target(r, "group");
+            return Ok(());
+        }
         return Err(located(r, values.error("group is missing")));
     };
-    for user in string_list(values.field("users")?)? {
+    let (users, unknown) = strings_with_unknowns(values.field("users")?, r.unknown.get("users"))?;
+    for user in users {
         set_membership(b, r, &user, std::slice::from_ref(&group), member);
     }
-    if member && r.unknown.get("users") == Some(&Value::Bool(true)) {
-        b.model.unread.push(format!(
-            "{}: {}.users (known only after apply)",
-            b.plan.file, r.address
-        ));
+    if member && unknown {
+        b.unknown_target(r, "users");
     }
     Ok(())
 }
@@ -1121,6 +1303,21 @@ fn make_bucket(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), Input
     };
     let arn = format!("arn:{}:s3:::{name}", b.partition());
     b.remember(r, &arn, &name);
+    // ACL grants are not modelled: a bucket whose deprecated `acl` or `grant` grants more than
+    // its owner's full control leaves refutations unknown.
+    let acl = values
+        .value
+        .get("acl")
+        .and_then(Value::as_str)
+        .unwrap_or("private");
+    let grants = values
+        .value
+        .get("grant")
+        .and_then(Value::as_array)
+        .is_some_and(|g| !g.is_empty());
+    if !matches!(acl, "private" | "") || grants {
+        b.unknown_target(r, if grants { "grant" } else { "acl" });
+    }
     // The bucket's own `policy` argument is deprecated but still honoured.
     let policy = b.policy(r, values, "policy", &arn)?;
     let tags = b.tags(values)?;
@@ -1377,8 +1574,11 @@ fn make_key_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), I
 }
 
 fn remove_key_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputError> {
+    // Deleting the resource puts the default key policy back (the provider's
+    // aws_kms_key_policy: "the default policy will be applied").
+    let default = default_key_policy(&b.account);
     if let Some(key) = b.key_for(r, values)? {
-        key.policy = None;
+        key.policy = Some(Arc::new(default));
     }
     Ok(())
 }

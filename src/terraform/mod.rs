@@ -48,6 +48,8 @@ pub(crate) struct Resource<'a> {
     pub after: Option<Node<'a>>,
     /// `after_unknown`: `true` at every attribute known only after apply.
     pub unknown: &'a Value,
+    /// What the plan does (`create`, `update`, `delete`, `no-op`, `forget`, ...).
+    pub actions: Vec<String>,
     /// The resources each attribute's expression refers to, by attribute, as module-relative
     /// addresses resolved to full ones (`aws_iam_policy.scoped`).
     pub references: BTreeMap<String, Vec<String>>,
@@ -68,6 +70,12 @@ impl Resource<'_> {
 }
 
 impl Resource<'_> {
+    /// Whether the plan drops the object from Terraform's state but leaves it in AWS
+    /// (`removed { lifecycle { destroy = false } }`).
+    pub fn forgets(&self) -> bool {
+        self.actions.iter().any(|a| a == "forget")
+    }
+
     /// Whether the plan leaves the resource as it is.
     pub fn unchanged(&self) -> bool {
         match (&self.before, &self.after) {
@@ -175,6 +183,7 @@ pub(crate) fn read<'a>(file: &'a str, value: &'a Value) -> Result<Plan<'a>, Inpu
                 before: body.field("before")?,
                 after: body.field("after")?,
                 unknown,
+                actions,
                 address,
             });
         }
@@ -223,6 +232,7 @@ fn walk_state_module<'a>(
             before: Some(values.clone()),
             after: Some(values),
             unknown: &Value::Null,
+            actions: vec!["no-op".to_string()],
             address,
         });
     }
@@ -262,19 +272,57 @@ struct Configured {
 /// What the configuration says of each resource, by full configuration address.
 fn configuration_references(root: &Node) -> Result<BTreeMap<String, Configured>, InputError> {
     let mut out = BTreeMap::new();
+    let mut outputs = BTreeMap::new();
     if let Some(configuration) = root.field("configuration")? {
         if let Some(module) = configuration.field("root_module")? {
-            module_references(&module, "", &mut out)?;
+            module_references(&module, "", &mut out, &mut outputs)?;
+        }
+    }
+    // A module's output stands for what its expression refers to inside the module.
+    for configured in out.values_mut() {
+        for targets in configured.references.values_mut() {
+            *targets = through_outputs(targets, &outputs, 0);
         }
     }
     Ok(out)
+}
+
+/// `references` with each module output (`module.store.bucket_id`) replaced by what the
+/// output refers to.
+fn through_outputs(
+    references: &[String],
+    outputs: &BTreeMap<String, Vec<String>>,
+    depth: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for reference in references {
+        match outputs.get(reference) {
+            Some(targets) if depth < 16 => out.extend(through_outputs(targets, outputs, depth + 1)),
+            _ => out.push(reference.clone()),
+        }
+    }
+    out
 }
 
 fn module_references(
     module: &Node,
     prefix: &str,
     out: &mut BTreeMap<String, Configured>,
+    outputs: &mut BTreeMap<String, Vec<String>>,
 ) -> Result<(), InputError> {
+    if let Some(declared) = module.field("outputs")? {
+        for (name, output) in declared.object()? {
+            let targets: Vec<String> = output
+                .pointer("/expression/references")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|reference| format!("{prefix}{reference}"))
+                .collect();
+            outputs.insert(format!("{prefix}{name}"), targets);
+        }
+    }
     for resource in module.optional_list("resources")? {
         let address = format!("{prefix}{}", resource.required_str("address")?);
         let mut configured = Configured::default();
@@ -300,7 +348,7 @@ fn module_references(
         for (name, _) in calls.object()? {
             let call = calls.required(name)?;
             if let Some(child) = call.field("module")? {
-                module_references(&child, &format!("{prefix}module.{name}."), out)?;
+                module_references(&child, &format!("{prefix}module.{name}."), out, outputs)?;
             }
         }
     }
