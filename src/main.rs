@@ -422,6 +422,7 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         base.accounts = file.accounts.clone();
         base.terraform = file.terraform.clone();
         base.templates = file.templates.clone();
+        base.inputs = file.template_inputs.clone();
     }
     let loaded = match &args.change {
         Some(path) => {

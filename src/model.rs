@@ -44,8 +44,10 @@ pub struct Model {
     /// of: answers through a user, group or role, or one of its managed policies, are
     /// `unknown`; a bucket's or key's policy is taken to admit the caller, as an assumption.
     pub pending: BTreeMap<String, BTreeSet<String>>,
-    /// Resources of a Terraform plan that may grant access but that iamproof does not read
-    /// (`plan.json: aws_iam_role_policies_exclusive.media`): refutations are `unknown`.
+    /// What plans and templates hold that may grant access but that iamproof does not read
+    /// or cannot tell before they are applied, each a full reason
+    /// (`plan.json: aws_iam_role_policies_exclusive.media is not read ...`): refutations are
+    /// `unknown`.
     pub unread: Vec<String>,
     /// Names AWS chooses at creation, held by placeholders.
     pub generated: Vec<crate::terraform::GeneratedName>,

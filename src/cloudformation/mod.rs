@@ -365,10 +365,18 @@ impl Template<'_> {
                 _ => {
                     let (placeholder, known) = self.generated_name(logical, kind);
                     let arn = arn_of(&placeholder);
+                    // Without the stack's name, the name still holds `-LogicalId-`.
+                    let infix = match (known.is_empty(), kind) {
+                        (true, "AWS::S3::Bucket") => format!("-{}-", logical.to_lowercase()),
+                        (true, "AWS::KMS::Key") => String::new(),
+                        (true, _) => format!("-{logical}-"),
+                        (false, _) => String::new(),
+                    };
                     model.generated.push(crate::terraform::GeneratedName {
                         what: format!("{}: {kind} {logical}", self.file),
                         placeholder_arn: arn.clone(),
                         known_prefix: arn_of(&known),
+                        infix,
                     });
                     (
                         Resolved::Known(Value::String(placeholder)),
@@ -387,9 +395,9 @@ impl Template<'_> {
         }
     }
 
-    /// A placeholder for a name CloudFormation chooses, and the part of it known before:
-    /// `stack-LogicalId-` (lower case for buckets), when the stack's name is given and short
-    /// enough not to be cut.
+    /// A placeholder for a name CloudFormation chooses (`{stack}-{LogicalId}-{chosen}`), and
+    /// the part of it known before: `stack-LogicalId-` (lower case for buckets), when the
+    /// stack's name is given and short enough not to be cut.
     fn generated_name(&self, logical: &str, kind: &str) -> (String, String) {
         let bucket = kind == "AWS::S3::Bucket";
         let known = match &self.stack {
@@ -408,7 +416,13 @@ impl Template<'_> {
         } else {
             format!("GENERATED-{logical}")
         };
-        (format!("{known}{marker}"), known)
+        // Without the stack's name, the placeholder still holds `-LogicalId-` as real names do.
+        let stand_in = match (known.is_empty(), kind) {
+            (false, _) | (true, "AWS::KMS::Key") => String::new(),
+            (true, "AWS::S3::Bucket") => format!("stack-{}-", logical.to_lowercase()),
+            (true, _) => format!("stack-{logical}-"),
+        };
+        (format!("{known}{stand_in}{marker}"), known)
     }
 
     /// Resolves the intrinsic functions of `value`.
@@ -750,9 +764,10 @@ impl Template<'_> {
                 .iter()
                 .any(|prefix| kind.starts_with(prefix))
             {
-                model
-                    .unread
-                    .push(format!("{}: {logical} ({kind}) is not read", self.file));
+                model.unread.push(format!(
+                    "{}: {logical} is not read ({kind}), and what it grants may give a way",
+                    self.file
+                ));
             }
             return Ok(());
         }
@@ -1040,7 +1055,7 @@ impl Translation<'_, '_> {
                 }
             } else {
                 self.unread.push(format!(
-                    "{}: {}.{property}, known only at deployment",
+                    "{}: {}.{property} is known only at deployment, and what it names may give a way",
                     self.template.file, self.logical
                 ));
             }

@@ -2099,10 +2099,9 @@ impl<'e, 'm> Search<'e, 'm> {
                 "{file} is truncated (IsTruncated: true): a principal or policy it leaves out may give a way"
             ));
         }
-        for resource in &self.model().unread {
-            self.unknown.push(format!(
-                "{resource} is not read: what it grants may give a way"
-            ));
+        // Each says what the model leaves out, and why it matters.
+        for reason in &self.model().unread {
+            self.unknown.push(reason.clone());
         }
         self.unknown
             .extend(std::mem::take(&mut self.unmodelled).into_values());

@@ -46,6 +46,8 @@ pub struct ProofFile {
     pub terraform: Vec<PathBuf>,
     /// CloudFormation templates, likewise.
     pub templates: Vec<PathBuf>,
+    /// The account plans and templates act in, parameters and stack name of the templates.
+    pub template_inputs: crate::cloudformation::TemplateInputs,
     pub proofs: Vec<Proof>,
 }
 
@@ -118,7 +120,15 @@ pub fn read(path: &Path) -> Result<ProofFile, InputError> {
     let (file, object) = read_object_file(
         path,
         "proof file",
-        &["accounts", "terraform", "templates", "proofs"],
+        &[
+            "accounts",
+            "terraform",
+            "templates",
+            "account_id",
+            "parameters",
+            "stack_name",
+            "proofs",
+        ],
     )?;
     let base = path.parent().unwrap_or(Path::new("."));
     let paths = |field: &str| -> Result<Vec<PathBuf>, InputError> {
@@ -134,6 +144,31 @@ pub fn read(path: &Path) -> Result<ProofFile, InputError> {
     let accounts = paths("accounts")?;
     let terraform = paths("terraform")?;
     let templates = paths("templates")?;
+    let text = |field: &str| -> Result<Option<String>, InputError> {
+        object
+            .get(field)
+            .map(|v| string_at(&file, field, v).map(str::to_string))
+            .transpose()
+    };
+    let mut parameters = std::collections::BTreeMap::new();
+    if let Some(given) = object.get("parameters") {
+        let Some(given) = given.as_object() else {
+            return Err(InputError::new(
+                &file,
+                "parameters",
+                "expected an object of parameter values",
+            ));
+        };
+        for (key, value) in given {
+            let value = string_at(&file, &format!("parameters.{key}"), value)?;
+            parameters.insert(key.clone(), value.to_string());
+        }
+    }
+    let template_inputs = crate::cloudformation::TemplateInputs {
+        account: text("account_id")?,
+        parameters,
+        stack_name: text("stack_name")?,
+    };
     if accounts.is_empty() && terraform.is_empty() && templates.is_empty() {
         let message = match object.get("accounts") {
             Some(_) => {
@@ -159,6 +194,7 @@ pub fn read(path: &Path) -> Result<ProofFile, InputError> {
         accounts,
         terraform,
         templates,
+        template_inputs,
         proofs,
     })
 }
@@ -285,7 +321,7 @@ pub fn load(file: &ProofFile) -> Result<crate::model::Model, InputError> {
         accounts: file.accounts.clone(),
         terraform: file.terraform.clone(),
         templates: file.templates.clone(),
-        ..Default::default()
+        inputs: file.template_inputs.clone(),
     };
     sources.load().map_err(|e| {
         // A folder that cannot be opened is the proof file's mistake: name it and the entry.

@@ -303,9 +303,10 @@ impl<'m, 'p> Builder<'m, 'p> {
             .iter()
             .any(|prefix| kind.starts_with(prefix))
         {
-            self.model
-                .unread
-                .push(format!("{}: {}", self.plan.file, resource.address));
+            self.model.unread.push(format!(
+                "{}: {} is not read ({kind}), and what it grants may give a way",
+                self.plan.file, resource.address
+            ));
             self.model.warnings.push(warning(
                 self.plan.file,
                 &resource.address,
@@ -500,6 +501,7 @@ impl<'m, 'p> Builder<'m, 'p> {
             what: format!("{}: {}", self.plan.file, resource.address),
             placeholder_arn: arn.to_string(),
             known_prefix,
+            infix: String::new(),
         });
         Ok(())
     }
@@ -591,7 +593,7 @@ impl<'m, 'p> Builder<'m, 'p> {
     /// configuration does not tell: something the plan does not say gets it.
     fn unknown_target(&mut self, resource: &Resource, attribute: &str) {
         self.model.unread.push(format!(
-            "{}: {}.{attribute}, known only after apply",
+            "{}: {}.{attribute} is known only after apply, and what it names may give a way",
             self.plan.file, resource.address
         ));
     }
@@ -1294,10 +1296,7 @@ fn make_bucket(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), Input
     let name = match b.attribute(r, values, "bucket")? {
         Attribute::Known(node) => node.str()?.to_string(),
         _ => {
-            b.model.unread.push(format!(
-                "{}: {}.bucket (known only after apply)",
-                b.plan.file, r.address
-            ));
+            b.unknown_target(r, "bucket");
             return Ok(());
         }
     };

@@ -21,6 +21,9 @@ pub struct GeneratedName {
     pub placeholder_arn: String,
     /// The part of the ARN known before creation (`arn:aws:iam::111122223333:role/stack-MediaRole-`).
     pub known_prefix: String,
+    /// Text every real name holds after the known prefix (`-MediaRole-` when the stack's name
+    /// is not given); empty when nothing more is known.
+    pub infix: String,
 }
 
 /// Marks refutations `unknown` where a policy of the model may tell a generated name from
@@ -34,7 +37,7 @@ pub fn check(model: &mut Model) {
             .flat_map(patterns_of)
             // A pattern made from a reference to the resource names it as the real one will.
             .filter(|pattern| !pattern.contains(placeholder_name(name)))
-            .find(|pattern| may_tell_apart(pattern, &name.known_prefix));
+            .find(|pattern| may_tell_apart(pattern, &name.known_prefix, &name.infix));
         if let Some(pattern) = telling {
             model.unread.push(format!(
                 "{}: its name is chosen at creation, and the policy pattern {pattern} may tell it apart; give it a name",
@@ -72,8 +75,9 @@ fn patterns_of(policy: &Policy) -> Vec<String> {
     out
 }
 
-/// Whether `pattern` may match some names that start with `prefix` and not others.
-fn may_tell_apart(pattern: &str, prefix: &str) -> bool {
+/// Whether `pattern` may match some names that start with `prefix` (and hold `infix` after
+/// it) and not others.
+fn may_tell_apart(pattern: &str, prefix: &str, infix: &str) -> bool {
     // Policy variables stand for values not known here: treated as wildcards.
     let glob_text: String = if pattern.contains("${") {
         let mut text = String::new();
@@ -104,7 +108,10 @@ fn may_tell_apart(pattern: &str, prefix: &str) -> bool {
     if covers_all_or_none {
         return false;
     }
-    let names = Glob::parse(&format!("{prefix}*"));
+    let names = match infix {
+        "" => Glob::parse(&format!("{prefix}*")),
+        _ => Glob::parse(&format!("{prefix}*{infix}*")),
+    };
     crate::smt::encode::arn_globs_intersect(&Glob::parse(&glob_text), &names)
 }
 
@@ -125,7 +132,7 @@ mod tests {
             "arn:aws:iam::111122223333:role/OtherRole",
             "arn:aws:s3:::media-out/*",
         ] {
-            assert!(!may_tell_apart(pattern, PREFIX), "{pattern}");
+            assert!(!may_tell_apart(pattern, PREFIX, ""), "{pattern}");
         }
     }
 
@@ -138,7 +145,7 @@ mod tests {
             "arn:aws:iam::*:role/stack-*-1*",
             "arn:aws:iam::111122223333:role/stack-MediaRole-${aws:username}-*",
         ] {
-            assert!(may_tell_apart(pattern, PREFIX), "{pattern}");
+            assert!(may_tell_apart(pattern, PREFIX, ""), "{pattern}");
         }
     }
 }

@@ -1,0 +1,419 @@
+//! CloudFormation templates as input (`--template`): the least-privilege example account as a
+//! template answers as its snapshot does; parameters and conditions decide what a template
+//! grants; values resolved only at deployment leave the answers that depend on them
+//! `unknown`; names CloudFormation chooses are placeholders that a policy pattern may tell
+//! apart; macros and unread types leave refutations `unknown`; bad templates are exit 2 with
+//! the file, the JSON path and the YAML line.
+//!
+//! Semantics from the CloudFormation template reference: intrinsic functions
+//! (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html),
+//! pseudo parameters (.../pseudo-parameter-reference.html), `Ref` of AWS::IAM::ManagedPolicy is
+//! its ARN (.../aws-resource-iam-managedpolicy.html), a role without `RoleName` gets a name
+//! CloudFormation generates (.../aws-resource-iam-role.html).
+
+mod common;
+
+use common::{iamproof, project_root};
+use serde_json::{json, Value};
+use std::path::Path;
+
+const LEAST: &str = "models/mediaconvert-least-privilege";
+const PIPELINE: &str = "tests/fixtures/cloudformation/pipeline.yaml";
+const TEMPLATE: &str = "tests/fixtures/cloudformation/least-privilege.template.json";
+const ACCOUNT: &str = "111122223333";
+const INTERN: &str = "arn:aws:iam::111122223333:user/intern";
+const EDITOR: &str = "arn:aws:iam::111122223333:user/editor";
+
+/// Proof results as JSON, without the file each came from.
+fn results(run: &common::Run) -> Value {
+    let mut value: Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", run.stdout, run.stderr));
+    fn strip(value: &mut Value) {
+        match value {
+            Value::Object(map) => {
+                map.remove("file");
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut value);
+    value
+}
+
+#[test]
+fn the_example_account_as_a_template_answers_as_its_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(project_root().join("proofs/mediaconvert-least-privilege.json"))
+            .unwrap();
+    let mut proofs: Value = serde_json::from_str(&text).unwrap();
+    let object = proofs.as_object_mut().unwrap();
+    object.remove("accounts");
+    object.insert("templates".into(), json!([project_root().join(TEMPLATE)]));
+    object.insert("account_id".into(), json!(ACCOUNT));
+    let file = dir.path().join("proofs.json");
+    std::fs::write(&file, proofs.to_string()).unwrap();
+
+    let snapshot = iamproof(&[
+        "prove",
+        "proofs/mediaconvert-least-privilege.json",
+        "--format",
+        "json",
+    ]);
+    let template = iamproof(&["prove", file.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(template.code, 0, "{}{}", template.stdout, template.stderr);
+    assert_eq!(results(&template), results(&snapshot));
+}
+
+fn can(args: &[&str]) -> common::Run {
+    let mut all = vec!["can"];
+    all.extend_from_slice(args);
+    iamproof(&all)
+}
+
+#[test]
+fn parameters_and_conditions_decide_what_a_template_grants() {
+    let ask = |extra: &[&str]| {
+        let mut args = vec![
+            "--template",
+            PIPELINE,
+            "--account-id",
+            ACCOUNT,
+            "--principal",
+            INTERN,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::finance/*",
+        ];
+        args.extend_from_slice(extra);
+        can(&args)
+    };
+    // In prod, the intern reads only the outputs.
+    let prod = ask(&[]);
+    assert_eq!(prod.code, 0, "{}{}", prod.stdout, prod.stderr);
+    assert!(prod.stdout.starts_with("unreachable"), "{}", prod.stdout);
+    // Elsewhere, `!If [IsProd, ..., '*']` gives it every object.
+    let dev = ask(&["--parameter", "Env=dev"]);
+    assert!(dev.stdout.starts_with("reachable"), "{}", dev.stdout);
+    assert!(
+        dev.stdout.contains("intern#inline/intern-sandbox"),
+        "{}",
+        dev.stdout
+    );
+    // A parameter the template does not declare is a usage mistake.
+    let typo = ask(&["--parameter", "Enviroment=dev"]);
+    assert_eq!(typo.code, 2, "{}{}", typo.stdout, typo.stderr);
+    assert!(typo.stderr.contains("Enviroment"), "{}", typo.stderr);
+}
+
+#[test]
+fn a_template_over_a_snapshot_is_a_what_if() {
+    let run = iamproof(&[
+        "what-if",
+        "--account",
+        LEAST,
+        "--template",
+        PIPELINE,
+        "--parameter",
+        "Env=dev",
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+        "--fail-on-new-access",
+    ]);
+    assert_eq!(
+        run.code, 1,
+        "new access fails the gate: {}{}",
+        run.stdout, run.stderr
+    );
+    assert!(run.stdout.contains("CHANGED"), "{}", run.stdout);
+    let run = iamproof(&[
+        "what-if",
+        "--account",
+        LEAST,
+        "--template",
+        PIPELINE,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+        "--fail-on-new-access",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+/// Writes a YAML template to `dir`.
+fn template(dir: &Path, text: &str) -> String {
+    let path = dir.join("template.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+const WRITER_ROLE: &str = r#"
+Resources:
+  Writer:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: !Sub 'arn:aws:iam::${AWS::AccountId}:user/intern'}
+            Action: sts:AssumeRole
+      Policies:
+        - PolicyName: write
+          PolicyDocument:
+            Version: '2012-10-17'
+            Statement:
+              - Effect: Allow
+                Action: s3:PutObject
+                Resource: POLICY_RESOURCE
+"#;
+
+#[test]
+fn a_value_resolved_only_at_deployment_makes_answers_through_it_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = template(
+        dir.path(),
+        &WRITER_ROLE.replace("POLICY_RESOURCE", "!ImportValue shared-bucket-arn"),
+    );
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("Fn::ImportValue is resolved only at deployment")
+            || run.stdout.contains("Writer"),
+        "{}",
+        run.stdout
+    );
+    // Resolved, the same role gives the intern the bucket it names, and no other.
+    let path = template(
+        dir.path(),
+        &WRITER_ROLE.replace("POLICY_RESOURCE", "arn:aws:s3:::media-in/*"),
+    );
+    let media_in = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-in/*",
+    ]);
+    assert!(
+        media_in.stdout.starts_with("reachable"),
+        "{}{}",
+        media_in.stdout,
+        media_in.stderr
+    );
+    let finance = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert!(
+        finance.stdout.starts_with("unreachable"),
+        "{}{}",
+        finance.stdout,
+        finance.stderr
+    );
+}
+
+#[test]
+fn a_name_cloudformation_chooses_is_a_placeholder_that_patterns_may_tell_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = template(
+        dir.path(),
+        &WRITER_ROLE.replace("POLICY_RESOURCE", "arn:aws:s3:::media-in/*"),
+    );
+    // The role has no RoleName: its ARN is stack-Writer-<chosen>, and the witness shows the
+    // placeholder.
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--stack-name",
+        "media",
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-in/*",
+    ]);
+    assert!(
+        run.stdout.starts_with("reachable"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("role/media-Writer-GENERATED-Writer"),
+        "{}",
+        run.stdout
+    );
+
+    // A deny on roles whose name ends in "-legacy" may or may not match the chosen name: a
+    // refutation is unknown, and says why.
+    let denied = WRITER_ROLE.replace("POLICY_RESOURCE", "arn:aws:s3:::media-in/*").replace(
+        "                Resource: arn:aws:s3:::media-in/*\n",
+        "                Resource: arn:aws:s3:::media-in/*\n  Guard:\n    Type: AWS::IAM::ManagedPolicy\n    Properties:\n      Roles: [!Ref Writer]\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Deny\n            Action: s3:PutObject\n            Resource: '*'\n            Condition:\n              ArnLike: {aws:PrincipalArn: 'arn:aws:iam::*:role/*-legacy'}\n",
+    );
+    let path = template(dir.path(), &denied);
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--stack-name",
+        "media",
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("its name is chosen at creation"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("*-legacy"), "{}", run.stdout);
+}
+
+#[test]
+fn macros_and_types_that_may_grant_but_are_not_read_leave_refutations_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = template(dir.path(), "Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: index.handler}\n");
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("Transform"), "{}", run.stdout);
+    // A topic grants nothing here: the refutation stands.
+    let path = template(
+        dir.path(),
+        "Resources:\n  Alerts:\n    Type: AWS::SNS::Topic\n",
+    );
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+}
+
+#[test]
+fn bad_templates_name_the_file_the_path_and_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = template(
+        dir.path(),
+        &WRITER_ROLE
+            .replace("POLICY_RESOURCE", "arn:aws:s3:::media-in/*")
+            .replace(
+                "Effect: Allow\n                Action: s3:PutObject",
+                "Effect: Allow\n                Acton: s3:PutObject",
+            ),
+    );
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    let message = run.stderr.replace(dir.path().to_str().unwrap(), "DIR");
+    insta::assert_snapshot!("bad_template_policy", message);
+
+    let path = template(dir.path(), "Resources:\n  Role: [unclosed\n");
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    // The message names the line: `template.yaml:3: not YAML: ...`.
+    assert!(
+        run.stderr.contains("template.yaml:3: not YAML"),
+        "{}",
+        run.stderr
+    );
+
+    let path = template(dir.path(), "Description: no resources\n");
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("Resources"), "{}", run.stderr);
+}
