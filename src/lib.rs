@@ -19,6 +19,9 @@
 //! | [`context_model`] | the request context of each hop of a chain: which keys AWS sets (and to what), which the caller chooses, which are absent, by who makes the call; the one clock of a question |
 //! | [`model`] | accounts, users, groups, roles, policies, buckets, keys, queues: plain data, no I/O |
 //! | [`snapshot`] | reading account snapshot folders (AWS CLI output) into the model; the bundled AWS managed policies |
+//! | [`terraform`] | Terraform plans and states (`terraform show -json`) made in the model: one row per resource type ([`terraform`]'s `aws` rows), values known only after apply held as pending, names chosen at creation as placeholders checked against every policy pattern |
+//! | [`cloudformation`] | CloudFormation templates (JSON, or YAML read with its lines), intrinsic functions resolved where they can be before deployment, each resource made through the Terraform rows |
+//! | [`sources`] | where a model comes from: snapshots, plans and templates loaded together, before or after the changes |
 //! | [`inspect`] | what a loaded model holds, and one principal's effective policies |
 //! | [`synthetic`] | large synthetic snapshots for benchmarks |
 //! | [`service`] | the escalation techniques as data ([`service::technique`]: the requests an actor makes, the service that acts, what the actor gains; the actions no technique models), one file per service with its rows ([`service::iam`], [`service::ec2`], [`service::lambda`], ...); what a MediaConvert job does with its role ([`service::mediaconvert`]); what each service defines, from the bundled AWS service authorization reference: actions, the resource types they take and their ARN formats, condition keys ([`service::reference`]); what KMS does with a key beyond its policy ([`service::kms`]); the regions of each partition ([`service::regions`]) |

@@ -41,6 +41,16 @@ enum ProveFormat {
     Json,
     Junit,
     Sarif,
+    /// A summary for a pull-request comment.
+    Markdown,
+}
+
+/// `can`, `who-can` and `what-if` also write Markdown, for a pull-request comment.
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 /// How a question is answered: context it fixes, solver timeout, output format (`can`,
@@ -63,7 +73,7 @@ struct AnswerArgs {
     #[arg(long, value_enum, default_value = "all")]
     scope: ScopeArg,
     #[arg(long, value_enum, default_value = "text")]
-    format: TextOrJson,
+    format: ReportFormat,
 }
 
 /// `--scope`.
@@ -469,8 +479,9 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         Err(e) => return usage_error(&e.to_string()),
     };
     match args.answering.format {
-        TextOrJson::Text => emit(&what_if_text(&outcome)),
-        TextOrJson::Json => emit(&format!(
+        ReportFormat::Markdown => emit(&iamproof::report::markdown::what_if(&outcome)),
+        ReportFormat::Text => emit(&what_if_text(&outcome)),
+        ReportFormat::Json => emit(&format!(
             "{:#}\n",
             serde_json::to_value(&outcome).expect("a what-if serializes")
         )),
@@ -717,8 +728,9 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
         Err(e) => return usage_error(&e.to_string()),
     };
     let rendered = match args.answering.format {
-        TextOrJson::Text => iamproof::report::answer_text(&answer),
-        TextOrJson::Json => format!("{:#}\n", iamproof::report::answer_json(&answer)),
+        ReportFormat::Text => iamproof::report::answer_text(&answer),
+        ReportFormat::Json => format!("{:#}\n", iamproof::report::answer_json(&answer)),
+        ReportFormat::Markdown => iamproof::report::markdown::answer(&answer),
     };
     emit(&rendered);
     if answer.verdict == iamproof::query::Verdict::Unknown {
@@ -750,12 +762,17 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
         Err(e) => return usage_error(&e.to_string()),
     };
     match args.answering.format {
-        TextOrJson::Text => emit(&iamproof::report::who_can_text(
+        ReportFormat::Markdown => emit(&iamproof::report::markdown::who_can(
             &answers,
             &args.action,
             &args.resource,
         )),
-        TextOrJson::Json => emit(&format!("{:#}\n", iamproof::report::who_can_json(&answers))),
+        ReportFormat::Text => emit(&iamproof::report::who_can_text(
+            &answers,
+            &args.action,
+            &args.resource,
+        )),
+        ReportFormat::Json => emit(&format!("{:#}\n", iamproof::report::who_can_json(&answers))),
     }
     if answers
         .iter()
@@ -796,6 +813,7 @@ fn run_prove(
     match format {
         ProveFormat::Text => emit(&iamproof::report::proofs_text(&results)),
         ProveFormat::Json => emit(&format!("{:#}\n", iamproof::report::proofs_json(&results))),
+        ProveFormat::Markdown => emit(&iamproof::report::markdown::proofs(&results)),
         ProveFormat::Junit => emit(&iamproof::report::junit::render(&results)),
         ProveFormat::Sarif => emit(&format!(
             "{:#}\n",

@@ -1,9 +1,11 @@
 //! Rendering of answers: text for people, JSON for programs (the field names of the
-//! command-line contract), and proof results for CI ([`junit`] test reports, [`sarif`] code
-//! scanning alerts placed with [`locate`]).
+//! command-line contract), Markdown for pull-request comments ([`markdown`]), and proof
+//! results for CI ([`junit`] test reports, [`sarif`] code scanning alerts placed with
+//! [`locate`]).
 
 pub mod junit;
 pub mod locate;
+pub mod markdown;
 pub mod sarif;
 
 use crate::query::prove::{Expectation, ProofResult, Status};

@@ -554,3 +554,17 @@ fn bad_plans_name_the_file_the_json_path_and_the_resource() {
         run.stderr
     );
 }
+
+#[test]
+fn every_resource_type_read_is_documented() {
+    let doc = std::fs::read_to_string(project_root().join("docs/terraform-and-cloudformation.md"))
+        .expect("the document");
+    let kinds = iamproof::terraform::resource_types_read()
+        .chain(iamproof::cloudformation::resource_types_read());
+    for kind in kinds {
+        assert!(
+            doc.contains(&format!("`{kind}`")),
+            "{kind} is read but not documented"
+        );
+    }
+}

@@ -189,6 +189,19 @@ const NAMED_TYPES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// The resource types a template is read for.
+pub fn resource_types_read() -> impl Iterator<Item = &'static str> {
+    READ_OR_HARMLESS.iter().copied().filter(|kind| {
+        !matches!(
+            *kind,
+            "AWS::IAM::InstanceProfile"
+                | "AWS::IAM::AccessKey"
+                | "AWS::IAM::ServiceLinkedRole"
+                | "AWS::KMS::Alias"
+        )
+    })
+}
+
 /// Resource types that may grant or restrict access but are not read, by prefix.
 const UNREAD_GRANTING: &[&str] = &[
     "AWS::IAM::",
