@@ -116,6 +116,9 @@ struct SourceArgs {
     /// The stack's name: `AWS::StackName`, and the start of the names CloudFormation chooses.
     #[arg(long = "stack-name", value_name = "NAME")]
     stack_name: Option<String>,
+    /// The region a template is deployed in (`AWS::Region`), when no single snapshot tells.
+    #[arg(long = "region", value_name = "REGION")]
+    region: Option<String>,
 }
 
 impl SourceArgs {
@@ -138,6 +141,7 @@ impl SourceArgs {
                 account: self.account_id.clone(),
                 parameters,
                 stack_name: self.stack_name.clone(),
+                region: self.region.clone(),
             },
         })
     }

@@ -562,7 +562,8 @@ pub enum UnresolvedReference {
         account: String,
         id: String,
     },
-    /// A value known only once a Terraform plan is applied (`aws_iam_role_policy.writer.policy`).
+    /// A value known only once a plan or template is applied, in words
+    /// (`aws_iam_role_policy.writer.policy, known only after apply`).
     Pending {
         what: String,
     },
@@ -578,7 +579,7 @@ impl fmt::Display for UnresolvedReference {
             UnresolvedReference::OrganizationPolicy { account, id } => {
                 write!(f, "organizations policy {id} above account {account}")
             }
-            UnresolvedReference::Pending { what } => write!(f, "{what}, known only after apply"),
+            UnresolvedReference::Pending { what } => write!(f, "{what}"),
         }
     }
 }

@@ -167,6 +167,8 @@ fn who_can_items(
     {
         Some(answer) => Ok(Some(answer.clone())),
         None if principal == "*" => Ok(None),
+        // A principal the change makes, or removes, does not exist on the other side.
+        None if engine.model.principal_type(principal).is_none() => Ok(None),
         None => engine
             .can(&Question {
                 principal: principal.to_string(),

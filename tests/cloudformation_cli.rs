@@ -53,6 +53,7 @@ fn the_example_account_as_a_template_answers_as_its_snapshot() {
     object.remove("accounts");
     object.insert("templates".into(), json!([project_root().join(TEMPLATE)]));
     object.insert("account_id".into(), json!(ACCOUNT));
+    object.insert("region".into(), json!("us-east-1"));
     let file = dir.path().join("proofs.json");
     std::fs::write(&file, proofs.to_string()).unwrap();
 
@@ -81,6 +82,8 @@ fn parameters_and_conditions_decide_what_a_template_grants() {
             PIPELINE,
             "--account-id",
             ACCOUNT,
+            "--region",
+            "us-east-1",
             "--principal",
             INTERN,
             "--action",

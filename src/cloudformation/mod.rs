@@ -35,6 +35,8 @@ pub struct TemplateInputs {
     pub parameters: BTreeMap<String, String>,
     /// The stack's name (`AWS::StackName`, and the start of the names CloudFormation chooses).
     pub stack_name: Option<String>,
+    /// The region the stack is deployed in, when no single snapshot tells.
+    pub region: Option<String>,
 }
 
 /// A value after intrinsic functions: known, unknown (why), or `AWS::NoValue`.
@@ -51,6 +53,8 @@ struct Template<'a> {
     root: &'a Value,
     lines: BTreeMap<String, usize>,
     account: Account,
+    /// Whether the account's region is the stack's (given, or the snapshot's).
+    region_known: bool,
     stack: Option<String>,
     parameters: BTreeMap<String, Resolved>,
     /// Physical names and ARNs of the template's resources, by logical id.
@@ -83,22 +87,28 @@ pub fn apply_file(
         })?;
         (read.value, read.lines)
     };
-    let account = account_for(model, &file, inputs)?;
+    let (account, region_known) = account_for(model, &file, inputs)?;
     let mut template = Template {
         file: file.clone(),
         root: &value,
         lines,
         account,
+        region_known,
         stack: inputs.stack_name.clone(),
         parameters: BTreeMap::new(),
         names: BTreeMap::new(),
     };
     template.read_parameters(&inputs.parameters)?;
     let resources = template.resources()?;
-    template.name_resources(&resources, model);
+    template.name_resources(&resources, model)?;
     if let Some(transform) = value.get("Transform") {
         model.unread.push(format!(
             "{file}: Transform {transform} rewrites the template at deployment; the resources it makes are not read"
+        ));
+    }
+    if holds_key(&value, "Fn::Transform") {
+        model.unread.push(format!(
+            "{file}: Fn::Transform (AWS::Include or a macro) rewrites part of the template at deployment; what it makes is not read"
         ));
     }
     let mut changes = Vec::new();
@@ -106,17 +116,19 @@ pub fn apply_file(
         template.translate(logical, resource, model, &mut changes)?;
     }
     let plan = json!({"format_version": "1.2", "resource_changes": changes});
-    let read = crate::terraform::read(&file, &plan)?;
+    let mut read = crate::terraform::read(&file, &plan)?;
+    read.known_when = "resolved only at deployment";
     let account = template.account.id.clone();
     crate::terraform::apply_plan(model, &read, path, Some(&account))
 }
 
-/// The account a template is deployed in: given, or the one snapshot's.
+/// The account a template is deployed in (given, or the one snapshot's), and whether its
+/// region is known (given, or the snapshot's).
 fn account_for(
     model: &mut Model,
     file: &str,
     inputs: &TemplateInputs,
-) -> Result<Account, InputError> {
+) -> Result<(Account, bool), InputError> {
     let id = inputs
         .account
         .clone()
@@ -132,15 +144,27 @@ fn account_for(
         ));
     };
     Ok(match model.accounts.iter().find(|a| a.id == id) {
-        Some(account) => account.clone(),
-        None => Account {
-            id,
-            partition: "aws".into(),
-            region: crate::snapshot::DEFAULT_REGION.into(),
-            source: file.into(),
-            collected_at: None,
-            organization: None,
-        },
+        Some(account) => {
+            let mut account = account.clone();
+            if let Some(region) = &inputs.region {
+                account.region = region.clone();
+            }
+            (account, true)
+        }
+        None => (
+            Account {
+                id,
+                partition: "aws".into(),
+                region: inputs
+                    .region
+                    .clone()
+                    .unwrap_or_else(|| crate::snapshot::DEFAULT_REGION.into()),
+                source: file.into(),
+                collected_at: None,
+                organization: None,
+            },
+            inputs.region.is_some(),
+        ),
     })
 }
 
@@ -214,6 +238,11 @@ const UNREAD_GRANTING: &[&str] = &[
     "AWS::CloudFormation::Stack",
     "AWS::CloudFormation::CustomResource",
     "AWS::Serverless::",
+    "AWS::ServiceCatalog::CloudFormationProvisionedProduct",
+    "AWS::Lambda::LayerVersionPermission",
+    "AWS::SecretsManager::ResourcePolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::TopicPolicy",
     "Custom::",
 ];
 
@@ -277,11 +306,12 @@ impl Template<'_> {
                 .and_then(Value::as_str)
                 .unwrap_or("String");
             let value = match (given.get(name), declaration.get("Default")) {
-                (Some(text), _) => Resolved::Known(Value::String(text.clone())),
-                // SSM parameter types hold the name of a parameter read at deployment.
-                (None, _) if kind.starts_with("AWS::SSM::Parameter") => {
+                // SSM parameter types hold the name of a parameter read at deployment, given
+                // or not.
+                (_, _) if kind.starts_with("AWS::SSM::Parameter") => {
                     Resolved::Unknown(format!("parameter {name} is read from SSM at deployment"))
                 }
+                (Some(text), _) => Resolved::Known(Value::String(text.clone())),
                 (None, Some(default)) => Resolved::Known(match default {
                     Value::String(_) => default.clone(),
                     other => Value::String(other.to_string()),
@@ -307,16 +337,23 @@ impl Template<'_> {
 
     fn resources(&self) -> Result<Vec<(String, Value)>, InputError> {
         match self.root.get("Resources") {
-            Some(Value::Object(map)) => {
-                Ok(map.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-            }
+            // An `Fn::Transform` among the resources is read as unknown (above).
+            Some(Value::Object(map)) => Ok(map
+                .iter()
+                .filter(|(k, _)| k.as_str() != "Fn::Transform")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()),
             Some(_) => Err(self.error("Resources", "expected an object")),
             None => Err(self.error("Resources", "missing; every template needs it")),
         }
     }
 
     /// Gives every resource its physical name and ARN, chosen or generated.
-    fn name_resources(&mut self, resources: &[(String, Value)], model: &mut Model) {
+    fn name_resources(
+        &mut self,
+        resources: &[(String, Value)],
+        model: &mut Model,
+    ) -> Result<(), InputError> {
         for (logical, resource) in resources {
             let kind = resource
                 .get("Type")
@@ -352,6 +389,12 @@ impl Template<'_> {
                 }
                 _ => "/".to_string(),
             };
+            if arn_form.contains("{region}") && !self.region_known {
+                model.unread.push(format!(
+                    "{}: {logical} ({kind}) is made in the stack's region, which is not given (--region)",
+                    self.file
+                ));
+            }
             let chosen = (!property.is_empty())
                 .then(|| properties.get(*property))
                 .flatten()
@@ -364,6 +407,14 @@ impl Template<'_> {
                     .replace("{path}", &path)
                     .replace("{name}", name)
             };
+            if let Some(Resolved::Known(other)) = &chosen {
+                if !other.is_string() {
+                    return Err(self.error(
+                        &format!("Resources.{logical}.Properties.{property}"),
+                        format!("expected a string, found {}", crate::policy::kind_of(other)),
+                    ));
+                }
+            }
             let (name, arn) = match chosen {
                 Some(Resolved::Known(Value::String(name))) => {
                     let arn = arn_of(&name);
@@ -406,6 +457,7 @@ impl Template<'_> {
             self.names
                 .insert(logical.clone(), Physical { reference, arn });
         }
+        Ok(())
     }
 
     /// A placeholder for a name CloudFormation chooses (`{stack}-{LogicalId}-{chosen}`), and
@@ -610,6 +662,9 @@ impl Template<'_> {
         let account = &self.account;
         match target {
             "AWS::AccountId" => Resolved::Known(account.id.clone().into()),
+            "AWS::Region" if !self.region_known => {
+                Resolved::Unknown("AWS::Region: give --region".into())
+            }
             "AWS::Region" => Resolved::Known(account.region.clone().into()),
             "AWS::Partition" => Resolved::Known(account.partition.clone().into()),
             "AWS::URLSuffix" => Resolved::Known(
@@ -762,20 +817,26 @@ impl Template<'_> {
             .get("Type")
             .and_then(Value::as_str)
             .ok_or_else(|| self.error(&format!("{base}.Type"), "missing"))?;
+        // A resource whose condition cannot be decided is made, but everything it grants or
+        // denies is unknown.
+        let mut undecided = false;
         if let Some(condition) = resource.get("Condition").and_then(Value::as_str) {
             match self.condition(condition, 0) {
                 Some(true) => {}
                 Some(false) => return Ok(()),
                 None => {
                     model.unread.push(format!("{}: {logical} ({kind}) exists only if condition {condition} holds, which cannot be decided before deployment", self.file));
-                    return Ok(());
+                    undecided = true;
                 }
             }
         }
         if !READ_OR_HARMLESS.contains(&kind) {
-            if UNREAD_GRANTING
-                .iter()
-                .any(|prefix| kind.starts_with(prefix))
+            // Modules and registry types may make anything, IAM resources included.
+            let foreign = !kind.starts_with("AWS::");
+            if foreign
+                || UNREAD_GRANTING
+                    .iter()
+                    .any(|prefix| kind.starts_with(prefix))
             {
                 model.unread.push(format!(
                     "{}: {logical} is not read ({kind}), and what it grants may give a way",
@@ -786,6 +847,10 @@ impl Template<'_> {
         }
         let properties = resource.get("Properties").cloned().unwrap_or(json!({}));
         let properties_path = format!("{base}.Properties");
+        if !properties.is_object() {
+            return Err(self.error(&properties_path, "expected an object"));
+        }
+        let first = out.len();
         let mut resources = Translation {
             template: self,
             logical,
@@ -811,7 +876,42 @@ impl Template<'_> {
             "AWS::KMS::Key" => resources.key(),
             "AWS::MediaConvert::Queue" => resources.queue(),
             _ => Ok(()),
+        }?;
+        if undecided {
+            for change in &mut out[first..] {
+                for attribute in [
+                    "policy",
+                    "assume_role_policy",
+                    "policy_arn",
+                    "groups",
+                    "users",
+                ] {
+                    if let Some(after) = change
+                        .pointer_mut("/change/after")
+                        .and_then(Value::as_object_mut)
+                    {
+                        if after.remove(attribute).is_some() {
+                            if let Some(unknown) = change
+                                .pointer_mut("/change/after_unknown")
+                                .and_then(Value::as_object_mut)
+                            {
+                                unknown.insert(attribute.into(), Value::Bool(true));
+                            }
+                        }
+                    }
+                }
+            }
         }
+        Ok(())
+    }
+}
+
+/// Whether `key` is a key of some object in `value`.
+fn holds_key(value: &Value, key: &str) -> bool {
+    match value {
+        Value::Object(map) => map.contains_key(key) || map.values().any(|v| holds_key(v, key)),
+        Value::Array(items) => items.iter().any(|v| holds_key(v, key)),
+        _ => false,
     }
 }
 
@@ -924,7 +1024,7 @@ impl Translation<'_, '_> {
         let Some(policies) = self.properties.get("Policies") else {
             return Ok(());
         };
-        let Resolved::Known(Value::Array(_)) = self.template.resolve(policies) else {
+        let Resolved::Known(Value::Array(resolved)) = self.template.resolve(policies) else {
             let mut values = Values::default();
             values.set(owner_attribute, self.name());
             values.set("name", Resolved::Known("Policies".into()));
@@ -932,8 +1032,15 @@ impl Translation<'_, '_> {
             self.emit("Policies", kind, values);
             return Ok(());
         };
-        for (index, entry) in policies.as_array().into_iter().flatten().enumerate() {
+        // Entries given by `Fn::If` are resolved; `AWS::NoValue` ones are gone.
+        for (index, entry) in resolved.iter().enumerate() {
             let path = format!("{}.Policies[{index}]", self.path);
+            if !entry.is_object() {
+                return Err(self.template.error(
+                    &path,
+                    "expected an object with PolicyName and PolicyDocument",
+                ));
+            }
             let mut values = Values::default();
             values.set(owner_attribute, self.name());
             values.set(
@@ -1095,6 +1202,11 @@ impl Translation<'_, '_> {
                     values.set("policy", document.clone());
                     self.emit(&format!("{property}[{index}]"), kind, values);
                 }
+            } else {
+                self.unread.push(format!(
+                    "{}: {}.{property} is resolved only at deployment, and the policy may go to any of them",
+                    self.template.file, self.logical
+                ));
             }
         }
         Ok(())
@@ -1124,6 +1236,19 @@ impl Translation<'_, '_> {
     fn bucket(&mut self) -> Result<(), InputError> {
         let mut values = Values::default();
         values.set("bucket", self.name());
+        // A canned ACL other than the owner's own is not modelled: the Terraform rows leave
+        // refutations unknown for any ACL but `private`.
+        let acl = match self.property("AccessControl") {
+            Resolved::Known(Value::String(acl))
+                if acl == "Private" || acl == "BucketOwnerFullControl" =>
+            {
+                Resolved::Known("private".into())
+            }
+            Resolved::NoValue => Resolved::NoValue,
+            Resolved::Known(other) => Resolved::Known(Value::String(plain(&other))),
+            unknown => Resolved::Known(Value::String(format!("unresolved ({unknown:?})"))),
+        };
+        values.set("acl", acl);
         self.emit("", "aws_s3_bucket", values);
         let name = self.name();
         if let Resolved::Known(Value::Array(rules)) = self.template.resolve(
@@ -1172,7 +1297,12 @@ impl Translation<'_, '_> {
             );
         }
         if let Resolved::Known(block) = self.property("PublicAccessBlockConfiguration") {
-            let flag = |key: &str| block.get(key).and_then(Value::as_bool).unwrap_or(false);
+            // Parameters are strings: "true" is true.
+            let flag = |key: &str| match block.get(key) {
+                Some(Value::Bool(flag)) => *flag,
+                Some(Value::String(text)) => text.eq_ignore_ascii_case("true"),
+                _ => false,
+            };
             let mut values = Values::default();
             values.set("bucket", name);
             values.set(
@@ -1225,7 +1355,13 @@ impl Translation<'_, '_> {
             &format!("{}.KeyPolicy", self.path),
         )?;
         values.set("policy", document);
-        values.set("is_enabled", self.property("Enabled"));
+        let enabled = match self.property("Enabled") {
+            Resolved::Known(Value::String(text)) => {
+                Resolved::Known(Value::Bool(!text.eq_ignore_ascii_case("false")))
+            }
+            other => other,
+        };
+        values.set("is_enabled", enabled);
         values.set("key_usage", self.property("KeyUsage"));
         values.set("customer_master_key_spec", self.property("KeySpec"));
         values.set("description", self.property("Description"));

@@ -67,7 +67,7 @@ pub fn read(text: &str) -> Result<Read, YamlError> {
                     }
                 }
                 let value = tagged(
-                    tag_name(tag.as_deref()),
+                    tag_name(tag.as_deref(), line)?,
                     scalar(&text, style, tag.as_deref()),
                 );
                 if anchor > 0 {
@@ -82,7 +82,7 @@ pub fn read(text: &str) -> Result<Read, YamlError> {
                 lines.entry(path.clone()).or_insert(line);
                 stack.push(Open::Sequence {
                     items: Vec::new(),
-                    tag: tag_name(tag.as_deref()),
+                    tag: tag_name(tag.as_deref(), line)?,
                     anchor,
                     path,
                 });
@@ -93,7 +93,7 @@ pub fn read(text: &str) -> Result<Read, YamlError> {
                 stack.push(Open::Mapping {
                     entries: Map::new(),
                     key: None,
-                    tag: tag_name(tag.as_deref()),
+                    tag: tag_name(tag.as_deref(), line)?,
                     anchor,
                     path,
                 });
@@ -130,7 +130,13 @@ pub fn read(text: &str) -> Result<Read, YamlError> {
                 }
                 place(&mut stack, &mut root, value);
             }
-            Event::DocumentEnd if root.is_some() => break,
+            // A template is one document.
+            Event::DocumentStart(_) if root.is_some() => {
+                return Err(YamlError {
+                    message: "a template is one YAML document; this file holds several".into(),
+                    line,
+                });
+            }
             _ => {}
         }
     }
@@ -182,10 +188,42 @@ fn place(stack: &mut [Open], root: &mut Option<Value>, value: Value) {
 }
 
 /// The name of a local tag (`Ref` for `!Ref`); core-schema tags (`!!str`) are not functions.
-fn tag_name(tag: Option<&Tag>) -> Option<String> {
-    let tag = tag?;
-    (tag.handle == "!").then(|| tag.suffix.clone())
+fn tag_name(tag: Option<&Tag>, line: usize) -> Result<Option<String>, YamlError> {
+    let Some(tag) = tag.filter(|t| t.handle == "!") else {
+        return Ok(None);
+    };
+    if !FUNCTION_TAGS.contains(&tag.suffix.as_str()) {
+        return Err(YamlError {
+            message: format!("!{} is not a CloudFormation function", tag.suffix),
+            line,
+        });
+    }
+    Ok(Some(tag.suffix.clone()))
 }
+
+/// The short forms CloudFormation defines.
+const FUNCTION_TAGS: &[&str] = &[
+    "Ref",
+    "Condition",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "FindInMap",
+    "Base64",
+    "Cidr",
+    "GetAZs",
+    "ImportValue",
+    "Transform",
+    "And",
+    "Equals",
+    "Not",
+    "Or",
+    "Length",
+    "ToJsonString",
+];
 
 /// A tagged value in its long form.
 fn tagged(tag: Option<String>, value: Value) -> Value {

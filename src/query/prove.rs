@@ -127,6 +127,7 @@ pub fn read(path: &Path) -> Result<ProofFile, InputError> {
             "account_id",
             "parameters",
             "stack_name",
+            "region",
             "proofs",
         ],
     )?;
@@ -168,6 +169,7 @@ pub fn read(path: &Path) -> Result<ProofFile, InputError> {
         account: text("account_id")?,
         parameters,
         stack_name: text("stack_name")?,
+        region: text("region")?,
     };
     if accounts.is_empty() && terraform.is_empty() && templates.is_empty() {
         let message = match object.get("accounts") {

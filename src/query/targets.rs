@@ -206,7 +206,7 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
             fixed: None,
             account: Some(bucket.account.clone()),
             resource_policy: match &pending {
-                Some(_) => Some(allow_all("(assumed) bucket policy, known only after apply")),
+                Some(_) => Some(allow_all("(assumed) bucket policy, not known before it is applied")),
                 None => bucket.policy.as_ref().map(|p| NamedPolicy {
                     name: format!("bucket policy of {}", bucket.name),
                     policy: p.clone(),
@@ -215,7 +215,7 @@ fn s3_targets(model: &Model, action: &str, pattern: &Glob, partition: &str) -> V
             rcps: rcps_of(model, &bucket.account),
             context,
             assumption: pending.map(|what| {
-                format!("the bucket policy of {} is known only after apply ({what}): it may admit the caller", bucket.name)
+                format!("the bucket policy of {} is not known before it is applied ({what}): it may admit the caller", bucket.name)
             }),
             bucket: Some(bucket.name.clone()),
         });
@@ -270,7 +270,7 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
             fixed: Some(key.arn.clone()),
             account: Some(key.account.clone()),
             resource_policy: match &pending {
-                Some(_) => Some(allow_all("(assumed) key policy, known only after apply")),
+                Some(_) => Some(allow_all("(assumed) key policy, not known before it is applied")),
                 None => key.policy.as_ref().map(|p| NamedPolicy {
                     name: format!("key policy of {}", key.arn),
                     policy: p.clone(),
@@ -279,7 +279,7 @@ fn kms_targets(model: &Model, pattern: &Glob, partition: &str) -> Vec<Target> {
             rcps: model.key_rcp_levels(key),
             context: key.context().with("aws:ResourceAccount", &key.account),
             assumption: pending.map(|what| {
-                format!("the key policy of {} is known only after apply ({what}): it may admit the caller", key.arn)
+                format!("the key policy of {} is not known before it is applied ({what}): it may admit the caller", key.arn)
             }),
             bucket: None,
         });

@@ -437,7 +437,10 @@ impl<'m, 'p> Builder<'m, 'p> {
             .pending
             .entry(owner.to_string())
             .or_default()
-            .insert(format!("{}.{attribute}", resource.address));
+            .insert(format!(
+                "{}.{attribute}, {}",
+                resource.address, self.plan.known_when
+            ));
     }
 
     /// A policy document attribute: `None` when absent or empty, an error naming the path when
@@ -593,8 +596,8 @@ impl<'m, 'p> Builder<'m, 'p> {
     /// configuration does not tell: something the plan does not say gets it.
     fn unknown_target(&mut self, resource: &Resource, attribute: &str) {
         self.model.unread.push(format!(
-            "{}: {}.{attribute} is known only after apply, and what it names may give a way",
-            self.plan.file, resource.address
+            "{}: {}.{attribute} is {}, and what it names may give a way",
+            self.plan.file, resource.address, self.plan.known_when
         ));
     }
 
@@ -608,7 +611,19 @@ impl<'m, 'p> Builder<'m, 'p> {
             _ => match self.referenced(resource, "bucket", false) {
                 Some(name) => name,
                 None => {
+                    // Any bucket of the account may get it, a deny as well as an allow.
                     self.unknown_target(resource, "bucket");
+                    let partition = self.account.partition.clone();
+                    let buckets: Vec<String> = self
+                        .model
+                        .buckets
+                        .values()
+                        .filter(|b| b.account == self.account.id)
+                        .map(|b| format!("arn:{partition}:s3:::{}", b.name))
+                        .collect();
+                    for arn in buckets {
+                        self.pending(&arn, resource, "bucket");
+                    }
                     return Ok(None);
                 }
             },
@@ -630,7 +645,18 @@ impl<'m, 'p> Builder<'m, 'p> {
     ) -> Result<Option<&'b mut KmsKey>, InputError> {
         let id = self.reference(resource, values, "key_id", false)?;
         let Some(id) = id else {
+            // Any key of the account may get it.
             self.unknown_target(resource, "key_id");
+            let keys: Vec<String> = self
+                .model
+                .keys
+                .values()
+                .filter(|k| k.account == self.account.id)
+                .map(|k| k.arn.clone())
+                .collect();
+            for arn in keys {
+                self.pending(&arn, resource, "key_id");
+            }
             return Ok(None);
         };
         let found = self
@@ -837,7 +863,7 @@ fn make_role(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
     // caller, and answers through it are unknown.
     let trust = match b.policy(r, values, "assume_role_policy", &arn)? {
         Some(policy) => policy,
-        None if b.model.pending.get(&arn).is_some_and(|p| p.iter().any(|w| w.ends_with(".assume_role_policy"))) => {
+        None if b.model.pending.get(&arn).is_some_and(|p| p.iter().any(|w| w.contains(".assume_role_policy,"))) => {
             Policy::from_json_text(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["sts:AssumeRole", "sts:TagSession"]}]}"#)
                 .expect("a constant policy parses")
         }
@@ -1509,6 +1535,11 @@ fn make_key(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputErr
         // Without a policy of its own, KMS gives a key the default key policy.
         None => Some(default_key_policy(&b.account)),
     };
+    // A key whose state is known only after deployment: taken as enabled, with its policy
+    // pending so that a witness through it says so.
+    if matches!(b.attribute(r, values, "is_enabled")?, Attribute::Unknown) {
+        b.pending(&arn, r, "is_enabled");
+    }
     let enabled = values.optional_bool("is_enabled")?.unwrap_or(true);
     let key_usage = b
         .optional_string(r, values, "key_usage")?

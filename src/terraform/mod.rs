@@ -95,6 +95,8 @@ pub(crate) struct Plan<'a> {
     pub partition: Option<String>,
     /// The provider's region, when the configuration sets it to a constant.
     pub region: Option<String>,
+    /// When a value the plan does not know becomes known, in its reader's words.
+    pub known_when: &'static str,
 }
 
 /// What the plans change, one line per resource (`update aws_iam_policy.submit`), for the
@@ -206,6 +208,7 @@ pub(crate) fn read<'a>(file: &'a str, value: &'a Value) -> Result<Plan<'a>, Inpu
         account,
         partition,
         region: provider_region(&root)?,
+        known_when: "known only after apply",
     })
 }
 
