@@ -18,7 +18,6 @@ const LEAST: &str = "models/mediaconvert-least-privilege";
 const ACCOUNT: &str = "111122223333";
 const MEDIA_ROLE: &str = "arn:aws:iam::111122223333:role/MediaConvertRole";
 const LAMBDA_ROLE: &str = "arn:aws:iam::111122223333:role/LambdaRole";
-const EDITOR: &str = "arn:aws:iam::111122223333:user/editor";
 
 /// Writes `text` as `name` in `dir` and gives its path.
 fn template(dir: &Path, name: &str, text: &str) -> String {
