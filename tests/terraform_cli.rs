@@ -568,3 +568,19 @@ fn every_resource_type_read_is_documented() {
         );
     }
 }
+
+#[test]
+fn the_terraform_workflow_proves_the_plan_and_posts_the_summary() {
+    let workflow =
+        std::fs::read_to_string(project_root().join("docs/github-actions/iamproof-terraform.yml"))
+            .expect("the workflow");
+    for step in [
+        "terraform show -json plan.bin",
+        "iamproof prove proofs/*.json --terraform plan.json --format markdown",
+        "--format sarif",
+        "gh pr comment",
+        "upload-sarif",
+    ] {
+        assert!(workflow.contains(step), "the workflow lacks {step}");
+    }
+}
