@@ -798,21 +798,38 @@ fn run_prove(
     use iamproof::query::prove;
     let mut proof_files = Vec::new();
     let mut results = Vec::new();
+    // Every mistake of every file is reported, and the proofs that can be checked still are.
+    let mut errors = Vec::new();
     for file in files {
         let read = prove::read(file).map(|mut proof_file| {
             proof_file.terraform.extend(plans.iter().cloned());
             proof_file
         });
-        let checked = read.and_then(|proof_file| {
+        let loaded = read.and_then(|proof_file| {
             let model = ui.loading(|| prove::load(&proof_file))?;
-            let checked = prove::check_on(&ui.engine(&model, options), &proof_file);
-            proof_files.push(proof_file);
-            checked
+            Ok((proof_file, model))
         });
-        match checked {
-            Ok(mut file_results) => results.append(&mut file_results),
-            Err(e) => return report(&e),
+        let (proof_file, model) = match loaded {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        for checked in prove::check_each(&ui.engine(&model, options), &proof_file) {
+            match checked {
+                Ok(result) => results.push(result),
+                Err(e) => errors.push(e),
+            }
         }
+        proof_files.push(proof_file);
+    }
+    for error in &errors {
+        eprintln!("error: {error}");
+    }
+    // Nothing could be checked: no report, as for any bad input.
+    if !errors.is_empty() && results.is_empty() {
+        return ExitCode::from(EXIT_BAD_INPUT);
     }
     match format {
         ProveFormat::Text => emit(&iamproof::report::proofs_text(&results)),
@@ -824,7 +841,9 @@ fn run_prove(
             iamproof::report::sarif::render(&proof_files, &results)
         )),
     }
-    if results.iter().any(|r| r.status == prove::Status::Fails) {
+    if !errors.is_empty() {
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else if results.iter().any(|r| r.status == prove::Status::Fails) {
         ExitCode::from(1)
     } else if results.iter().any(|r| r.status == prove::Status::Unknown) {
         ExitCode::from(EXIT_UNDECIDED)

@@ -345,6 +345,12 @@ pub fn load(file: &ProofFile) -> Result<crate::model::Model, InputError> {
 /// Checks every proof of a file with an engine over a model already loaded (for `what-if`,
 /// a changed one).
 pub fn check_on(engine: &Engine, file: &ProofFile) -> Result<Vec<ProofResult>, InputError> {
+    check_each(engine, file).into_iter().collect()
+}
+
+/// Checks every proof of a file, each on its own: a proof whose question cannot be asked (a
+/// mistyped principal) is an error of its own and does not hide the results of the others.
+pub fn check_each(engine: &Engine, file: &ProofFile) -> Vec<Result<ProofResult, InputError>> {
     engine.progress.stage(
         &format!("proofs of {}", file.file),
         Some(file.proofs.len() as u64),
