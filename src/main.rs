@@ -218,6 +218,10 @@ enum Command {
         /// proof file's accounts before its proofs are checked; repeatable.
         #[arg(long = "terraform", value_name = "PLAN.json")]
         terraform: Vec<PathBuf>,
+        /// Accepted findings, each with its reason (docs/proof-files.md): the gate fails only
+        /// on what is new.
+        #[arg(long, value_name = "BASELINE.json")]
+        baseline: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "text")]
         format: ProveFormat,
     },
@@ -299,10 +303,12 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
             at,
             scope,
             terraform,
+            baseline,
             format,
         } => run_prove(
             &files,
             &terraform,
+            baseline.as_deref(),
             question_options(timeout_ms, at, scope),
             format,
             ui,
@@ -791,11 +797,16 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
 fn run_prove(
     files: &[PathBuf],
     plans: &[PathBuf],
+    baseline: Option<&std::path::Path>,
     options: iamproof::query::Options,
     format: ProveFormat,
     ui: &Ui,
 ) -> ExitCode {
     use iamproof::query::prove;
+    let baseline = match baseline.map(iamproof::query::baseline::read).transpose() {
+        Ok(baseline) => baseline,
+        Err(e) => return report(&e),
+    };
     let mut proof_files = Vec::new();
     let mut results = Vec::new();
     // Every mistake of every file is reported, and the proofs that can be checked still are.
@@ -830,6 +841,11 @@ fn run_prove(
     // Nothing could be checked: no report, as for any bad input.
     if !errors.is_empty() && results.is_empty() {
         return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    if let Some(baseline) = &baseline {
+        for stale in iamproof::query::baseline::apply(baseline, &mut results) {
+            eprintln!("warning: {stale}");
+        }
     }
     match format {
         ProveFormat::Text => emit(&iamproof::report::proofs_text(&results)),

@@ -199,6 +199,12 @@ pub fn proofs_text(results: &[ProofResult]) -> String {
         ));
         if result.status != Status::Holds {
             out.push_str(&proof_details(result));
+        } else if let Some(accepted) = &result.reason {
+            // A finding a baseline accepts holds, with the reason it was accepted.
+            out.push_str(&format!(
+                "  {accepted}
+"
+            ));
         }
     }
     let count = |s: Status| results.iter().filter(|r| r.status == s).count();

@@ -9,6 +9,7 @@
 //! `unreachable`, unless something the model does not cover (an unresolved policy, an
 //! unsupported construct, a solver timeout) could have changed that, which makes it `unknown`.
 
+pub mod baseline;
 pub mod chain;
 pub mod edits;
 pub mod prove;
