@@ -420,3 +420,43 @@ fn bad_templates_name_the_file_the_path_and_the_line() {
     assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("Resources"), "{}", run.stderr);
 }
+
+#[test]
+fn a_stack_update_that_leaves_out_a_snapshot_policy_leaves_its_principal_undecided() {
+    // The pipeline template declares the editor with MediaConvertSubmit only; the snapshot's
+    // editor also holds MediaOutReview, which the update removes only if the stack's previous
+    // template declared it.
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        PIPELINE,
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("may remove policies the snapshot holds"),
+        "{}",
+        run.stdout
+    );
+    // The intern, declared with the one policy the snapshot holds, is answered.
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        PIPELINE,
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}

@@ -115,11 +115,103 @@ pub fn apply_file(
     for (logical, resource) in &resources {
         template.translate(logical, resource, model, &mut changes)?;
     }
+    note_undeclared_policies(model, &template.account.id, &file, &changes);
     let plan = json!({"format_version": "1.2", "resource_changes": changes});
     let mut read = crate::terraform::read(&file, &plan)?;
     read.known_when = "resolved only at deployment";
     let account = template.account.id.clone();
     crate::terraform::apply_plan(model, &read, path, Some(&account))
+}
+
+/// A principal of the snapshot that the template updates, holding inline policies or
+/// attachments the template does not declare: a stack update removes those its previous
+/// template declared and keeps the others, and which they were is not known. Answers through
+/// the principal are then `unknown`.
+fn note_undeclared_policies(model: &mut Model, account: &str, file: &str, changes: &[Value]) {
+    let after = |change: &Value| change.pointer("/change/after").cloned().unwrap_or_default();
+    let declared = |owner_kind: &str, name: &str, field: &str| -> Vec<String> {
+        changes
+            .iter()
+            .map(after)
+            .filter(|values| values.get(owner_kind).and_then(Value::as_str) == Some(name))
+            .filter_map(|values| {
+                values
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    let mut undeclared = Vec::new();
+    for change in changes {
+        let kind = change
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let owner_kind = match kind {
+            "aws_iam_role" => "role",
+            "aws_iam_user" => "user",
+            "aws_iam_group" => "group",
+            _ => continue,
+        };
+        let Some(name) = after(change)
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        let existing = match owner_kind {
+            "role" => model
+                .roles
+                .values()
+                .find(|r| r.account == account && r.name == name)
+                .map(|r| {
+                    (
+                        r.arn.clone(),
+                        r.inline_policies.clone(),
+                        r.managed_policy_arns.clone(),
+                    )
+                }),
+            "user" => model
+                .users
+                .values()
+                .find(|u| u.account == account && u.name == name)
+                .map(|u| {
+                    (
+                        u.arn.clone(),
+                        u.inline_policies.clone(),
+                        u.managed_policy_arns.clone(),
+                    )
+                }),
+            _ => model
+                .groups
+                .values()
+                .find(|g| g.account == account && g.name == name)
+                .map(|g| {
+                    (
+                        g.arn.clone(),
+                        g.inline_policies.clone(),
+                        g.managed_policy_arns.clone(),
+                    )
+                }),
+        };
+        let Some((arn, inline, managed)) = existing else {
+            continue;
+        };
+        let names = declared(owner_kind, &name, "name");
+        let arns = declared(owner_kind, &name, "policy_arn");
+        let extra_inline = inline.iter().any(|p| !names.contains(&p.name));
+        let extra_managed = managed.iter().any(|a| !arns.contains(a));
+        if extra_inline || extra_managed {
+            undeclared.push(arn);
+        }
+    }
+    for arn in undeclared {
+        model.pending.entry(arn).or_default().insert(format!(
+            "{file}: the stack update may remove policies the snapshot holds and the template does not declare"
+        ));
+    }
 }
 
 /// The account a template is deployed in (given, or the one snapshot's), and whether its
