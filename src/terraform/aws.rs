@@ -85,38 +85,38 @@ pub(crate) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType {
         kind: "aws_iam_user_policy",
         stage: Stage::Relation,
-        make: make_user_policy,
-        remove: remove_user_policy,
+        make: |b, r, v| make_inline(b, r, v, "user"),
+        remove: |b, r, v| remove_inline(b, r, v, "user"),
     },
     ResourceType {
         kind: "aws_iam_group_policy",
         stage: Stage::Relation,
-        make: make_group_policy,
-        remove: remove_group_policy,
+        make: |b, r, v| make_inline(b, r, v, "group"),
+        remove: |b, r, v| remove_inline(b, r, v, "group"),
     },
     ResourceType {
         kind: "aws_iam_role_policy",
         stage: Stage::Relation,
-        make: make_role_policy,
-        remove: remove_role_policy,
+        make: |b, r, v| make_inline(b, r, v, "role"),
+        remove: |b, r, v| remove_inline(b, r, v, "role"),
     },
     ResourceType {
         kind: "aws_iam_user_policy_attachment",
         stage: Stage::Relation,
-        make: make_user_attachment,
-        remove: remove_user_attachment,
+        make: |b, r, v| make_attachment(b, r, v, "user"),
+        remove: |b, r, v| remove_attachment(b, r, v, "user"),
     },
     ResourceType {
         kind: "aws_iam_group_policy_attachment",
         stage: Stage::Relation,
-        make: make_group_attachment,
-        remove: remove_group_attachment,
+        make: |b, r, v| make_attachment(b, r, v, "group"),
+        remove: |b, r, v| remove_attachment(b, r, v, "group"),
     },
     ResourceType {
         kind: "aws_iam_role_policy_attachment",
         stage: Stage::Relation,
-        make: make_role_attachment,
-        remove: remove_role_attachment,
+        make: |b, r, v| make_attachment(b, r, v, "role"),
+        remove: |b, r, v| remove_attachment(b, r, v, "role"),
     },
     ResourceType {
         kind: "aws_iam_policy_attachment",
@@ -127,14 +127,14 @@ pub(crate) const RESOURCE_TYPES: &[ResourceType] = &[
     ResourceType {
         kind: "aws_iam_user_group_membership",
         stage: Stage::Relation,
-        make: make_user_groups,
-        remove: remove_user_groups,
+        make: |b, r, v| user_groups(b, r, v, true),
+        remove: |b, r, v| user_groups(b, r, v, false),
     },
     ResourceType {
         kind: "aws_iam_group_membership",
         stage: Stage::Relation,
-        make: make_group_users,
-        remove: remove_group_users,
+        make: |b, r, v| group_users(b, r, v, true),
+        remove: |b, r, v| group_users(b, r, v, false),
     },
     ResourceType {
         kind: "aws_s3_bucket_policy",
@@ -1068,25 +1068,6 @@ fn remove_inline(
     Ok(())
 }
 
-fn make_user_policy(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    make_inline(b, r, v, "user")
-}
-fn remove_user_policy(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    remove_inline(b, r, v, "user")
-}
-fn make_group_policy(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    make_inline(b, r, v, "group")
-}
-fn remove_group_policy(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    remove_inline(b, r, v, "group")
-}
-fn make_role_policy(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    make_inline(b, r, v, "role")
-}
-fn remove_role_policy(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    remove_inline(b, r, v, "role")
-}
-
 // --- attachments and memberships ----------------------------------------------------------
 
 fn attached_list<'b>(model: &'b mut Model, owner: &str) -> Option<&'b mut Vec<String>> {
@@ -1156,25 +1137,6 @@ fn remove_attachment(
         }
     }
     Ok(())
-}
-
-fn make_user_attachment(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    make_attachment(b, r, v, "user")
-}
-fn remove_user_attachment(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    remove_attachment(b, r, v, "user")
-}
-fn make_group_attachment(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    make_attachment(b, r, v, "group")
-}
-fn remove_group_attachment(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    remove_attachment(b, r, v, "group")
-}
-fn make_role_attachment(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    make_attachment(b, r, v, "role")
-}
-fn remove_role_attachment(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    remove_attachment(b, r, v, "role")
 }
 
 /// The principals an `aws_iam_policy_attachment` names, by kind.
@@ -1279,13 +1241,6 @@ fn user_groups(
     Ok(())
 }
 
-fn make_user_groups(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    user_groups(b, r, v, true)
-}
-fn remove_user_groups(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    user_groups(b, r, v, false)
-}
-
 fn group_users(
     b: &mut Builder,
     r: &Resource,
@@ -1307,13 +1262,6 @@ fn group_users(
         b.unknown_target(r, "users");
     }
     Ok(())
-}
-
-fn make_group_users(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    group_users(b, r, v, true)
-}
-fn remove_group_users(b: &mut Builder, r: &Resource, v: &Node) -> Result<(), InputError> {
-    group_users(b, r, v, false)
 }
 
 // --- buckets ------------------------------------------------------------------------------

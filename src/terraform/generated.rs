@@ -29,12 +29,19 @@ pub struct GeneratedName {
 /// Marks refutations `unknown` where a policy of the model may tell a generated name from
 /// its placeholder.
 pub fn check(model: &mut Model) {
+    if model.generated.is_empty() {
+        return;
+    }
+    // Every pattern of the model, gathered once for all names.
+    let patterns: Vec<String> = model
+        .all_policies()
+        .into_iter()
+        .flat_map(patterns_of)
+        .collect();
     let generated = std::mem::take(&mut model.generated);
     for name in &generated {
-        let telling = model
-            .all_policies()
-            .into_iter()
-            .flat_map(patterns_of)
+        let telling = patterns
+            .iter()
             // A pattern made from a reference to the resource names it as the real one will.
             .filter(|pattern| !pattern.contains(placeholder_name(name)))
             .find(|pattern| may_tell_apart(pattern, &name.known_prefix, &name.infix));

@@ -173,15 +173,11 @@ pub(crate) fn read<'a>(file: &'a str, value: &'a Value) -> Result<Plan<'a>, Inpu
                 continue;
             }
             let unknown = body.value.get("after_unknown").unwrap_or(&Value::Null);
+            let (references, configured) = configured_for(&references, &address);
             resources.push(Resource {
                 kind: change.required_str("type")?.to_string(),
-                references: references
-                    .get(&config_address(&address))
-                    .map(|c| c.references.clone())
-                    .unwrap_or_default(),
-                configured: references
-                    .get(&config_address(&address))
-                    .map(|c| c.attributes.clone()),
+                references,
+                configured,
                 before: body.field("before")?,
                 after: body.field("after")?,
                 unknown,
@@ -223,15 +219,11 @@ fn walk_state_module<'a>(
         }
         let address = resource.required_str("address")?.to_string();
         let values = resource.required("values")?;
+        let (references, configured) = configured_for(references, &address);
         out.push(Resource {
             kind: resource.required_str("type")?.to_string(),
-            references: references
-                .get(&config_address(&address))
-                .map(|c| c.references.clone())
-                .unwrap_or_default(),
-            configured: references
-                .get(&config_address(&address))
-                .map(|c| c.attributes.clone()),
+            references,
+            configured,
             before: Some(values.clone()),
             after: Some(values),
             unknown: &Value::Null,
@@ -261,6 +253,20 @@ fn config_address(address: &str) -> String {
         }
     }
     out
+}
+
+/// The references and set attributes the configuration gives the resource at `address`.
+fn configured_for(
+    configuration: &BTreeMap<String, Configured>,
+    address: &str,
+) -> (
+    BTreeMap<String, Vec<String>>,
+    Option<std::collections::BTreeSet<String>>,
+) {
+    match configuration.get(&config_address(address)) {
+        Some(c) => (c.references.clone(), Some(c.attributes.clone())),
+        None => (BTreeMap::new(), None),
+    }
 }
 
 /// What the configuration says of one resource.
