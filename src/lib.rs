@@ -28,7 +28,7 @@
 //! | [`graph`] | the delegation graph: which techniques each principal may apply to which target (assume a role, pass it to a service, edit a user, policy, bucket or key), from cheap filters that only over-approximate |
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
 //! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors, in rounds between which the edits found are made ([`query::chain`]), the edits an escalation made to the account ([`query::edits`]), the session names and tags a caller may choose ([`query::sessions`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]), baselines of accepted findings ([`query::baseline`]) |
-//! | [`report`] | answers, who-can lists and proof results as text and JSON; proof results for CI as JUnit XML ([`report::junit`]) and SARIF 2.1.0 ([`report::sarif`]), placed on the lines of proof and snapshot files by [`report::locate`] |
+//! | [`report`] | answers, who-can lists and proof results as text, JSON and Markdown for pull-request comments ([`report::markdown`]); proof results for CI as JUnit XML ([`report::junit`]) and SARIF 2.1.0 ([`report::sarif`]), placed on the lines of proof and snapshot files by [`report::locate`] |
 //! | [`change`] | change files: edits named after the AWS APIs that make them, checked and applied to a copy of the model |
 //! | [`whatif`] | `what-if`: answers (`can`, `who-can` or a proof file) before and after a change, side by side |
 //! | [`compare`] | `compare`: does a new policy allow any request an old one does not, with a replayed counterexample |
