@@ -167,11 +167,47 @@ fn starts_with_any(key: &str, prefixes: &[&str]) -> bool {
 pub fn classify(key: &str, origin: &Origin, action: &str) -> KeyClass {
     let key = key.to_ascii_lowercase();
     let action = action.to_ascii_lowercase();
+    if is_identity_claim(&key, &action) {
+        return KeyClass::CallerChosen;
+    }
     let class = classify_by_origin(&key, origin, &action);
     if class == KeyClass::CallerChosen && !takes_lowercase(&action, &key) {
         return KeyClass::Absent;
     }
     class
+}
+
+/// Whether `key` is a claim of the token or assertion a federated caller presents: the
+/// provider's keys (`token.actions.githubusercontent.com:sub`, `accounts.google.com:aud`) on
+/// `sts:AssumeRoleWithWebIdentity`, the `saml:` keys on `sts:AssumeRoleWithSAML` ("Available
+/// keys for AWS OIDC federation" and "for SAML-based AWS STS federation",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html).
+/// The provider issues them, to whoever it signs in: free, as far as the policies can tell.
+fn is_identity_claim(key: &str, action: &str) -> bool {
+    match action {
+        "sts:assumerolewithwebidentity" => key
+            .rsplit_once(':')
+            .is_some_and(|(provider, _)| provider.contains('.')),
+        "sts:assumerolewithsaml" => key.starts_with("saml:"),
+        _ => false,
+    }
+}
+
+/// Claims every token or assertion carries, whatever the provider: a witness must give them a
+/// value (an OIDC token's subject and audience; a SAML assertion's audience, issuer and
+/// subject).
+pub fn always_claimed(key: &str, action: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    match action.to_ascii_lowercase().as_str() {
+        "sts:assumerolewithwebidentity" => {
+            is_identity_claim(&key, "sts:assumerolewithwebidentity")
+                && (key.ends_with(":sub") || key.ends_with(":aud"))
+        }
+        "sts:assumerolewithsaml" => {
+            matches!(key.as_str(), "saml:aud" | "saml:iss" | "saml:sub" | "saml:sub_type")
+        }
+        _ => false,
+    }
 }
 
 /// Whether `action` takes the service-specific condition key `key`, by the service

@@ -131,9 +131,15 @@ pub const ASSUMED_SESSION_NAME: &str = "iamproof";
 /// Whether a trust policy has an Allow of `sts:AssumeRole` whose principal covers `caller`
 /// (conditions aside).
 pub fn trust_admits(role: &Role, caller: &Principal) -> bool {
+    trust_admits_to(role, caller, "sts:AssumeRole")
+}
+
+/// Whether a trust policy has an Allow of `action` (`sts:AssumeRole` or its kin) whose
+/// principal covers `caller` (conditions aside).
+pub fn trust_admits_to(role: &Role, caller: &Principal, action: &str) -> bool {
     role.trust_policy.statements.iter().any(|statement| {
         statement.effect == Effect::Allow
-            && statement.action.covers("sts:AssumeRole")
+            && statement.action.covers(action)
             && principal_applies(statement, caller, PrincipalRule::Required, false).is_some()
     })
 }
@@ -220,6 +226,11 @@ impl TrustIndex {
         let mut offer = |m: PrincipalMatch| best = best.max(Some(m));
         match caller {
             Principal::Anonymous => {}
+            Principal::Federated(provider) => {
+                if self.exact.contains(provider) {
+                    offer(PrincipalMatch::Exact);
+                }
+            }
             Principal::Service(name) => {
                 if self.services.contains(&name.to_ascii_lowercase()) {
                     offer(PrincipalMatch::Exact);

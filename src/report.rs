@@ -73,6 +73,9 @@ pub fn answer_text(answer: &Answer) -> String {
         q.action,
         q.resource
     );
+    if let Some(who) = &answer.outside {
+        out.push_str(&format!("  from outside: {who}\n"));
+    }
     out.push_str(&chain_text(answer, "  "));
     if !answer.assumptions.is_empty() {
         out.push_str("  assumptions:\n");
@@ -104,32 +107,37 @@ pub fn who_can_text(answers: &[Answer], action: &str, resource: &str) -> String 
     )
 }
 
-/// The first line of `who-can`: how many principals of the snapshots can, whether principals
-/// outside them (`*`) can too, and how many answers are unknown.
+/// The first line of `who-can`: how many principals of the snapshots can, how many callers
+/// from outside the account can, and how many answers are unknown.
 pub fn who_can_summary(answers: &[Answer], action: &str, resource: &str) -> String {
     let reachable = |a: &&Answer| a.verdict == Verdict::Reachable;
     let inside = answers
         .iter()
         .filter(reachable)
-        .filter(|a| a.query.principal != "*")
+        .filter(|a| a.outside.is_none())
         .count();
     let outsiders = answers
         .iter()
         .filter(reachable)
-        .any(|a| a.query.principal == "*");
+        .filter(|a| a.outside.is_some())
+        .count();
     let unknown = answers
         .iter()
         .filter(|a| a.verdict == Verdict::Unknown)
         .count();
+    let from_outside = match outsiders {
+        1 => "1 caller from outside the account".to_string(),
+        n => format!("{n} callers from outside the account"),
+    };
     let mut line = match (inside, outsiders) {
-        (0, true) => format!(
-            "no principal of the snapshots can {action} on {resource}, but principals outside them (*) can"
+        (0, n) if n > 0 => format!(
+            "no principal of the snapshots can {action} on {resource}, but {from_outside} can"
         ),
         (1, _) => format!("1 principal can {action} on {resource}"),
         (n, _) => format!("{n} principals can {action} on {resource}"),
     };
-    if outsiders && inside > 0 {
-        line.push_str(", and so can principals outside the snapshots (*)");
+    if outsiders > 0 && inside > 0 {
+        line.push_str(&format!(", and so can {from_outside}"));
     }
     if unknown > 0 {
         line.push_str(&format!("; {unknown} unknown"));
@@ -142,13 +150,17 @@ pub fn who_can_json(answers: &[Answer]) -> serde_json::Value {
     let principals: Vec<serde_json::Value> = answers
         .iter()
         .map(|a| {
-            serde_json::json!({
+            let mut row = serde_json::json!({
                 "principal": a.query.principal,
                 "verdict": a.verdict,
                 "chain": a.chain,
                 "assumptions": a.assumptions,
                 "reason": a.reason,
-            })
+            });
+            if let Some(who) = &a.outside {
+                row["outside"] = serde_json::json!(who);
+            }
+            row
         })
         .collect();
     serde_json::json!({ "principals": principals })

@@ -15,6 +15,11 @@ pub enum Principal {
     Anonymous,
     /// An AWS service principal such as `mediaconvert.amazonaws.com`.
     Service(String),
+    /// A caller signed in with an identity provider, calling `sts:AssumeRoleWithWebIdentity`
+    /// or `sts:AssumeRoleWithSAML`: the provider as a trust policy's `Federated` element names
+    /// it (an IAM OIDC or SAML provider's ARN, or a provider AWS knows by name such as
+    /// `cognito-identity.amazonaws.com`).
+    Federated(String),
     /// An IAM identity: the account root, a user, a role, a role session or a federated user.
     Aws(AwsPrincipal),
 }
@@ -40,11 +45,20 @@ pub enum AwsPrincipalKind {
 
 impl Principal {
     /// Reads a principal as the `simulate` request format writes it: `anonymous`, a service
-    /// principal (`*.amazonaws.com`), or an IAM or STS ARN. Returns `None` for anything else.
+    /// principal (`*.amazonaws.com`), an identity provider (an IAM `oidc-provider/` or
+    /// `saml-provider/` ARN, a provider AWS knows by name, or `federated:` and the provider as
+    /// a trust policy names it), or an IAM or STS ARN. Returns `None` for anything else.
     pub fn parse(text: &str) -> Option<Principal> {
         let text = text.trim();
         if text.eq_ignore_ascii_case("anonymous") || text == "*" {
             return Some(Principal::Anonymous);
+        }
+        if let Some(provider) = text.strip_prefix("federated:") {
+            return (!provider.is_empty()).then(|| Principal::Federated(provider.to_string()));
+        }
+        if is_provider_arn(text) || BUILT_IN_PROVIDERS.contains(&text.to_ascii_lowercase().as_str())
+        {
+            return Some(Principal::Federated(text.to_string()));
         }
         if !text.starts_with("arn:") {
             let is_service = text.contains('.') && !text.contains(':') && !text.contains('/');
@@ -95,9 +109,34 @@ impl Principal {
         match self {
             Principal::Anonymous => "anonymous".to_string(),
             Principal::Service(name) => name.clone(),
+            Principal::Federated(provider) => provider.clone(),
             Principal::Aws(p) => p.arn.clone(),
         }
     }
+}
+
+/// Web identity providers AWS knows by name, without an IAM OIDC provider ("Available keys for
+/// AWS OIDC federation",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif).
+pub const BUILT_IN_PROVIDERS: [&str; 4] = [
+    "cognito-identity.amazonaws.com",
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+];
+
+/// `arn:PARTITION:iam::ACCOUNT:oidc-provider/...` or `...:saml-provider/...`.
+pub fn is_provider_arn(text: &str) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && (parts[5].starts_with("oidc-provider/") || parts[5].starts_with("saml-provider/"))
+}
+
+/// Whether a provider is a SAML provider (else OIDC, or one AWS knows by name).
+pub fn is_saml_provider(provider: &str) -> bool {
+    is_provider_arn(provider) && provider.splitn(6, ':').nth(5).is_some_and(|r| r.starts_with("saml-provider/"))
 }
 
 fn last_path_component(path_and_name: &str) -> &str {
@@ -150,7 +189,19 @@ fn entry_matches(entry: &PrincipalEntry, principal: &Principal) -> Option<Princi
         (PrincipalKind::Federated, Principal::Aws(caller)) => {
             (entry.value == caller.arn).then_some(PrincipalMatch::Exact)
         }
+        (PrincipalKind::Federated, Principal::Federated(provider)) => {
+            same_provider(&entry.value, provider).then_some(PrincipalMatch::Exact)
+        }
         _ => None,
+    }
+}
+
+/// Provider ARNs compare exactly; names AWS knows compare as host names, without case.
+fn same_provider(named: &str, provider: &str) -> bool {
+    if is_provider_arn(named) {
+        named == provider
+    } else {
+        named.eq_ignore_ascii_case(provider)
     }
 }
 
@@ -207,6 +258,9 @@ fn not_principal_exempts(set: &PrincipalSet, principal: &Principal) -> bool {
     let listed = |wanted: &dyn Fn(&PrincipalEntry) -> bool| entries.iter().any(wanted);
     match principal {
         Principal::Anonymous => false,
+        Principal::Federated(provider) => {
+            listed(&|e| e.kind == PrincipalKind::Federated && same_provider(&e.value, provider))
+        }
         Principal::Service(name) => {
             listed(&|e| e.kind == PrincipalKind::Service && e.value.eq_ignore_ascii_case(name))
         }

@@ -218,6 +218,9 @@ pub struct Search<'e, 'm> {
     /// Actions of [`technique::UNMODELLED`] that a reached actor may be allowed, each with the
     /// first (shortest) chain to an actor that may.
     unmodelled: BTreeMap<&'static str, String>,
+    /// For a service principal's calls: the account whose resource the service acts for
+    /// (`aws:SourceAccount`); `None` lets the solver pick it.
+    source_account: Option<String>,
 }
 
 impl<'e, 'm> Search<'e, 'm> {
@@ -240,7 +243,22 @@ impl<'e, 'm> Search<'e, 'm> {
             found: Vec::new(),
             edited: Default::default(),
             unmodelled: BTreeMap::new(),
+            source_account: None,
         }
+    }
+
+    /// A search whose service principal acts for a resource of `account`.
+    pub fn acting_for(mut self, account: &str) -> Self {
+        self.source_account = Some(account.to_string());
+        self
+    }
+
+    /// Whether the question's principal signs in with an identity provider.
+    fn is_federated(&self) -> bool {
+        matches!(
+            Principal::parse(&self.question.principal),
+            Some(Principal::Federated(_))
+        )
     }
 
     /// A search that does not explain refutations.
@@ -708,6 +726,10 @@ impl<'e, 'm> Search<'e, 'm> {
         if !may_make(state.acts, &self.question.action) {
             return None;
         }
+        // A provider's token buys a role session from STS and nothing else.
+        if matches!(caller, Principal::Federated(_)) {
+            return None;
+        }
         let describe = describe_chain(&self.question.principal, &state.steps);
         for target in self.targets_for(&account, &partition).iter() {
             self.combinations += 1;
@@ -756,6 +778,7 @@ impl<'e, 'm> Search<'e, 'm> {
                         chain,
                         assumptions: all,
                         reason: None,
+                        outside: None,
                     });
                 }
                 SolveResult::Blocked(block) => self.record(&block, state, true, &describe),
@@ -1061,7 +1084,11 @@ impl<'e, 'm> Search<'e, 'm> {
                 Origin::Own,
             )
         };
-        let mut hops = vec![plain_hop(assume("sts:AssumeRole")?)];
+        let action = match caller {
+            Principal::Federated(provider) => federated_action(provider),
+            _ => "sts:AssumeRole",
+        };
+        let mut hops = vec![plain_hop(assume(action)?)];
         // Tags passed at AssumeRole need sts:TagSession too, in the same call.
         if !session.tags.is_empty() {
             hops.push(plain_hop(assume("sts:TagSession")?));
@@ -1272,6 +1299,9 @@ impl<'e, 'm> Search<'e, 'm> {
             }
         }
         let account = target.account.clone().unwrap_or_default();
+        if let Principal::Service(service) = caller {
+            return self.service_acts(service, resource, &account, policies, context);
+        }
         let hop = self.hop(
             caller,
             actor,
@@ -1296,6 +1326,56 @@ impl<'e, 'm> Search<'e, 'm> {
             self.plan_encryption(state, caller, target, 0, &mut hops, problem, origin)?;
         }
         Ok(hops)
+    }
+
+    /// A service principal's own call on the question's resource, for a resource of some
+    /// account that points the service at it: AWS sets `aws:SourceAccount` and
+    /// `aws:SourceArn` to that account and resource ("Cross-service confused deputy
+    /// prevention", https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+    /// The account is the search's ([`Search::acting_for`]) or the solver's choice; the
+    /// resource is the solver's, within that account.
+    fn service_acts(
+        &self,
+        service: &str,
+        resource: Term,
+        account: &str,
+        mut policies: PolicySet,
+        context: Context,
+    ) -> Result<Vec<PlannedHop>, String> {
+        let mut context = context
+            .with("aws:PrincipalIsAWSService", "true")
+            .with("aws:PrincipalServiceName", service);
+        if let Some(source) = &self.source_account {
+            context = context.with("aws:SourceAccount", source);
+        }
+        if let Some(source) = &self.source_account {
+            // Held as an endpoint policy: the one kind that binds every caller, identity
+            // policies binding only IAM principals.
+            policies.endpoints.push(source_names_account(source));
+        }
+        let mut hop = self.hop(
+            &Principal::Service(service.to_string()),
+            service,
+            &self.question.action,
+            resource,
+            account,
+            policies,
+            0,
+            context,
+            Origin::Service,
+        )?;
+        hop.undocumented = vec![
+            "aws:sourceaccount".into(),
+            "aws:sourcearn".into(),
+            "aws:sourceorgid".into(),
+            "aws:sourceorgpaths".into(),
+        ];
+        Ok(vec![PlannedHop {
+            hop,
+            is_target: true,
+            guard: None,
+            refused: None,
+        }])
     }
 
     /// The KMS checks an S3 write may need: one guarded hop per key of the model that the
@@ -1641,6 +1721,11 @@ impl<'e, 'm> Search<'e, 'm> {
             absent: Vec::new(),
             undocumented: Vec::new(),
         };
+        if self.is_federated() {
+            // Whether and to what AWS sets the provider on a federated session's calls is
+            // left to the solver, and said.
+            hop.undocumented.push("aws:federatedprovider".into());
+        }
         for (key, value) in self.question.context.iter() {
             let describes_caller = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());
             // A time given with the question is the one clock of every hop.
@@ -1995,12 +2080,13 @@ impl<'e, 'm> Search<'e, 'm> {
             .map(|(k, v)| format!("{k}={v:?}"))
             .collect();
         format!(
-            "{what}|{}|{}|{}|{}|{}",
+            "{what}|{}|{}|{}|{}|{}|{:?}",
             self.question.action,
             self.question.resource,
             context.join(","),
             self.explain,
-            self.edits.fingerprint()
+            self.edits.fingerprint(),
+            self.source_account
         )
     }
 
@@ -2112,6 +2198,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 chain: Vec::new(),
                 assumptions: Vec::new(),
                 reason: Some(self.unknown.join("; ")),
+                outside: None,
             };
         }
         let assumptions = self.time_statement();
@@ -2134,6 +2221,7 @@ impl<'e, 'm> Search<'e, 'm> {
             chain: Vec::new(),
             assumptions,
             reason: Some(reason),
+            outside: None,
         }
     }
 
@@ -2440,6 +2528,44 @@ fn key_use_formula(problem: &Problem, target_hop: &Hop, key_use: &KeyUse) -> For
         return by_header;
     }
     Formula::or([by_header, no_header, Formula::and([kms, no_key])])
+}
+
+/// The call by which a provider's token or assertion buys a role session.
+pub(crate) fn federated_action(provider: &str) -> &'static str {
+    if crate::eval::principal::is_saml_provider(provider) {
+        "sts:AssumeRoleWithSAML"
+    } else {
+        "sts:AssumeRoleWithWebIdentity"
+    }
+}
+
+/// The name of [`source_names_account`]'s policy: witnesses leave it out of what allows a hop.
+pub(crate) const SOURCE_POLICY: &str =
+    "what AWS sets on a service's call (aws:SourceArn in aws:SourceAccount)";
+
+/// What AWS sets on a service's call for a resource of `account`: `aws:SourceArn` names a
+/// resource of that account. A deny the witness must satisfy, so that the solver cannot pick
+/// a resource of another account.
+fn source_names_account(account: &str) -> NamedPolicy {
+    let pattern = format!("arn:*:*:*:{account}:*");
+    let text = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AnyRequest", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            {
+                "Sid": "SourceArnInSourceAccount",
+                "Effect": "Deny", "Action": "*", "Resource": "*",
+                "Condition": {
+                    "StringNotLike": {"aws:SourceArn": pattern},
+                    "Null": {"aws:SourceArn": "false"}
+                }
+            }
+        ]
+    });
+    NamedPolicy::new(
+        SOURCE_POLICY,
+        crate::policy::Policy::from_value(&text).expect("a constant policy parses"),
+    )
 }
 
 fn acting(arn: &str, session: &str) -> Result<Principal, String> {

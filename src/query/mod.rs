@@ -12,6 +12,7 @@
 pub mod baseline;
 pub mod chain;
 pub mod edits;
+pub mod outside;
 pub mod prove;
 pub mod sessions;
 pub mod targets;
@@ -96,6 +97,9 @@ pub struct Answer {
     pub chain: Vec<Link>,
     pub assumptions: Vec<String>,
     pub reason: Option<String>,
+    /// For a caller from outside the account: whom it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside: Option<String>,
 }
 
 /// A question that cannot be asked of this model (exit code 2 at the CLI).
@@ -325,31 +329,43 @@ impl<'m> Engine<'m> {
         })
     }
 
-    fn check_question(&self, question: &Question) -> Result<(), QueryError> {
+    /// Checks the question; `Some` outside caller when its principal is one, not a user or
+    /// role of the model.
+    fn check_question(
+        &self,
+        question: &Question,
+    ) -> Result<Option<outside::OutsideCaller>, QueryError> {
         check_request(&question.action, &question.resource)?;
-        if self.model.principal_type(&question.principal).is_none() {
-            return Err(QueryError::UnknownPrincipal(question.principal.clone()));
+        if self.model.principal_type(&question.principal).is_some() {
+            return Ok(None);
         }
-        Ok(())
+        let callers = outside::callers(self.model);
+        outside::find(&callers, &question.principal)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| QueryError::UnknownPrincipal(question.principal.clone()))
     }
 
     /// Answers one question without explaining a refutation (for `who-can`, which leaves out
     /// the principals that cannot).
     pub fn can_quietly(&self, question: &Question) -> Result<Answer, QueryError> {
-        let question = &self.resolved(question)?;
-        self.check_question(question)?;
-        let pattern = Glob::parse(&question.resource);
-        Ok(chain::Search::new(self, question, &pattern)
-            .without_explanations()
-            .run(None))
+        self.answer(question, false)
     }
 
     /// Answers one question.
     pub fn can(&self, question: &Question) -> Result<Answer, QueryError> {
+        self.answer(question, true)
+    }
+
+    fn answer(&self, question: &Question, explain: bool) -> Result<Answer, QueryError> {
         let question = &self.resolved(question)?;
-        self.check_question(question)?;
+        if let Some(caller) = self.check_question(question)? {
+            let (action, resource) = (&question.action, &question.resource);
+            return Ok(self.outside_answer(&caller, action, resource, &question.context, explain));
+        }
         let pattern = Glob::parse(&question.resource);
-        Ok(chain::Search::new(self, question, &pattern).run(None))
+        let search = chain::Search::new(self, question, &pattern);
+        Ok(if explain { search } else { search.without_explanations() }.run(None))
     }
 }
 
@@ -404,7 +420,7 @@ fn check_request(action: &str, resource: &str) -> Result<(), QueryError> {
     Ok(())
 }
 
-impl Engine<'_> {
+impl<'m> Engine<'m> {
     /// The principal side of `actor`'s requests (identity policies, boundary, SCPs); an empty
     /// set for a principal outside the snapshots, whose account root stands for whatever that
     /// account may grant itself.
@@ -575,103 +591,198 @@ impl Engine<'_> {
                 reason: Some(format!(
                     "{file} is truncated (IsTruncated: true): the principals it leaves out are not known"
                 )),
+                outside: None,
             });
         }
-        if let Some(mut outside) = self.outsiders_can(action, resource, context) {
-            outside.query.principal = "*".into();
-            out.push(outside);
+        for caller in outside::callers(self.model) {
+            let answer = self.outside_answer(&caller, action, resource, context, false);
+            if answer.verdict != Verdict::Unreachable {
+                out.push(answer);
+            }
         }
         Ok(out)
     }
 
-    /// Whether some principal outside the snapshots (anonymous, or any account the snapshots do
-    /// not hold) can, directly or by assuming a role of the model whose trust admits it.
-    pub fn outsiders_can(&self, action: &str, resource: &str, context: &Context) -> Option<Answer> {
+    /// Whether an outside caller can: directly, or by assuming a role of the model whose trust
+    /// admits it (with `sts:AssumeRole`, or a provider's token or assertion). The answer is
+    /// named by the caller's id and says whom it stands for.
+    pub fn outside_answer(
+        &self,
+        caller: &outside::OutsideCaller,
+        action: &str,
+        resource: &str,
+        context: &Context,
+        explain: bool,
+    ) -> Answer {
+        let question = Question {
+            principal: caller.principal.clone(),
+            action: action.into(),
+            resource: resource.into(),
+            context: context.clone(),
+        };
         let pattern = Glob::parse(resource);
-        let mut unknown = None;
-        for outsider in self.outsider_principals() {
-            let question = Question {
-                principal: outsider.clone(),
-                action: action.into(),
-                resource: resource.into(),
-                context: context.clone(),
-            };
-            let caller = crate::eval::Principal::parse(&outsider)?;
-            // Assuming a role takes signed credentials: anonymous callers act only directly,
-            // and not at all when the question is itself such a call.
-            let may_assume = !matches!(caller, crate::eval::Principal::Anonymous);
-            if !may_assume && needs_credentials(action) {
-                continue;
+        let search = || {
+            let search = chain::Search::new(self, &question, &pattern);
+            if explain {
+                search
+            } else {
+                search.without_explanations()
             }
-            let first_steps: Vec<crate::graph::Step> = self
-                .model
-                .roles
-                .values()
-                .filter(|role| may_assume && crate::graph::trust_admits(role, &caller))
-                .map(|role| crate::graph::Step::AssumeRole {
-                    role: role.arn.clone(),
-                })
-                .collect();
-            let answer = chain::Search::new(self, &question, &pattern).run(Some(first_steps));
-            if answer.verdict == Verdict::Reachable {
-                return Some(answer);
+        };
+        let mut answer = match &caller.kind {
+            outside::OutsideKind::Service(_) => self.service_answer(search),
+            // Assuming a role takes signed credentials: anonymous callers never do.
+            outside::OutsideKind::Anonymous if needs_credentials(action) => {
+                unsigned_refusal(&question)
             }
-            if answer.verdict == Verdict::Unknown && unknown.is_none() {
-                unknown = Some(answer);
-            }
+            _ => search().run(Some(self.first_steps(caller))),
+        };
+        for link in &mut answer.chain {
+            link.allowed_by.retain(|a| a.policy != chain::SOURCE_POLICY);
         }
-        unknown
+        if answer.verdict == Verdict::Reachable {
+            answer.outside = Some(self.describe_outside(caller, &answer));
+            if let outside::OutsideKind::Named(arn) | outside::OutsideKind::Account(arn) =
+                &caller.kind
+            {
+                let account = crate::model::arn_account(arn).unwrap_or(arn);
+                answer.assumptions.insert(
+                    0,
+                    format!("account {account} is not in the snapshots: its own policies are taken to allow its principal's requests"),
+                );
+            }
+        } else {
+            answer.outside = Some(caller.describe());
+        }
+        answer.query.principal = caller.id.clone();
+        answer
     }
 
-    /// Anonymous callers, a stand-in account outside the snapshots, and every account that a
-    /// policy of the model names but no snapshot holds.
-    fn outsider_principals(&self) -> Vec<String> {
-        let known: std::collections::BTreeSet<&str> =
-            self.model.accounts.iter().map(|a| a.id.as_str()).collect();
-        let mut accounts = std::collections::BTreeSet::from([targets::OUTSIDE_ACCOUNT.to_string()]);
-        let policies = self
-            .model
+    /// A service admitted by a resource policy: first acting for a stranger's resource (then
+    /// any account that can point the service at the resource can), else for a resource of
+    /// each account the snapshots hold or a policy names.
+    fn service_answer<'s>(
+        &'s self,
+        search: impl Fn() -> chain::Search<'s, 'm>,
+    ) -> Answer {
+        let stranger = search()
+            .acting_for(targets::OUTSIDE_ACCOUNT)
+            .run(Some(Vec::new()));
+        if stranger.verdict != Verdict::Unreachable {
+            return stranger;
+        }
+        let mut unknown = None;
+        for account in self.accounts_named() {
+            let answer = search().acting_for(&account).run(Some(Vec::new()));
+            match answer.verdict {
+                Verdict::Reachable => return answer,
+                Verdict::Unknown if unknown.is_none() => unknown = Some(answer),
+                _ => {}
+            }
+        }
+        unknown.unwrap_or(stranger)
+    }
+
+    /// The roles an outside caller may start from: those whose trust admits it to
+    /// `sts:AssumeRole`, or to the provider's call for a provider; none for anonymous callers,
+    /// who sign nothing, nor for services.
+    fn first_steps(&self, caller: &outside::OutsideCaller) -> Vec<crate::graph::Step> {
+        let Some(principal) = crate::eval::Principal::parse(&caller.principal) else {
+            return Vec::new();
+        };
+        let assume = match &principal {
+            crate::eval::Principal::Anonymous | crate::eval::Principal::Service(_) => return Vec::new(),
+            crate::eval::Principal::Federated(provider) => chain::federated_action(provider),
+            crate::eval::Principal::Aws(_) => "sts:AssumeRole",
+        };
+        self.model
             .roles
             .values()
-            .map(|r| &r.trust_policy)
-            .chain(
-                self.model
-                    .buckets
-                    .values()
-                    .filter_map(|b| b.policy.as_ref()),
-            )
-            .chain(self.model.keys.values().filter_map(|k| k.policy.as_ref()));
-        for policy in policies {
+            .filter(|role| crate::graph::trust_admits_to(role, &principal, assume))
+            .map(|role| crate::graph::Step::AssumeRole {
+                role: role.arn.clone(),
+            })
+            .collect()
+    }
+
+    /// Every account the snapshots hold or a policy names, sorted.
+    fn accounts_named(&self) -> Vec<String> {
+        let mut accounts: std::collections::BTreeSet<String> =
+            self.model.accounts.iter().map(|a| a.id.clone()).collect();
+        for caller in outside::callers(self.model) {
+            if let outside::OutsideKind::Account(a) = &caller.kind {
+                accounts.insert(a.clone());
+            }
+        }
+        for policy in self.model.all_policies() {
             for statement in &policy.statements {
-                if let Some(crate::policy::PrincipalElement {
-                    set: crate::policy::PrincipalSet::Entries(entries),
-                    ..
-                }) = &statement.principal
-                {
-                    for entry in entries
-                        .iter()
-                        .filter(|e| e.kind == crate::policy::PrincipalKind::Aws)
-                    {
-                        let account = if entry.value.len() == 12 {
-                            Some(entry.value.as_str())
-                        } else {
-                            crate::model::arn_account(&entry.value)
-                        };
-                        if let Some(account) =
-                            account.filter(|a| a.len() == 12 && !known.contains(a))
+                for condition in &statement.conditions {
+                    for value in &condition.values {
+                        let text = value.raw().to_string();
+                        if crate::model::is_account_id(&text) {
+                            accounts.insert(text);
+                        } else if let Some(a) = crate::model::arn_account(&text)
+                            .filter(|a| crate::model::is_account_id(a))
                         {
-                            accounts.insert(account.to_string());
+                            accounts.insert(a.to_string());
                         }
                     }
                 }
             }
         }
-        let mut out = vec!["anonymous".to_string()];
-        out.extend(
-            accounts
-                .into_iter()
-                .map(|a| format!("arn:aws:iam::{a}:root")),
-        );
+        accounts.into_iter().collect()
+    }
+
+    /// Whom a reachable outside row stands for: the class, and for a provider the claims its
+    /// trust policy tests; for a service, whose resources it acts for.
+    fn describe_outside(&self, caller: &outside::OutsideCaller, answer: &Answer) -> String {
+        let first = answer.chain.first();
+        match &caller.kind {
+            outside::OutsideKind::Provider(_) => {
+                let claims = first.map(|link| self.claims_tested(link)).unwrap_or_default();
+                if claims.is_empty() {
+                    format!("{}, whatever its claims (the trust policy tests none)", caller.describe())
+                } else {
+                    format!("{} whose {}", caller.describe(), claims.join(" and "))
+                }
+            }
+            outside::OutsideKind::Service(service) => {
+                let source = first
+                    .and_then(|link| link.context.get("aws:SourceAccount"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                if source == targets::OUTSIDE_ACCOUNT {
+                    format!("{service} acting for a resource of any AWS account: the policy does not pin aws:SourceAccount, aws:SourceArn or aws:SourceOrgID to the account's own (a confused deputy)")
+                } else if self.model.account(source).is_some() {
+                    format!("{service} acting for a resource of account {source}, the account's own")
+                } else {
+                    format!("{service} acting for a resource of account {source}")
+                }
+            }
+            _ => caller.describe(),
+        }
+    }
+
+    /// The conditions on the provider's claims of the trust statement a federated first hop
+    /// rests on, as `KEY OPERATOR VALUES`.
+    fn claims_tested(&self, link: &Link) -> Vec<String> {
+        let Some(role) = self.model.roles.get(&link.resource) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for allowed in &link.allowed_by {
+            let Some(statement) = role.trust_policy.statements.get(allowed.index) else {
+                continue;
+            };
+            for condition in &statement.conditions {
+                let key = condition.key.to_ascii_lowercase();
+                if !crate::context_model::classify(&key, &crate::context_model::Origin::Own, &link.action).is_free() || key.starts_with("aws:") {
+                    continue;
+                }
+                let values: Vec<String> = condition.values.iter().map(|v| v.raw().to_string()).collect();
+                out.push(format!("{} {} {}", condition.key, condition.operator.name(), values.join(" or ")));
+            }
+        }
         out
     }
 }
@@ -722,6 +833,22 @@ fn via_service_endpoints(model: &Model) -> std::sync::Arc<[String]> {
         .filter(|region| seen.insert(*region))
         .map(|region| format!("s3.{region}.amazonaws.com"))
         .collect()
+}
+
+/// The answer for an unsigned call of an action that only signed requests make.
+fn unsigned_refusal(question: &Question) -> Answer {
+    Answer {
+        verdict: Verdict::Unreachable,
+        query: QueryEcho {
+            principal: question.principal.clone(),
+            action: question.action.clone(),
+            resource: question.resource.clone(),
+        },
+        chain: Vec::new(),
+        assumptions: Vec::new(),
+        reason: Some(format!("{} takes a signed request", question.action)),
+        outside: None,
+    }
 }
 
 /// Trust actions that only signed requests make (`AssumeRoleWithSAML` and

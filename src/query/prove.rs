@@ -424,15 +424,19 @@ fn check_scoped(
             let answers = engine
                 .who_can_reporting(&proof.action, &proof.resource, &proof.context, false)
                 .map_err(to_input_error)?;
+            let admitted = |a: &Answer| match a.outside {
+                Some(_) => allowed
+                    .iter()
+                    .any(|entry| super::outside::allowed_by(entry, &a.query.principal)),
+                None => allowed.contains(&a.query.principal),
+            };
             let intruders: Vec<&Answer> = answers
                 .iter()
-                .filter(|a| {
-                    a.verdict == Verdict::Reachable && !allowed.contains(&a.query.principal)
-                })
+                .filter(|a| a.verdict == Verdict::Reachable && !admitted(a))
                 .collect();
             let undecided: Vec<&Answer> = answers
                 .iter()
-                .filter(|a| a.verdict == Verdict::Unknown && !allowed.contains(&a.query.principal))
+                .filter(|a| a.verdict == Verdict::Unknown && !admitted(a))
                 .collect();
             let (status, reason, shown) = if !intruders.is_empty() {
                 let names: Vec<&str> = intruders

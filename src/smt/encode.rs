@@ -389,6 +389,9 @@ impl Problem {
                 continue;
             }
             let var = self.key_variable(hop.call, &condition.key);
+            if crate::context_model::always_claimed(&condition.key, &hop.action) {
+                self.variables[var].may_be_absent = false;
+            }
             self.register_condition(var, condition, hop)?;
         }
         Ok(())
