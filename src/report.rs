@@ -297,6 +297,7 @@ mod tests {
             chain: Vec::new(),
             assumptions: Vec::new(),
             reason: None,
+            outside: (!principal.starts_with("arn:")).then(|| "anyone, unauthenticated".into()),
         }
     }
 
@@ -310,15 +311,15 @@ mod tests {
         let alice = answer("arn:aws:iam::111122223333:user/alice", Reachable);
         let bob = answer("arn:aws:iam::111122223333:user/bob", Reachable);
         let carol = answer("arn:aws:iam::111122223333:user/carol", Unknown);
-        let outside = answer("*", Reachable);
-        let outside_unknown = answer("*", Unknown);
+        let outside = answer("anonymous", Reachable);
+        let outside_unknown = answer("account:*", Unknown);
         assert_eq!(
             summary(std::slice::from_ref(&alice)),
             "1 principal can s3:PutObject on arn:aws:s3:::media-out/*"
         );
         assert_eq!(
             summary(&[alice.clone(), bob.clone(), outside.clone()]),
-            "2 principals can s3:PutObject on arn:aws:s3:::media-out/*, and so can principals outside the snapshots (*)"
+            "2 principals can s3:PutObject on arn:aws:s3:::media-out/*, and so can 1 caller from outside the account"
         );
         assert_eq!(
             summary(&[alice.clone(), carol.clone(), outside_unknown]),
@@ -326,7 +327,7 @@ mod tests {
         );
         assert_eq!(
             summary(&[carol.clone(), outside]),
-            "no principal of the snapshots can s3:PutObject on arn:aws:s3:::media-out/*, but principals outside them (*) can; 1 unknown"
+            "no principal of the snapshots can s3:PutObject on arn:aws:s3:::media-out/*, but 1 caller from outside the account can; 1 unknown"
         );
         assert_eq!(
             summary(&[carol]),

@@ -1070,7 +1070,7 @@ mod block_public_access {
             .as_array()
             .into_iter()
             .flatten()
-            .find(|a| a["principal"] == "*")
+            .find(|a| a["principal"] == "anonymous")
             .cloned()
             .unwrap_or(Value::Null)
     }

@@ -538,7 +538,7 @@ fn api_outsiders(resource: &str) -> Option<serde_json::Value> {
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| p["principal"] == "*")
+        .find(|p| !p["outside"].is_null())
         .cloned()
 }
 

@@ -78,9 +78,9 @@ fn summary_line_counts_outsiders_and_unknown_answers() {
     assert_eq!(run.code, 3, "unknown answers: {}", run.stderr);
     assert_eq!(
         run.stdout.lines().next(),
-        Some("no principal of the snapshots can s3:PutObject on *, but principals outside them (*) can; 3 unknown")
+        Some("no principal of the snapshots can s3:PutObject on *, but 2 callers from outside the account can; 3 unknown")
     );
-    assert_eq!(verdict_lines(&run.stdout).len(), 4, "{}", run.stdout);
+    assert_eq!(verdict_lines(&run.stdout).len(), 5, "{}", run.stdout);
 }
 
 #[test]
