@@ -653,6 +653,7 @@ fn caller_classes<'p>(
     let mut arns: BTreeSet<String> = BTreeSet::new();
     let mut accounts: BTreeSet<String> = BTreeSet::new();
     let mut services: BTreeSet<String> = BTreeSet::new();
+    let mut providers: BTreeSet<String> = BTreeSet::new();
     let mut unmodelled: BTreeSet<String> = BTreeSet::new();
     for policy in policies {
         for statement in &policy.statements {
@@ -678,7 +679,10 @@ fn caller_classes<'p>(
                     PrincipalKind::Service => {
                         services.insert(entry.value.clone());
                     }
-                    PrincipalKind::Federated | PrincipalKind::CanonicalUser => {
+                    PrincipalKind::Federated => {
+                        providers.insert(entry.value.clone());
+                    }
+                    PrincipalKind::CanonicalUser => {
                         unmodelled.insert(entry.value.clone());
                     }
                 }
@@ -716,6 +720,12 @@ fn caller_classes<'p>(
     }
     callers.push(Principal::Anonymous);
     callers.extend(services.into_iter().map(Principal::Service));
+    // Each provider named, and one no policy names.
+    let other_provider = (0..)
+        .map(|n| format!("arn:aws:iam::{}:oidc-provider/{name}-{n}.example", fresh_account(&accounts, 0)))
+        .find(|p| !providers.contains(p))
+        .expect("some provider name is free");
+    callers.extend(providers.into_iter().chain([other_provider]).map(Principal::Federated));
     let mut seen = BTreeSet::new();
     callers.retain(|caller| seen.insert(caller.to_text()));
     let incomplete = (!unmodelled.is_empty()).then(|| {

@@ -502,10 +502,10 @@ pub fn evaluate(request: &Request, policies: &PolicySet) -> Evaluation {
             None => implicit(
                 format!(
                     "{} callers need a resource-based policy that allows them, and {}",
-                    if request.principal == Principal::Anonymous {
-                        "anonymous"
-                    } else {
-                        "service"
+                    match request.principal {
+                        Principal::Anonymous => "anonymous",
+                        Principal::Federated(_) => "federated",
+                        _ => "service",
                     },
                     missing_grant
                 ),
