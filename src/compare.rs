@@ -722,10 +722,20 @@ fn caller_classes<'p>(
     callers.extend(services.into_iter().map(Principal::Service));
     // Each provider named, and one no policy names.
     let other_provider = (0..)
-        .map(|n| format!("arn:aws:iam::{}:oidc-provider/{name}-{n}.example", fresh_account(&accounts, 0)))
+        .map(|n| {
+            format!(
+                "arn:aws:iam::{}:oidc-provider/{name}-{n}.example",
+                fresh_account(&accounts, 0)
+            )
+        })
         .find(|p| !providers.contains(p))
         .expect("some provider name is free");
-    callers.extend(providers.into_iter().chain([other_provider]).map(Principal::Federated));
+    callers.extend(
+        providers
+            .into_iter()
+            .chain([other_provider])
+            .map(Principal::Federated),
+    );
     let mut seen = BTreeSet::new();
     callers.retain(|caller| seen.insert(caller.to_text()));
     let incomplete = (!unmodelled.is_empty()).then(|| {

@@ -204,7 +204,10 @@ pub fn always_claimed(key: &str, action: &str) -> bool {
                 && (key.ends_with(":sub") || key.ends_with(":aud"))
         }
         "sts:assumerolewithsaml" => {
-            matches!(key.as_str(), "saml:aud" | "saml:iss" | "saml:sub" | "saml:sub_type")
+            matches!(
+                key.as_str(),
+                "saml:aud" | "saml:iss" | "saml:sub" | "saml:sub_type"
+            )
         }
         _ => false,
     }

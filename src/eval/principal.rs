@@ -136,7 +136,11 @@ pub fn is_provider_arn(text: &str) -> bool {
 
 /// Whether a provider is a SAML provider (else OIDC, or one AWS knows by name).
 pub fn is_saml_provider(provider: &str) -> bool {
-    is_provider_arn(provider) && provider.splitn(6, ':').nth(5).is_some_and(|r| r.starts_with("saml-provider/"))
+    is_provider_arn(provider)
+        && provider
+            .splitn(6, ':')
+            .nth(5)
+            .is_some_and(|r| r.starts_with("saml-provider/"))
 }
 
 fn last_path_component(path_and_name: &str) -> &str {

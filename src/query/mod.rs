@@ -105,7 +105,7 @@ pub struct Answer {
 /// A question that cannot be asked of this model (exit code 2 at the CLI).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
-    #[error("principal {0} is not a user or role of the loaded snapshots")]
+    #[error("principal {0} is not a user or role of the loaded snapshots, nor a caller from outside the account their policies name (anonymous, account:*, an account root or principal ARN, oidc:HOST, saml:NAME, service:NAME)")]
     UnknownPrincipal(String),
     #[error("action {0:?} is not service:Action (wildcards are not supported in --action)")]
     BadAction(String),
@@ -365,7 +365,12 @@ impl<'m> Engine<'m> {
         }
         let pattern = Glob::parse(&question.resource);
         let search = chain::Search::new(self, question, &pattern);
-        Ok(if explain { search } else { search.without_explanations() }.run(None))
+        Ok(if explain {
+            search
+        } else {
+            search.without_explanations()
+        }
+        .run(None))
     }
 }
 
@@ -421,19 +426,18 @@ fn check_request(action: &str, resource: &str) -> Result<(), QueryError> {
 }
 
 impl<'m> Engine<'m> {
-    /// The principal side of `actor`'s requests (identity policies, boundary, SCPs); an empty
-    /// set for a principal outside the snapshots, whose account root stands for whatever that
-    /// account may grant itself.
+    /// The principal side of `actor`'s requests (identity policies, boundary, SCPs). A
+    /// principal outside the snapshots has what its account may grant it: nothing needed for
+    /// an account root, everything for another of its principals (its account's policies are
+    /// unknown; the answer says so).
     pub fn policy_set(&self, actor: &str) -> std::rc::Rc<crate::eval::PolicySet> {
         if let Some(set) = self.policy_sets.borrow().get(actor) {
             return set.clone();
         }
-        let set = std::rc::Rc::new(
-            self.model
-                .effective_policies(actor)
-                .map(|e| e.policy_set())
-                .unwrap_or_default(),
-        );
+        let set = std::rc::Rc::new(match self.model.effective_policies(actor) {
+            Some(effective) => effective.policy_set(),
+            None => outside_policy_set(self.model, actor),
+        });
         self.policy_sets
             .borrow_mut()
             .insert(actor.to_string(), set.clone());
@@ -661,10 +665,7 @@ impl<'m> Engine<'m> {
     /// A service admitted by a resource policy: first acting for a stranger's resource (then
     /// any account that can point the service at the resource can), else for a resource of
     /// each account the snapshots hold or a policy names.
-    fn service_answer<'s>(
-        &'s self,
-        search: impl Fn() -> chain::Search<'s, 'm>,
-    ) -> Answer {
+    fn service_answer<'s>(&'s self, search: impl Fn() -> chain::Search<'s, 'm>) -> Answer {
         let stranger = search()
             .acting_for(targets::OUTSIDE_ACCOUNT)
             .run(Some(Vec::new()));
@@ -691,7 +692,9 @@ impl<'m> Engine<'m> {
             return Vec::new();
         };
         let assume = match &principal {
-            crate::eval::Principal::Anonymous | crate::eval::Principal::Service(_) => return Vec::new(),
+            crate::eval::Principal::Anonymous | crate::eval::Principal::Service(_) => {
+                return Vec::new()
+            }
             crate::eval::Principal::Federated(provider) => chain::federated_action(provider),
             crate::eval::Principal::Aws(_) => "sts:AssumeRole",
         };
@@ -739,11 +742,28 @@ impl<'m> Engine<'m> {
         let first = answer.chain.first();
         match &caller.kind {
             outside::OutsideKind::Provider(_) => {
-                let claims = first.map(|link| self.claims_tested(link)).unwrap_or_default();
-                if claims.is_empty() {
-                    format!("{}, whatever its claims (the trust policy tests none)", caller.describe())
+                let claims = first
+                    .map(|link| self.claims_tested(link))
+                    .unwrap_or_default();
+                let subject = if claims
+                    .iter()
+                    .any(|c| c.contains(":sub ") || c.starts_with("sub "))
+                {
+                    ""
                 } else {
-                    format!("{} whose {}", caller.describe(), claims.join(" and "))
+                    ", for any subject: the trust policy does not test sub"
+                };
+                if claims.is_empty() {
+                    format!(
+                        "{}, whatever its claims (the trust policy tests none)",
+                        caller.describe()
+                    )
+                } else {
+                    format!(
+                        "{} whose {}{subject}",
+                        caller.describe(),
+                        claims.join(" and ")
+                    )
                 }
             }
             outside::OutsideKind::Service(service) => {
@@ -754,7 +774,9 @@ impl<'m> Engine<'m> {
                 if source == targets::OUTSIDE_ACCOUNT {
                     format!("{service} acting for a resource of any AWS account: the policy does not pin aws:SourceAccount, aws:SourceArn or aws:SourceOrgID to the account's own (a confused deputy)")
                 } else if self.model.account(source).is_some() {
-                    format!("{service} acting for a resource of account {source}, the account's own")
+                    format!(
+                        "{service} acting for a resource of account {source}, the account's own"
+                    )
                 } else {
                     format!("{service} acting for a resource of account {source}")
                 }
@@ -776,11 +798,27 @@ impl<'m> Engine<'m> {
             };
             for condition in &statement.conditions {
                 let key = condition.key.to_ascii_lowercase();
-                if !crate::context_model::classify(&key, &crate::context_model::Origin::Own, &link.action).is_free() || key.starts_with("aws:") {
+                if !crate::context_model::classify(
+                    &key,
+                    &crate::context_model::Origin::Own,
+                    &link.action,
+                )
+                .is_free()
+                    || key.starts_with("aws:")
+                {
                     continue;
                 }
-                let values: Vec<String> = condition.values.iter().map(|v| v.raw().to_string()).collect();
-                out.push(format!("{} {} {}", condition.key, condition.operator.name(), values.join(" or ")));
+                let values: Vec<String> = condition
+                    .values
+                    .iter()
+                    .map(|v| v.raw().to_string())
+                    .collect();
+                out.push(format!(
+                    "{} {} {}",
+                    condition.key,
+                    condition.operator.name(),
+                    values.join(" or ")
+                ));
             }
         }
         out
@@ -833,6 +871,22 @@ fn via_service_endpoints(model: &Model) -> std::sync::Arc<[String]> {
         .filter(|region| seen.insert(*region))
         .map(|region| format!("s3.{region}.amazonaws.com"))
         .collect()
+}
+
+/// What a principal of an account no snapshot holds may be granted by its own account.
+fn outside_policy_set(model: &Model, actor: &str) -> crate::eval::PolicySet {
+    let account = crate::model::arn_account(actor).unwrap_or_default();
+    let is_root = crate::eval::principal::names_account(actor, account);
+    if is_root || model.account(account).is_some() || !crate::model::is_account_id(account) {
+        return crate::eval::PolicySet::default();
+    }
+    crate::eval::PolicySet {
+        identity: vec![crate::eval::NamedPolicy {
+            name: format!("the policies of account {account} (not in the snapshots)"),
+            policy: edits::allow_all(),
+        }],
+        ..crate::eval::PolicySet::default()
+    }
 }
 
 /// The answer for an unsigned call of an action that only signed requests make.

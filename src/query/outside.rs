@@ -85,10 +85,17 @@ impl OutsideCaller {
             OutsideKind::Account(account) => {
                 format!("account {account}, any principal its own policies allow")
             }
-            OutsideKind::Named(arn) => format!(
-                "{arn}, as far as the policies of its account (not in the snapshots) allow"
-            ),
-            OutsideKind::Provider(provider) => format!("any token from {}", provider_name(provider)),
+            OutsideKind::Named(arn) => {
+                format!("{arn}, as far as the policies of its account (not in the snapshots) allow")
+            }
+            OutsideKind::Provider(provider)
+                if crate::eval::principal::is_saml_provider(provider) =>
+            {
+                format!("any SAML assertion from {}", provider_name(provider))
+            }
+            OutsideKind::Provider(provider) => {
+                format!("any token from {}", provider_name(provider))
+            }
             OutsideKind::Service(service) => format!("the service {service}"),
         }
     }
@@ -219,7 +226,9 @@ mod tests {
     #[test]
     fn providers_are_named_by_kind_and_host() {
         assert_eq!(
-            provider_id("arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"),
+            provider_id(
+                "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+            ),
             "oidc:token.actions.githubusercontent.com"
         );
         assert_eq!(
@@ -235,8 +244,14 @@ mod tests {
     #[test]
     fn allowed_entries() {
         assert!(allowed_by("*", "anonymous"));
-        assert!(allowed_by("999988887777", "arn:aws:iam::999988887777:role/ci"));
-        assert!(!allowed_by("999988887777", "arn:aws:iam::111122223333:root"));
+        assert!(allowed_by(
+            "999988887777",
+            "arn:aws:iam::999988887777:role/ci"
+        ));
+        assert!(!allowed_by(
+            "999988887777",
+            "arn:aws:iam::111122223333:root"
+        ));
         assert!(allowed_by(
             "logdelivery.elasticloadbalancing.amazonaws.com",
             "service:logdelivery.elasticloadbalancing.amazonaws.com"
@@ -245,6 +260,9 @@ mod tests {
             "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com",
             "oidc:token.actions.githubusercontent.com"
         ));
-        assert!(!allowed_by("oidc:token.actions.githubusercontent.com", "account:*"));
+        assert!(!allowed_by(
+            "oidc:token.actions.githubusercontent.com",
+            "account:*"
+        ));
     }
 }
