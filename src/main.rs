@@ -843,8 +843,11 @@ fn run_prove(
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     if let Some(baseline) = &baseline {
-        for stale in iamproof::query::baseline::apply(baseline, &mut results) {
-            eprintln!("warning: {stale}");
+        for entry in iamproof::query::baseline::accept(baseline, &mut results) {
+            eprintln!(
+                "warning: {}",
+                iamproof::query::baseline::stale(baseline, entry)
+            );
         }
     }
     match format {
