@@ -85,6 +85,7 @@ pub mod progress;
 pub mod query;
 pub mod report;
 pub mod service;
+pub mod shard;
 pub mod simulate;
 pub mod smt;
 pub mod snapshot;
