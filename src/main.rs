@@ -229,6 +229,15 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: ProveFormat,
     },
+    /// Merge the JSON reports of `prove --shard K/N` (one per shard) into the report and the
+    /// exit code of one `prove` run; run it where the shards ran.
+    MergeShards {
+        /// The reports of `prove --shard K/N --format json`, every K once, in any order.
+        #[arg(required = true, value_name = "SHARD.json")]
+        reports: Vec<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ProveFormat,
+    },
     /// Apply a change to a copy of the model and show each answer before and after.
     WhatIf(WhatIfArgs),
     /// Does NEW allow any request that OLD does not? Exit 1 with one such request if so.
@@ -319,6 +328,7 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
             format,
             ui,
         ),
+        Command::MergeShards { reports, format } => run_merge_shards(&reports, format),
         Command::WhatIf(args) => run_what_if(args, ui),
         Command::Compare {
             old,
@@ -854,6 +864,32 @@ fn run_prove(
         None => emit_proofs(format, &run.checked, &run.results),
     }
     prove_exit_code(!run.errors.is_empty(), &run.results)
+}
+
+/// `merge-shards`: the report and the exit code `prove` gives, from the reports of its shards.
+fn run_merge_shards(reports: &[String], format: ProveFormat) -> ExitCode {
+    let mut read = Vec::new();
+    for file in reports {
+        match read_input(Some(file)).and_then(|(name, text)| iamproof::shard::read(&name, &text)) {
+            Ok(report) => read.push(report),
+            Err(e) => return report(&e),
+        }
+    }
+    let merged = match iamproof::shard::merge(read) {
+        Ok(merged) => merged,
+        Err(e) => return report(&e),
+    };
+    for error in &merged.errors {
+        eprintln!("error: {error}");
+    }
+    if !merged.errors.is_empty() && merged.results.is_empty() {
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    for warning in &merged.stale {
+        eprintln!("warning: {warning}");
+    }
+    emit_proofs(format, &merged.files, &merged.results);
+    prove_exit_code(!merged.errors.is_empty(), &merged.results)
 }
 
 /// Proof results in a report format of `prove`; `files` are the proof files they came from.

@@ -21,10 +21,12 @@
 //! reports are the N shards of one run, puts the results and the errors back in the order of a
 //! single run, and finds a baseline entry stale when it is stale in every shard.
 
+use crate::input::{parse_json, InputError};
 use crate::query::prove::{ProofFile, ProofResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::ops::Range;
+use std::path::PathBuf;
 
 /// Shard `index` of `count`, `1 <= index <= count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +215,172 @@ fn items<'v>(value: &'v mut Value, key: &str) -> impl Iterator<Item = &'v mut Va
         .and_then(Value::as_array_mut)
         .into_iter()
         .flatten()
+}
+
+/// A shard's JSON report, read back.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The report's file.
+    pub file: String,
+    pub results: Vec<ProofResult>,
+    pub record: Record,
+}
+
+/// Reads a shard's JSON report, `text`, from `file`.
+pub fn read(file: &str, text: &str) -> Result<Report, InputError> {
+    let value = parse_json(file, text)?;
+    let field = |name: &str| {
+        value.get(name).ok_or_else(|| {
+            InputError::new(
+                file,
+                name,
+                "missing: merge-shards reads the reports of `prove --shard K/N --format json`",
+            )
+        })
+    };
+    let record: Record = serde_json::from_value(field("shard")?.clone())
+        .map_err(|e| InputError::new(file, "shard", e.to_string()))?;
+    let results: Vec<ProofResult> = serde_json::from_value(field("results")?.clone())
+        .map_err(|e| InputError::new(file, "results", e.to_string()))?;
+    Ok(Report {
+        file: file.to_string(),
+        results,
+        record,
+    })
+}
+
+/// The reports of every shard of a run, as one run.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The proof files of the run, with their accounts and no proofs: what SARIF reads again.
+    pub files: Vec<ProofFile>,
+    /// Every result, in the order of a single run.
+    pub results: Vec<ProofResult>,
+    /// Every error once, in the order of a single run.
+    pub errors: Vec<String>,
+    /// The warnings about baseline entries that accepted nothing in any shard.
+    pub stale: Vec<String>,
+}
+
+/// Merges the reports of the N shards of one run, given in any order.
+pub fn merge(reports: Vec<Report>) -> Result<Merged, InputError> {
+    let Some(first) = reports.first() else {
+        return Err(InputError::new("", "", "no shard report to merge"));
+    };
+    let base = &first.record;
+    let differ = |report: &Report, field: &str, what: &str| {
+        InputError::new(
+            &report.file,
+            &format!("shard.{field}"),
+            format!(
+                "{what} differs from that of {}: the reports are not the shards of one run",
+                first.file
+            ),
+        )
+    };
+    for report in &reports {
+        let record = &report.record;
+        if record.count != base.count {
+            return Err(differ(report, "count", "the number of shards"));
+        }
+        if record.total != base.total || record.files != base.files {
+            return Err(differ(report, "files", "the list of proof files"));
+        }
+        if record.baseline != base.baseline {
+            return Err(differ(report, "baseline", "the baseline"));
+        }
+    }
+    // Each shard once.
+    let mut given: Vec<Option<&str>> = vec![None; base.count];
+    for report in &reports {
+        let index = report.record.index;
+        let shard = Shard {
+            index,
+            count: base.count,
+        };
+        let Some(slot) = index.checked_sub(1).and_then(|i| given.get_mut(i)) else {
+            return Err(InputError::new(
+                &report.file,
+                "shard.index",
+                format!("{index} is not a shard of {}", base.count),
+            ));
+        };
+        if let Some(other) = slot {
+            return Err(InputError::new(
+                &report.file,
+                "shard.index",
+                format!("shard {shard} is given twice: {other} is shard {shard} too"),
+            ));
+        }
+        *slot = Some(&report.file);
+        if report.record.positions.len() != report.results.len() {
+            return Err(InputError::new(
+                &report.file,
+                "shard.positions",
+                format!(
+                    "{} positions for {} results",
+                    report.record.positions.len(),
+                    report.results.len()
+                ),
+            ));
+        }
+        let block = shard.block(base.total);
+        if let Some(outside) = report.record.positions.iter().find(|p| !block.contains(p)) {
+            return Err(InputError::new(
+                &report.file,
+                "shard.positions",
+                format!("proof {outside} is not one of shard {shard}"),
+            ));
+        }
+    }
+    if let Some(missing) = given.iter().position(Option::is_none) {
+        return Err(InputError::new(
+            &first.file,
+            "shard.count",
+            format!(
+                "the report of shard {}/{} is missing: merge the reports of all {} shards",
+                missing + 1,
+                base.count,
+                base.count
+            ),
+        ));
+    }
+
+    let stale = base
+        .stale
+        .iter()
+        .filter(|w| reports.iter().all(|r| r.record.stale.contains(w)))
+        .cloned()
+        .collect();
+    let files = base
+        .files
+        .iter()
+        .map(|f| ProofFile {
+            file: f.file.clone(),
+            accounts: f.accounts.iter().map(PathBuf::from).collect(),
+            terraform: Vec::new(),
+            templates: Vec::new(),
+            template_inputs: Default::default(),
+            proofs: Vec::new(),
+        })
+        .collect();
+    let mut errors: Vec<ErrorRecord> = Vec::new();
+    let mut numbered: Vec<(usize, ProofResult)> = Vec::new();
+    for report in reports {
+        errors.extend(report.record.errors);
+        numbered.extend(report.record.positions.into_iter().zip(report.results));
+    }
+    numbered.sort_by_key(|(position, _)| *position);
+    // A file's own error (it cannot be read or loaded) comes before its proofs' errors; every
+    // shard with a proof of a file that cannot be loaded says so, and it is said once.
+    errors.sort_by_key(|e| (e.file, e.proof.is_some(), e.proof));
+    errors.dedup();
+    Ok(Merged {
+        files,
+        results: numbered.into_iter().map(|(_, result)| result).collect(),
+        errors: errors.into_iter().map(|e| e.message).collect(),
+        stale,
+    })
 }
 
 #[cfg(test)]

@@ -8,13 +8,13 @@ use super::{Answer, Engine, Options, Question, Verdict};
 use crate::input::{list_at, read_object_file, string_at, InputError};
 use crate::policy::kind_of;
 use crate::shard::{ErrorRecord, FileRecord, Shard};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// What a proof expects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expectation {
     Reachable,
@@ -54,7 +54,7 @@ pub struct ProofFile {
 }
 
 /// How one proof came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Holds,
@@ -62,8 +62,9 @@ pub enum Status {
     Unknown,
 }
 
-/// The outcome of one proof, with the answers it rests on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The outcome of one proof, with the answers it rests on. It reads back from the JSON report
+/// it is written to, so that the reports of shards merge ([`crate::shard`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProofResult {
     pub file: String,
     pub name: String,
