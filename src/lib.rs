@@ -29,6 +29,7 @@
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
 //! | [`query`] | `can`, `who-can` and `prove`: the breadth-first search over actors, in rounds between which the edits found are made ([`query::chain`]), the edits an escalation made to the account ([`query::edits`]), the session names and tags a caller may choose ([`query::sessions`]), the places a resource may be ([`query::targets`]), proof files ([`query::prove`]), baselines of accepted findings ([`query::baseline`]) |
 //! | [`report`] | answers, who-can lists and proof results as text, JSON and Markdown for pull-request comments ([`report::markdown`]); proof results for CI as JUnit XML ([`report::junit`]) and SARIF 2.1.0 ([`report::sarif`]), placed on the lines of proof and snapshot files by [`report::locate`] |
+//! | [`shard`] | `prove --shard K/N` and `merge-shards`: a run's proofs cut into N contiguous blocks, one per machine; each shard's JSON report with what a merge needs (statement positions, the numbers of its results, its errors); the merge back into the report and exit code of one run |
 //! | [`change`] | change files: edits named after the AWS APIs that make them, checked and applied to a copy of the model |
 //! | [`whatif`] | `what-if`: answers (`can`, `who-can` or a proof file) before and after a change, side by side |
 //! | [`compare`] | `compare`: does a new policy allow any request an old one does not, with a replayed counterexample |
@@ -36,7 +37,8 @@
 //! | [`diagram`] | `graph`: pictures of who reaches which buckets and keys, drawn from verified `who-can` witnesses, with look-alike nodes merged; Graphviz dot, Mermaid and JSON |
 //!
 //! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2, failed
-//! proofs to 1 and unknown answers to 3, whatever the output format. `src/terminal.rs`, part of
+//! proofs to 1 and unknown answers to 3, whatever the output format, and gives a merge of shards
+//! the exit code of one run. `src/terminal.rs`, part of
 //! the binary, is its voice on standard error: the progress bar (on a terminal only), the notes,
 //! and what `--verbose` adds.
 
@@ -85,6 +87,7 @@ pub mod progress;
 pub mod query;
 pub mod report;
 pub mod service;
+pub mod shard;
 pub mod simulate;
 pub mod smt;
 pub mod snapshot;

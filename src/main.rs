@@ -222,6 +222,19 @@ enum Command {
         /// on what is new.
         #[arg(long, value_name = "BASELINE.json")]
         baseline: Option<PathBuf>,
+        /// Check only shard K of N: the proofs of all files, in order, cut into N contiguous
+        /// blocks. With --format json, the report is one that `merge-shards` reads.
+        #[arg(long, value_name = "K/N", value_parser = iamproof::shard::Shard::parse)]
+        shard: Option<iamproof::shard::Shard>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ProveFormat,
+    },
+    /// Merge the JSON reports of `prove --shard K/N` (one per shard) into the report and the
+    /// exit code of one `prove` run; run it where the shards ran.
+    MergeShards {
+        /// The reports of `prove --shard K/N --format json`, every K once, in any order.
+        #[arg(required = true, value_name = "SHARD.json")]
+        reports: Vec<String>,
         #[arg(long, value_enum, default_value = "text")]
         format: ProveFormat,
     },
@@ -304,15 +317,18 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
             scope,
             terraform,
             baseline,
+            shard,
             format,
         } => run_prove(
             &files,
             &terraform,
             baseline.as_deref(),
+            shard,
             question_options(timeout_ms, at, scope),
             format,
             ui,
         ),
+        Command::MergeShards { reports, format } => run_merge_shards(&reports, format),
         Command::WhatIf(args) => run_what_if(args, ui),
         Command::Compare {
             old,
@@ -798,70 +814,111 @@ fn run_prove(
     files: &[PathBuf],
     plans: &[PathBuf],
     baseline: Option<&std::path::Path>,
+    shard: Option<iamproof::shard::Shard>,
     options: iamproof::query::Options,
     format: ProveFormat,
     ui: &Ui,
 ) -> ExitCode {
-    use iamproof::query::prove;
-    let baseline = match baseline.map(iamproof::query::baseline::read).transpose() {
+    use iamproof::query::{baseline as accepted, prove};
+    let baseline = match baseline.map(accepted::read).transpose() {
         Ok(baseline) => baseline,
         Err(e) => return report(&e),
     };
-    let mut proof_files = Vec::new();
-    let mut results = Vec::new();
     // Every mistake of every file is reported, and the proofs that can be checked still are.
-    let mut errors = Vec::new();
-    for file in files {
-        let read = prove::read(file).map(|mut proof_file| {
-            proof_file.terraform.extend(plans.iter().cloned());
-            proof_file
-        });
-        let loaded = read.and_then(|proof_file| {
-            let model = ui.loading(|| prove::load(&proof_file))?;
-            Ok((proof_file, model))
-        });
-        let (proof_file, model) = match loaded {
-            Ok(loaded) => loaded,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
-        };
-        for checked in prove::check_each(&ui.engine(&model, options), &proof_file) {
-            match checked {
-                Ok(result) => results.push(result),
-                Err(e) => errors.push(e),
-            }
-        }
-        proof_files.push(proof_file);
+    let mut run = prove::run(
+        files,
+        plans,
+        shard,
+        |file| ui.loading(|| prove::load(file)),
+        |model, file| prove::check_each(&ui.engine(model, options), file),
+    );
+    for error in &run.errors {
+        eprintln!("error: {}", error.message);
     }
-    for error in &errors {
-        eprintln!("error: {error}");
-    }
+    // The JSON report of a shard is written whatever happened: the merge needs its errors.
+    let shard_report = shard.filter(|_| format == ProveFormat::Json);
     // Nothing could be checked: no report, as for any bad input.
-    if !errors.is_empty() && results.is_empty() {
+    if !run.errors.is_empty() && run.results.is_empty() && shard_report.is_none() {
         return ExitCode::from(EXIT_BAD_INPUT);
     }
+    let mut stale = Vec::new();
     if let Some(baseline) = &baseline {
-        for stale in iamproof::query::baseline::apply(baseline, &mut results) {
-            eprintln!("warning: {stale}");
+        for entry in accepted::accept(baseline, &mut run.results) {
+            let warning = accepted::stale(baseline, entry);
+            // Whether an entry for a proof of another shard is stale, only the merge can tell.
+            if !run.elsewhere.contains(&entry.proof) {
+                eprintln!("warning: {warning}");
+            }
+            stale.push(warning);
         }
     }
+    match shard_report {
+        Some(shard) => {
+            let baseline = baseline.as_ref().map(|b| b.file.as_str());
+            let record = iamproof::shard::Record::of(shard, &run, baseline, stale);
+            emit(&format!(
+                "{:#}\n",
+                iamproof::shard::report_json(&run.results, &record)
+            ));
+        }
+        None => emit_proofs(format, &run.checked, &run.results),
+    }
+    prove_exit_code(!run.errors.is_empty(), &run.results)
+}
+
+/// `merge-shards`: the report and the exit code `prove` gives, from the reports of its shards.
+fn run_merge_shards(reports: &[String], format: ProveFormat) -> ExitCode {
+    let mut read = Vec::new();
+    for file in reports {
+        match read_input(Some(file)).and_then(|(name, text)| iamproof::shard::read(&name, &text)) {
+            Ok(report) => read.push(report),
+            Err(e) => return report(&e),
+        }
+    }
+    let merged = match iamproof::shard::merge(read) {
+        Ok(merged) => merged,
+        Err(e) => return report(&e),
+    };
+    for error in &merged.errors {
+        eprintln!("error: {error}");
+    }
+    if !merged.errors.is_empty() && merged.results.is_empty() {
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    for warning in &merged.stale {
+        eprintln!("warning: {warning}");
+    }
+    emit_proofs(format, &merged.files, &merged.results);
+    prove_exit_code(!merged.errors.is_empty(), &merged.results)
+}
+
+/// Proof results in a report format of `prove`; `files` are the proof files they came from.
+fn emit_proofs(
+    format: ProveFormat,
+    files: &[iamproof::query::prove::ProofFile],
+    results: &[iamproof::query::prove::ProofResult],
+) {
     match format {
-        ProveFormat::Text => emit(&iamproof::report::proofs_text(&results)),
-        ProveFormat::Json => emit(&format!("{:#}\n", iamproof::report::proofs_json(&results))),
-        ProveFormat::Markdown => emit(&iamproof::report::markdown::proofs(&results)),
-        ProveFormat::Junit => emit(&iamproof::report::junit::render(&results)),
+        ProveFormat::Text => emit(&iamproof::report::proofs_text(results)),
+        ProveFormat::Json => emit(&format!("{:#}\n", iamproof::report::proofs_json(results))),
+        ProveFormat::Markdown => emit(&iamproof::report::markdown::proofs(results)),
+        ProveFormat::Junit => emit(&iamproof::report::junit::render(results)),
         ProveFormat::Sarif => emit(&format!(
             "{:#}\n",
-            iamproof::report::sarif::render(&proof_files, &results)
+            iamproof::report::sarif::render(files, results)
         )),
     }
-    if !errors.is_empty() {
+}
+
+/// The gate: 2 when something could not be checked, else 1 when a proof fails, else 3 when
+/// one is unknown, else 0.
+fn prove_exit_code(errors: bool, results: &[iamproof::query::prove::ProofResult]) -> ExitCode {
+    use iamproof::query::prove::Status;
+    if errors {
         ExitCode::from(EXIT_BAD_INPUT)
-    } else if results.iter().any(|r| r.status == prove::Status::Fails) {
+    } else if results.iter().any(|r| r.status == Status::Fails) {
         ExitCode::from(1)
-    } else if results.iter().any(|r| r.status == prove::Status::Unknown) {
+    } else if results.iter().any(|r| r.status == Status::Unknown) {
         ExitCode::from(EXIT_UNDECIDED)
     } else {
         ExitCode::SUCCESS

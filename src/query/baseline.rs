@@ -104,8 +104,9 @@ pub fn read(path: &Path) -> Result<Baseline, InputError> {
     Ok(Baseline { file, accepted })
 }
 
-/// Accepts what the baseline accepts; returns the stale entries, as messages.
-pub fn apply(baseline: &Baseline, results: &mut [ProofResult]) -> Vec<String> {
+/// Accepts what the baseline accepts; returns the entries that accept nothing of `results`,
+/// which are stale ([`stale`]) when `results` are every result of the run.
+pub fn accept<'b>(baseline: &'b Baseline, results: &mut [ProofResult]) -> Vec<&'b Accepted> {
     let mut used = vec![false; baseline.accepted.len()];
     for result in results.iter_mut().filter(|r| r.status != Status::Holds) {
         let Some((index, entry)) = baseline
@@ -147,11 +148,14 @@ pub fn apply(baseline: &Baseline, results: &mut [ProofResult]) -> Vec<String> {
         .iter()
         .zip(used)
         .filter(|(_, used)| !used)
-        .map(|(entry, _)| {
-            format!(
-                "{} {}: stale: proof {:?} has no finding it accepts; remove the entry",
-                baseline.file, entry.path, entry.proof
-            )
-        })
+        .map(|(entry, _)| entry)
         .collect()
+}
+
+/// The warning that an entry of the baseline accepts nothing.
+pub fn stale(baseline: &Baseline, entry: &Accepted) -> String {
+    format!(
+        "{} {}: stale: proof {:?} has no finding it accepts; remove the entry",
+        baseline.file, entry.path, entry.proof
+    )
 }

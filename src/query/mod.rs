@@ -22,7 +22,7 @@ use crate::graph::DelegationGraph;
 use crate::model::Model;
 use crate::policy::pattern::Glob;
 use crate::policy::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How long the solver may think about one chain.
 pub const DEFAULT_TIMEOUT_MS: u32 = 10_000;
@@ -38,7 +38,7 @@ pub struct Question {
 }
 
 /// The three answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Reachable,
@@ -47,13 +47,15 @@ pub enum Verdict {
 }
 
 /// A statement a hop of a witness rests on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllowedBy {
     pub policy: String,
     /// The statement's `Sid`, or its position when it has none.
     pub statement: String,
-    /// Its position in the policy: a `Sid` may read like another statement's position.
-    #[serde(skip)]
+    /// Its position in the policy: a `Sid` may read like another statement's position. The
+    /// reports leave it out; the report of a `prove --shard` run carries it, and it is read
+    /// back from there ([`crate::shard`]).
+    #[serde(skip_serializing, default)]
     pub index: usize,
 }
 
@@ -68,7 +70,7 @@ impl From<&MatchedStatement> for AllowedBy {
 }
 
 /// One request of a witness chain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     pub principal: String,
     pub action: String,
@@ -82,7 +84,7 @@ pub struct Link {
 }
 
 /// The query as the answer echoes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryEcho {
     pub principal: String,
     pub action: String,
@@ -90,7 +92,7 @@ pub struct QueryEcho {
 }
 
 /// The answer to one question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Answer {
     pub verdict: Verdict,
     pub query: QueryEcho,

@@ -7,12 +7,14 @@
 use super::{Answer, Engine, Options, Question, Verdict};
 use crate::input::{list_at, read_object_file, string_at, InputError};
 use crate::policy::kind_of;
-use serde::Serialize;
+use crate::shard::{ErrorRecord, FileRecord, Shard};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// What a proof expects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expectation {
     Reachable,
@@ -52,7 +54,7 @@ pub struct ProofFile {
 }
 
 /// How one proof came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Holds,
@@ -60,8 +62,9 @@ pub enum Status {
     Unknown,
 }
 
-/// The outcome of one proof, with the answers it rests on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The outcome of one proof, with the answers it rests on. It reads back from the JSON report
+/// it is written to, so that the reports of shards merge ([`crate::shard`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProofResult {
     pub file: String,
     pub name: String,
@@ -309,6 +312,98 @@ fn describe(value: &Value) -> String {
         Value::String(s) => format!("{s:?}"),
         other => kind_of(other).to_string(),
     }
+}
+
+/// What `prove` gave over its proof files: over the proofs of one shard with `--shard`.
+#[derive(Debug, Default)]
+pub struct Run {
+    /// Every proof file of the run, in order, whether it was loaded or not.
+    pub files: Vec<FileRecord>,
+    /// The files whose accounts were loaded, each with the proofs that were checked.
+    pub checked: Vec<ProofFile>,
+    pub results: Vec<ProofResult>,
+    /// The number of each result among the proofs of all files, from 0.
+    pub positions: Vec<usize>,
+    /// Every mistake: files that cannot be read or loaded, questions that cannot be asked.
+    pub errors: Vec<ErrorRecord>,
+    /// The names of the proofs that other shards check.
+    pub elsewhere: BTreeSet<String>,
+}
+
+/// Checks the proofs of the files at `paths` that `shard` takes (every proof without one), each
+/// file with `plans` added to its own. Every file is read; only those with a proof to check are
+/// loaded (`load`) and checked (`check`). Every mistake of every file is kept, and the proofs
+/// that can be checked still are.
+pub fn run(
+    paths: &[PathBuf],
+    plans: &[PathBuf],
+    shard: Option<Shard>,
+    mut load: impl FnMut(&ProofFile) -> Result<crate::model::Model, InputError>,
+    mut check: impl FnMut(&crate::model::Model, &ProofFile) -> Vec<Result<ProofResult, InputError>>,
+) -> Run {
+    let read: Vec<Result<ProofFile, InputError>> = paths
+        .iter()
+        .map(|path| {
+            read(path).map(|mut file| {
+                file.terraform.extend(plans.iter().cloned());
+                file
+            })
+        })
+        .collect();
+    let counts: Vec<usize> = read
+        .iter()
+        .map(|file| file.as_ref().map_or(0, |f| f.proofs.len()))
+        .collect();
+    let mut run = Run::default();
+    let shares = crate::shard::shares(shard, &counts);
+    for (index, ((path, file), share)) in paths.iter().zip(read).zip(shares).enumerate() {
+        let error = |proof: Option<usize>, e: InputError| ErrorRecord {
+            file: index,
+            proof,
+            message: e.to_string(),
+        };
+        let mut file = match file {
+            Ok(file) => file,
+            Err(e) => {
+                run.files.push(FileRecord {
+                    file: path.display().to_string(),
+                    proofs: 0,
+                    accounts: Vec::new(),
+                });
+                run.errors.push(error(None, e));
+                continue;
+            }
+        };
+        run.files.push(FileRecord::of(&file));
+        for (position, proof) in file.proofs.iter().enumerate() {
+            if !share.proofs.contains(&position) {
+                run.elsewhere.insert(proof.name.clone());
+            }
+        }
+        if !share.load {
+            continue;
+        }
+        file.proofs = file.proofs.drain(share.proofs.clone()).collect();
+        let model = match load(&file) {
+            Ok(model) => model,
+            Err(e) => {
+                run.errors.push(error(None, e));
+                continue;
+            }
+        };
+        let first = share.first + share.proofs.start;
+        for (offset, checked) in check(&model, &file).into_iter().enumerate() {
+            match checked {
+                Ok(result) => {
+                    run.results.push(result);
+                    run.positions.push(first + offset);
+                }
+                Err(e) => run.errors.push(error(Some(first + offset), e)),
+            }
+        }
+        run.checked.push(file);
+    }
+    run
 }
 
 /// Checks every proof of a file against its snapshots.
