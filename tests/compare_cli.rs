@@ -77,6 +77,12 @@ fn new_access_is_found_and_replays() {
         ("context-keys-never-secret", "context-keys-public"),
         // A policy that names a session called like the stand-ins: every other session is new.
         ("one-deploy-session", "every-deploy-session"),
+        // Trust policies of identity providers ("IAM and AWS STS condition context keys",
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html):
+        // a widened `sub`, another provider, one more SAML provider.
+        ("trust-github-main", "trust-github-org"),
+        ("trust-github-main", "trust-gitlab-main"),
+        ("trust-saml-okta", "trust-saml-okta-and-azure"),
     ];
     for (old, new) in pairs {
         let text = compare(old, new, "text");
@@ -107,6 +113,8 @@ fn no_new_access_is_proved() {
         ("bucket-partner-and-org", "bucket-partner"),
         ("bucket-public", "bucket-partner"),
         ("not-action", "not-action"),
+        ("trust-github-org", "trust-github-main"),
+        ("trust-saml-okta-and-azure", "trust-saml-okta"),
     ];
     for (old, new) in pairs {
         let run = compare(old, new, "json");
