@@ -4,6 +4,7 @@
 # Usage: scripts/collect.sh OUT_DIR [--region REGION]
 #
 # Runs only read-only AWS CLI calls (sts get-caller-identity, iam get-account-authorization-details,
+# iam list-open-id-connect-providers/get-open-id-connect-provider/list-saml-providers,
 # s3api get-*, kms describe-key/get-key-policy/list-*, mediaconvert list-*, apigateway
 # get-rest-apis, organizations describe-*/list-*) and writes their unmodified JSON output into
 # OUT_DIR in the layout of docs/snapshot-layout.md. Works with AWS CLI v1 and v2; needs nothing but bash
@@ -155,6 +156,24 @@ if ! "${AWSJ[@]}" iam get-account-authorization-details >"$TMP/gaad" 2>"$TMP/err
     die "iam get-account-authorization-details failed; it is the one required file (needs iam:GetAccountAuthorizationDetails)"
 fi
 mv "$TMP/gaad" "$OUT/iam/account-authorization-details.json"
+
+# Identity providers: who outside the account may sign in to its roles. Each OIDC provider's own
+# file holds its URL and the audiences (client ids) STS accepts.
+log "iam identity providers"
+if fetch "iam/oidc-providers.json" '' -- iam list-open-id-connect-providers; then
+    if text "$TMP/oidc" -- iam list-open-id-connect-providers --query 'OpenIDConnectProviderList[].Arn'; then
+        n=0
+        while IFS= read -r arn; do
+            [ -n "$arn" ] || continue
+            fetch "iam/oidc-providers/$n.json" '' -- \
+                iam get-open-id-connect-provider --open-id-connect-provider-arn "$arn" || true
+            n=$((n + 1))
+        done <"$TMP/oidc"
+    else
+        record_error "aws iam list-open-id-connect-providers" "$TMP/err"
+    fi
+fi
+fetch "iam/saml-providers.json" '' -- iam list-saml-providers || true
 
 # ------------------------------------------------------------------ S3
 log "s3 buckets"

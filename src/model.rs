@@ -35,6 +35,11 @@ pub struct Model {
     pub presets: BTreeMap<String, Preset>,
     /// API Gateway REST APIs by their `execute-api` ARN prefix (`arn:aws:execute-api:R:A:ID`).
     pub rest_apis: BTreeMap<String, RestApi>,
+    /// The identity providers of the snapshots that record them (`iam/oidc-providers.json`,
+    /// `iam/saml-providers.json`), by ARN.
+    pub identity_providers: BTreeMap<String, IdentityProvider>,
+    /// The accounts whose snapshots record their identity providers.
+    pub provider_listings: BTreeSet<String>,
     /// What the loader could not use or resolve, sorted.
     pub warnings: Vec<Warning>,
     /// Authorization details files whose last page says `IsTruncated: true`: the model misses
@@ -51,6 +56,15 @@ pub struct Model {
     pub unread: Vec<String>,
     /// Names AWS chooses at creation, held by placeholders.
     pub generated: Vec<crate::terraform::GeneratedName>,
+}
+
+/// An IAM OIDC or SAML identity provider of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityProvider {
+    pub arn: String,
+    /// For an OIDC provider, the audiences (client ids) STS accepts in a token's `aud`; `None`
+    /// where they are not known (a SAML provider, or a change that may alter them).
+    pub audiences: Option<Vec<String>>,
 }
 
 /// One AWS account, as one snapshot folder describes it.

@@ -296,12 +296,50 @@ fn an_unknown_outside_caller_is_a_user_error() {
         "--account",
         ACCOUNT,
         "--principal",
-        "oidc:gitlab.com",
+        "oidc:bitbucket.org",
         "--action",
         "s3:GetObject",
         "--resource",
         "arn:aws:s3:::acme-site/index.html",
     ]);
     assert_eq!(run.code, 2, "{}", run.stdout);
-    assert!(run.stderr.contains("oidc:gitlab.com"), "{}", run.stderr);
+    assert!(run.stderr.contains("oidc:bitbucket.org"), "{}", run.stderr);
+}
+
+// STS takes a token only when its audience is one of the provider's client ids, whatever the
+// trust policy tests ("Create an OpenID Connect (OIDC) identity provider in IAM",
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html).
+#[test]
+fn the_provider_s_client_ids_bound_the_audience_the_trust_does_not_test() {
+    let resource = "arn:aws:s3:::acme-docs/guide.html";
+    let client = can(
+        GITHUB,
+        "s3:PutObject",
+        resource,
+        &["token.actions.githubusercontent.com:aud=sts.amazonaws.com"],
+    );
+    assert_eq!(client["verdict"], "reachable", "{client}");
+    let other = can(
+        GITHUB,
+        "s3:PutObject",
+        resource,
+        &["token.actions.githubusercontent.com:aud=https://github.com/acme"],
+    );
+    assert_eq!(other["verdict"], "unreachable", "{other}");
+}
+
+#[test]
+fn a_provider_the_account_does_not_have_is_an_assumption() {
+    let answer = can(
+        "oidc:gitlab.com",
+        "s3:PutObject",
+        "arn:aws:s3:::acme-docs/guide.html",
+        &[],
+    );
+    assert_eq!(answer["verdict"], "reachable", "{answer}");
+    let assumptions = answer["assumptions"].to_string();
+    assert!(
+        assumptions.contains("not among the identity providers"),
+        "{answer}"
+    );
 }

@@ -1071,6 +1071,13 @@ impl<'e, 'm> Search<'e, 'm> {
                 ContextValue::Multi(session.tags.keys().cloned().collect()),
             );
         }
+        let action = match caller {
+            Principal::Federated(provider) => {
+                policies.endpoints.extend(self.audiences_of(provider));
+                federated_action(provider)
+            }
+            _ => "sts:AssumeRole",
+        };
         let assume = |action: &str| {
             self.hop(
                 caller,
@@ -1084,16 +1091,39 @@ impl<'e, 'm> Search<'e, 'm> {
                 Origin::Own,
             )
         };
-        let action = match caller {
-            Principal::Federated(provider) => federated_action(provider),
-            _ => "sts:AssumeRole",
-        };
         let mut hops = vec![plain_hop(assume(action)?)];
         // Tags passed at AssumeRole need sts:TagSession too, in the same call.
         if !session.tags.is_empty() {
             hops.push(plain_hop(assume("sts:TagSession")?));
         }
         Ok(hops)
+    }
+
+    /// What STS checks of a token before the trust policy: its audience is one of the OIDC
+    /// provider's client ids, where the snapshot records them ("Create an OpenID Connect (OIDC)
+    /// identity provider in IAM", https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html).
+    /// Held as an endpoint policy, the kind that binds every caller.
+    fn audiences_of(&self, provider: &str) -> Option<NamedPolicy> {
+        let audiences = self
+            .model()
+            .identity_providers
+            .get(provider)?
+            .audiences
+            .as_ref()?;
+        let key = format!("{}:aud", super::outside::provider_name(provider));
+        let text = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "AnyRequest", "Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Sid": "AudienceIsAClientId", "Effect": "Deny", "Action": "*", "Resource": "*",
+                 "Condition": {"StringNotEquals": {key: audiences}}}
+            ]
+        });
+        let policy = crate::policy::Policy::from_value(&text).ok()?;
+        Some(NamedPolicy::new(
+            format!("{AUDIENCE_POLICY} {provider}"),
+            policy,
+        ))
     }
 
     /// A service assuming a role it was handed, through the role's trust policy, with what
@@ -2538,6 +2568,9 @@ pub(crate) fn federated_action(provider: &str) -> &'static str {
         "sts:AssumeRoleWithWebIdentity"
     }
 }
+
+/// The start of the name of [`Search::audiences_of`]'s policies.
+pub(crate) const AUDIENCE_POLICY: &str = "the client ids of";
 
 /// The name of [`source_names_account`]'s policy: witnesses leave it out of what allows a hop.
 pub(crate) const SOURCE_POLICY: &str =

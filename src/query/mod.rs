@@ -644,9 +644,14 @@ impl<'m> Engine<'m> {
             _ => search().run(Some(self.first_steps(caller))),
         };
         for link in &mut answer.chain {
-            link.allowed_by.retain(|a| a.policy != chain::SOURCE_POLICY);
+            link.allowed_by.retain(|a| {
+                a.policy != chain::SOURCE_POLICY && !a.policy.starts_with(chain::AUDIENCE_POLICY)
+            });
         }
         if answer.verdict == Verdict::Reachable {
+            if let Some(missing) = self.unregistered(caller) {
+                answer.assumptions.insert(0, missing);
+            }
             answer.outside = Some(self.describe_outside(caller, &answer));
             if let outside::OutsideKind::Named(arn) | outside::OutsideKind::Account(arn) =
                 &caller.kind
@@ -708,6 +713,19 @@ impl<'m> Engine<'m> {
                 role: role.arn.clone(),
             })
             .collect()
+    }
+
+    /// For a provider the snapshot of its account lists no such provider: STS refuses its
+    /// tokens until one is created, which the answer assumes.
+    fn unregistered(&self, caller: &outside::OutsideCaller) -> Option<String> {
+        let outside::OutsideKind::Provider(provider) = &caller.kind else {
+            return None;
+        };
+        let account = crate::model::arn_account(provider)?;
+        let listed = self.model.provider_listings.contains(account);
+        (listed && !self.model.identity_providers.contains_key(provider)).then(|| {
+            format!("{provider} is not among the identity providers the snapshot of account {account} records; the answer assumes it is created")
+        })
     }
 
     /// Every account the snapshots hold or a policy names, sorted.

@@ -33,6 +33,12 @@ pub(crate) struct Layout {
     pub job_templates: Option<PathBuf>,
     pub presets: Option<PathBuf>,
     pub rest_apis: Option<PathBuf>,
+    /// `iam/oidc-providers.json` and `iam/saml-providers.json`: the account's identity
+    /// providers.
+    pub oidc_providers: Option<PathBuf>,
+    pub saml_providers: Option<PathBuf>,
+    /// `iam/oidc-providers/*.json`: one OIDC provider each (its URL and client ids).
+    pub oidc_provider_details: Vec<PathBuf>,
     /// Policy file name (without `.json`) to path.
     pub scps: BTreeMap<String, PathBuf>,
     pub rcps: BTreeMap<String, PathBuf>,
@@ -123,6 +129,8 @@ impl Layout {
             ["mediaconvert", "job-templates.json"] => &mut self.job_templates,
             ["mediaconvert", "presets.json"] => &mut self.presets,
             ["apigateway", "rest-apis.json"] => &mut self.rest_apis,
+            ["iam", "oidc-providers.json"] => &mut self.oidc_providers,
+            ["iam", "saml-providers.json"] => &mut self.saml_providers,
             ["organizations", "targets.json"] => &mut self.targets,
             ["organizations", "organization.json"] => &mut self.organization,
             ["collect-errors.txt"] => &mut self.collect_errors,
@@ -147,6 +155,10 @@ impl Layout {
                     "policy.json" => &mut files.policy,
                     _ => return false,
                 }
+            }
+            ["iam", "oidc-providers", file] if file.ends_with(".json") => {
+                self.oidc_provider_details.push(full);
+                return true;
             }
             ["organizations", kind @ ("scps" | "rcps"), file] => {
                 let Some(id) = file.strip_suffix(".json").filter(|id| !id.is_empty()) else {

@@ -27,6 +27,7 @@ use iam::{AccountClaim, IamDetails, Reference};
 use json::Node;
 use resources::AccountContext;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -140,6 +141,7 @@ impl Loader {
             &mut self.model.warnings,
         )?;
         self.add_resources(&layout, &context)?;
+        self.add_identity_providers(&layout, &account_id)?;
         let collected_at = layout
             .collected_at
             .as_deref()
@@ -153,6 +155,61 @@ impl Loader {
             collected_at,
             organization,
         });
+        Ok(())
+    }
+
+    /// The account's OIDC providers (with their audiences, from each provider's own file) and
+    /// SAML providers, when the snapshot records them.
+    fn add_identity_providers(
+        &mut self,
+        layout: &layout::Layout,
+        account: &str,
+    ) -> Result<(), InputError> {
+        let mut audiences: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for path in &layout.oidc_provider_details {
+            let (file, value) = read_json(path)?;
+            let url = crate::input::string_at(&file, "Url", &value["Url"])?;
+            let ids = crate::input::list_at(&file, "ClientIDList", &value["ClientIDList"])?
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    crate::input::string_at(&file, &format!("ClientIDList[{i}]"), id)
+                        .map(str::to_string)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            audiences.insert(url.trim_start_matches("https://").to_string(), ids);
+        }
+        let files = [
+            (&layout.oidc_providers, "OpenIDConnectProviderList"),
+            (&layout.saml_providers, "SAMLProviderList"),
+        ];
+        for (path, list) in files {
+            let Some(path) = path else { continue };
+            let (file, value) = read_json(path)?;
+            self.model.provider_listings.insert(account.to_string());
+            for (i, entry) in crate::input::list_at(&file, list, &value[list])?
+                .iter()
+                .enumerate()
+            {
+                let at = format!("{list}[{i}].Arn");
+                let arn = crate::input::string_at(&file, &at, &entry["Arn"])?;
+                if !crate::eval::principal::is_provider_arn(arn) {
+                    return Err(InputError::new(
+                        &file,
+                        &at,
+                        format!("{arn:?} is not the ARN of an IAM identity provider"),
+                    ));
+                }
+                let url = crate::query::outside::provider_name(arn);
+                self.model.identity_providers.insert(
+                    arn.to_string(),
+                    crate::model::IdentityProvider {
+                        arn: arn.to_string(),
+                        audiences: audiences.get(url).cloned(),
+                    },
+                );
+            }
+        }
         Ok(())
     }
 

@@ -221,11 +221,25 @@ impl<'m, 'p> Builder<'m, 'p> {
         }
     }
 
+    /// A plan that holds an OIDC provider may change the audiences the snapshot records: the
+    /// account's providers are taken to accept any.
+    fn forget_audiences(&mut self) {
+        let account = self.account.id.clone();
+        for provider in self.model.identity_providers.values_mut() {
+            if crate::model::arn_account(&provider.arn) == Some(account.as_str()) {
+                provider.audiences = None;
+            }
+        }
+    }
+
     pub fn run(&mut self) -> Result<(), InputError> {
         let plan = self.plan;
         for resource in &plan.resources {
             if !RESOURCE_TYPES.iter().any(|row| row.kind == resource.kind) {
                 self.note_unread(resource);
+            }
+            if resource.kind == "aws_iam_openid_connect_provider" {
+                self.forget_audiences();
             }
         }
         let rows = |stage: Stage| {
