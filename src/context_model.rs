@@ -184,11 +184,15 @@ pub fn classify(key: &str, origin: &Origin, action: &str) -> KeyClass {
 /// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html).
 /// The provider issues them, to whoever it signs in: free, as far as the policies can tell.
 fn is_identity_claim(key: &str, action: &str) -> bool {
+    let oidc = || {
+        key.rsplit_once(':')
+            .is_some_and(|(provider, _)| provider.contains('.'))
+    };
     match action {
-        "sts:assumerolewithwebidentity" => key
-            .rsplit_once(':')
-            .is_some_and(|(provider, _)| provider.contains('.')),
+        "sts:assumerolewithwebidentity" => oidc(),
         "sts:assumerolewithsaml" => key.starts_with("saml:"),
+        // Checked in the same call as the federated one, on the same token or assertion.
+        "sts:tagsession" | "sts:setsourceidentity" => oidc() || key.starts_with("saml:"),
         _ => false,
     }
 }

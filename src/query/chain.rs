@@ -219,8 +219,20 @@ pub struct Search<'e, 'm> {
     /// first (shortest) chain to an actor that may.
     unmodelled: BTreeMap<&'static str, String>,
     /// For a service principal's calls: the account whose resource the service acts for
-    /// (`aws:SourceAccount`); `None` lets the solver pick it.
-    source_account: Option<String>,
+    /// (`aws:SourceAccount`) and that account's organization; `None` lets the solver pick it.
+    source_account: Option<(String, SourceOrganization)>,
+}
+
+/// The organization of the account a service acts for (`aws:SourceOrgID`,
+/// `aws:SourceOrgPaths`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceOrganization {
+    /// None: the account is in no organization.
+    None,
+    /// One the snapshots record.
+    Known(String),
+    /// Whichever the policies need: the account is taken to be in it, and the answer says so.
+    Any,
 }
 
 impl<'e, 'm> Search<'e, 'm> {
@@ -247,9 +259,9 @@ impl<'e, 'm> Search<'e, 'm> {
         }
     }
 
-    /// A search whose service principal acts for a resource of `account`.
-    pub fn acting_for(mut self, account: &str) -> Self {
-        self.source_account = Some(account.to_string());
+    /// A search whose service principal acts for a resource of `account`, in `organization`.
+    pub fn acting_for(mut self, account: &str, organization: SourceOrganization) -> Self {
+        self.source_account = Some((account.to_string(), organization));
         self
     }
 
@@ -1091,6 +1103,22 @@ impl<'e, 'm> Search<'e, 'm> {
                 Origin::Own,
             )
         };
+        let mut absent = match caller {
+            Principal::Federated(provider) => other_providers_claims(provider, &policies),
+            _ => Vec::new(),
+        };
+        // A source identity is set only where the trust lets the caller set it ("Permissions
+        // required to set source identity",
+        // https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_monitor.html#id_credentials_temp_control-access_monitor-perms).
+        if !crate::graph::trust_admits_to(role, caller, "sts:SetSourceIdentity") {
+            absent.push("sts:sourceidentity".into());
+        }
+        let assume = |action: &str| {
+            assume(action).map(|mut hop| {
+                hop.absent.extend(absent.iter().cloned());
+                hop
+            })
+        };
         let mut hops = vec![plain_hop(assume(action)?)];
         // Tags passed at AssumeRole need sts:TagSession too, in the same call.
         if !session.tags.is_empty() {
@@ -1375,13 +1403,25 @@ impl<'e, 'm> Search<'e, 'm> {
         let mut context = context
             .with("aws:PrincipalIsAWSService", "true")
             .with("aws:PrincipalServiceName", service);
-        if let Some(source) = &self.source_account {
-            context = context.with("aws:SourceAccount", source);
-        }
-        if let Some(source) = &self.source_account {
-            // Held as an endpoint policy: the one kind that binds every caller, identity
-            // policies binding only IAM principals.
-            policies.endpoints.push(source_names_account(source));
+        let mut undocumented = vec!["aws:sourceaccount", "aws:sourcearn"];
+        match &self.source_account {
+            Some((source, organization)) => {
+                context = context.with("aws:SourceAccount", source);
+                // Held as an endpoint policy: the one kind that binds every caller, identity
+                // policies binding only IAM principals.
+                policies.endpoints.push(source_names_account(source));
+                match organization {
+                    SourceOrganization::None => {}
+                    SourceOrganization::Known(id) => {
+                        context = context.with("aws:SourceOrgID", id);
+                        undocumented.push("aws:sourceorgpaths");
+                    }
+                    SourceOrganization::Any => {
+                        undocumented.extend(["aws:sourceorgid", "aws:sourceorgpaths"])
+                    }
+                }
+            }
+            None => undocumented.extend(["aws:sourceorgid", "aws:sourceorgpaths"]),
         }
         let mut hop = self.hop(
             &Principal::Service(service.to_string()),
@@ -1394,12 +1434,7 @@ impl<'e, 'm> Search<'e, 'm> {
             context,
             Origin::Service,
         )?;
-        hop.undocumented = vec![
-            "aws:sourceaccount".into(),
-            "aws:sourcearn".into(),
-            "aws:sourceorgid".into(),
-            "aws:sourceorgpaths".into(),
-        ];
+        hop.undocumented = undocumented.into_iter().map(String::from).collect();
         Ok(vec![PlannedHop {
             hop,
             is_target: true,
@@ -1756,6 +1791,7 @@ impl<'e, 'm> Search<'e, 'm> {
             // left to the solver, and said.
             hop.undocumented.push("aws:federatedprovider".into());
         }
+        self.free_outside_identity(&mut hop, actor_arn);
         for (key, value) in self.question.context.iter() {
             let describes_caller = ORIGIN_KEYS.contains(&key.to_ascii_lowercase().as_str());
             // A time given with the question is the one clock of every hop.
@@ -1765,6 +1801,33 @@ impl<'e, 'm> Search<'e, 'm> {
             }
         }
         Ok(hop)
+    }
+
+    /// A principal of an account no snapshot holds: that account names, types and tags its
+    /// principals as it likes, so the keys that describe them are free. An account's root
+    /// stands for all of its principals: its ARN is free too, within the account.
+    fn free_outside_identity(&self, hop: &mut Hop, actor_arn: &str) {
+        let Principal::Aws(caller) = &hop.principal else {
+            return;
+        };
+        if self.model().account(&caller.account).is_some() {
+            return;
+        }
+        for key in [
+            "aws:principaltype",
+            "aws:principaltag/",
+            "aws:userid",
+            "aws:username",
+        ] {
+            hop.undocumented.push(key.into());
+        }
+        if crate::eval::principal::names_account(actor_arn, &caller.account) {
+            hop.fixed.remove("aws:PrincipalArn");
+            hop.undocumented.push("aws:principalarn".into());
+            hop.policies
+                .endpoints
+                .push(principal_in_account(&caller.account));
+        }
     }
 
     fn principal_policies(&self, actor: &str) -> PolicySet {
@@ -2109,14 +2172,16 @@ impl<'e, 'm> Search<'e, 'm> {
             .iter()
             .map(|(k, v)| format!("{k}={v:?}"))
             .collect();
+        // A federated search frees aws:FederatedProvider on every hop: its solutions are its own.
         format!(
-            "{what}|{}|{}|{}|{}|{}|{:?}",
+            "{what}|{}|{}|{}|{}|{}|{:?}|{}",
             self.question.action,
             self.question.resource,
             context.join(","),
             self.explain,
             self.edits.fingerprint(),
-            self.source_account
+            self.source_account,
+            self.is_federated()
         )
     }
 
@@ -2386,7 +2451,11 @@ fn witness(
                             ""
                         }
                     ))
-                } else if hop.undocumented.iter().any(|u| u.eq_ignore_ascii_case(key)) {
+                } else if let Some(account) = outside_identity_key(&request.principal, key) {
+                    tested_by_the_account_s_policies(&hop.policies, key).then(|| format!(
+                        "account {account} is not in the snapshots: it names, types and tags its own principals, and one has {key} as the witness says"
+                    ))
+                } else if hop.is_undocumented(key) {
                     Some(format!(
                         "{} sets {key} on its {} as the witness says (undocumented)",
                         request.principal.to_text(),
@@ -2559,6 +2628,75 @@ fn key_use_formula(problem: &Problem, target_hop: &Hop, key_use: &KeyUse) -> For
     }
     Formula::or([by_header, no_header, Formula::and([kms, no_key])])
 }
+
+/// The claims a token or assertion of `provider` does not carry: the keys the policies test
+/// that belong to another provider ("Available keys for AWS OIDC federation",
+/// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif).
+fn other_providers_claims(provider: &str, policies: &PolicySet) -> Vec<String> {
+    let own = super::outside::provider_name(provider).to_ascii_lowercase();
+    let saml = crate::eval::principal::is_saml_provider(provider);
+    conditions_of(policies)
+        .map(|c| c.key.to_ascii_lowercase())
+        .filter(|key| match key.rsplit_once(':') {
+            Some(("saml", _)) => !saml,
+            Some((issuer, _)) if issuer.contains('.') => saml || issuer != own,
+            _ => false,
+        })
+        .collect()
+}
+
+/// The account of an outside principal whose identity `key` describes, when the key is one
+/// its account chooses ([`Search::free_outside_identity`]).
+fn outside_identity_key<'p>(principal: &'p Principal, key: &str) -> Option<&'p str> {
+    let Principal::Aws(caller) = principal else {
+        return None;
+    };
+    let key = key.to_ascii_lowercase();
+    let describes = key.starts_with("aws:principaltag/")
+        || matches!(
+            key.as_str(),
+            "aws:principaltype" | "aws:userid" | "aws:username" | "aws:principalarn"
+        );
+    describes.then_some(caller.account.as_str())
+}
+
+/// Whether a policy other than [`principal_in_account`]'s tests `key`.
+fn tested_by_the_account_s_policies(policies: &PolicySet, key: &str) -> bool {
+    let set = policies;
+    set.identity
+        .iter()
+        .chain(&set.boundaries)
+        .chain(&set.session)
+        .chain(&set.resource)
+        .chain(set.scps.iter().flatten())
+        .chain(set.rcps.iter().flatten())
+        .chain(&set.endpoints)
+        .filter(|named| named.name != PRINCIPAL_POLICY)
+        .flat_map(|named| &named.policy.statements)
+        .flat_map(|s| &s.conditions)
+        .any(|c| c.key.eq_ignore_ascii_case(key))
+}
+
+/// What AWS sets for a principal of `account`: its ARN is one of that account's. Held as an
+/// endpoint policy, the kind that binds every caller.
+fn principal_in_account(account: &str) -> NamedPolicy {
+    let text = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "AnyRequest", "Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Sid": "PrincipalArnInPrincipalAccount", "Effect": "Deny", "Action": "*", "Resource": "*",
+             "Condition": {"StringNotLike": {"aws:PrincipalArn": format!("arn:*:iam::{account}:*")}}}
+        ]
+    });
+    NamedPolicy::new(
+        PRINCIPAL_POLICY,
+        crate::policy::Policy::from_value(&text).expect("a constant policy parses"),
+    )
+}
+
+/// The name of [`principal_in_account`]'s policy: witnesses leave it out of what allows a hop.
+pub(crate) const PRINCIPAL_POLICY: &str =
+    "what AWS sets on a call of another account's principal (aws:PrincipalArn in its account)";
 
 /// The call by which a provider's token or assertion buys a role session.
 pub(crate) fn federated_action(provider: &str) -> &'static str {

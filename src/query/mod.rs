@@ -645,7 +645,9 @@ impl<'m> Engine<'m> {
         };
         for link in &mut answer.chain {
             link.allowed_by.retain(|a| {
-                a.policy != chain::SOURCE_POLICY && !a.policy.starts_with(chain::AUDIENCE_POLICY)
+                a.policy != chain::SOURCE_POLICY
+                    && a.policy != chain::PRINCIPAL_POLICY
+                    && !a.policy.starts_with(chain::AUDIENCE_POLICY)
             });
         }
         if answer.verdict == Verdict::Reachable {
@@ -669,19 +671,38 @@ impl<'m> Engine<'m> {
         answer
     }
 
-    /// A service admitted by a resource policy: first acting for a stranger's resource (then
-    /// any account that can point the service at the resource can), else for a resource of
-    /// each account the snapshots hold or a policy names.
+    /// A service admitted by a resource policy: first acting for a resource of a stranger's
+    /// account in no organization (then any account that can point the service at the
+    /// resource can), then for a resource of each account the snapshots hold or a policy
+    /// names, then of an account of whichever organization the policies need.
     fn service_answer<'s>(&'s self, search: impl Fn() -> chain::Search<'s, 'm>) -> Answer {
+        use chain::SourceOrganization;
         let stranger = search()
-            .acting_for(targets::OUTSIDE_ACCOUNT)
+            .acting_for(targets::OUTSIDE_ACCOUNT, SourceOrganization::None)
             .run(Some(Vec::new()));
         if stranger.verdict != Verdict::Unreachable {
             return stranger;
         }
         let mut unknown = None;
-        for account in self.accounts_named() {
-            let answer = search().acting_for(&account).run(Some(Vec::new()));
+        let named = self.accounts_named().into_iter().map(|account| {
+            let organization = match self.model.account(&account) {
+                Some(known) => known
+                    .organization
+                    .as_ref()
+                    .and_then(|o| o.id.clone())
+                    .map_or(SourceOrganization::Any, SourceOrganization::Known),
+                None => SourceOrganization::Any,
+            };
+            (account, organization)
+        });
+        let member = (
+            targets::OUTSIDE_ACCOUNT.to_string(),
+            SourceOrganization::Any,
+        );
+        for (account, organization) in named.chain([member]) {
+            let answer = search()
+                .acting_for(&account, organization)
+                .run(Some(Vec::new()));
             match answer.verdict {
                 Verdict::Reachable => return answer,
                 Verdict::Unknown if unknown.is_none() => unknown = Some(answer),
@@ -791,7 +812,10 @@ impl<'m> Engine<'m> {
                     .and_then(|link| link.context.get("aws:SourceAccount"))
                     .and_then(|v| v.as_str())
                     .unwrap_or_default();
-                if source == targets::OUTSIDE_ACCOUNT {
+                let organization = first.and_then(|link| link.context.get("aws:SourceOrgID"));
+                if source == targets::OUTSIDE_ACCOUNT && organization.is_some() {
+                    format!("{service} acting for a resource of any account of the organization the policy names (aws:SourceOrgID)")
+                } else if source == targets::OUTSIDE_ACCOUNT {
                     format!("{service} acting for a resource of any AWS account: the policy does not pin aws:SourceAccount, aws:SourceArn or aws:SourceOrgID to the account's own (a confused deputy)")
                 } else if self.model.account(source).is_some() {
                     format!(

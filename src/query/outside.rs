@@ -149,6 +149,15 @@ fn named_in(
     kinds: &mut BTreeSet<OutsideKind>,
 ) {
     for statement in &policy.statements {
+        // An account a condition names (`aws:PrincipalAccount`, `aws:PrincipalArn`, ...) is
+        // one whose principals the statement may admit.
+        for condition in &statement.conditions {
+            for value in &condition.values {
+                if let Some(account) = account_in(value.raw()).filter(|a| !known.contains(a)) {
+                    kinds.insert(OutsideKind::Account(account.to_string()));
+                }
+            }
+        }
         let Some(element) = &statement.principal else {
             continue;
         };
@@ -173,6 +182,14 @@ fn named_in(
             }
         }
     }
+}
+
+/// The account an account id or an ARN names, if any (`*` and `?` are not accounts).
+fn account_in(text: &str) -> Option<&str> {
+    if crate::model::is_account_id(text) {
+        return Some(text);
+    }
+    crate::model::arn_account(text).filter(|a| crate::model::is_account_id(a))
 }
 
 /// An account or a principal of an account no snapshot holds.

@@ -109,6 +109,10 @@ pub fn who_can(answers: &[Answer], action: &str, resource: &str) -> String {
         .iter()
         .filter(|a| a.verdict == Verdict::Reachable)
         .count();
+    let outside = answers
+        .iter()
+        .filter(|a| a.verdict == Verdict::Reachable && a.outside.is_some())
+        .count();
     let unknown = answers
         .iter()
         .filter(|a| a.verdict == Verdict::Unknown)
@@ -118,6 +122,11 @@ pub fn who_can(answers: &[Answer], action: &str, resource: &str) -> String {
         code(action),
         code(resource)
     );
+    if outside > 0 {
+        out.push_str(&format!(
+            " (**{outside}** of them from outside the account)"
+        ));
+    }
     if unknown > 0 {
         out.push_str(&format!(", **{unknown}** unknown"));
     }
@@ -127,9 +136,13 @@ pub fn who_can(answers: &[Answer], action: &str, resource: &str) -> String {
     }
     out.push_str("| principal | answer | requests |\n|---|---|---|\n");
     for answer in answers {
+        let who = match &answer.outside {
+            Some(who) => format!("{}<br>{}", code(&answer.query.principal), plain(who)),
+            None => code(&answer.query.principal),
+        };
         out.push_str(&format!(
             "| {} | {} | {} |\n",
-            code(&answer.query.principal).replace('|', "\\|"),
+            who.replace('|', "\\|"),
             verdict_word(answer.verdict),
             answer.chain.len()
         ));

@@ -131,16 +131,21 @@ pub struct Hop {
 }
 
 impl Hop {
+    /// Whether AWS sets `key` to a value nobody documents (an entry ending in `/` names a
+    /// family of keys, such as `aws:principaltag/`).
+    pub fn is_undocumented(&self, key: &str) -> bool {
+        self.undocumented.iter().any(|u| {
+            u.eq_ignore_ascii_case(key)
+                || u.ends_with('/') && key.len() > u.len() && key[..u.len()].eq_ignore_ascii_case(u)
+        })
+    }
+
     /// Whether `key` is a free variable of this hop.
     pub fn is_free(&self, key: &str) -> bool {
         if self.absent.iter().any(|a| a.eq_ignore_ascii_case(key)) {
             return false;
         }
-        if self
-            .undocumented
-            .iter()
-            .any(|u| u.eq_ignore_ascii_case(key))
-        {
+        if self.is_undocumented(key) {
             return !self.fixed.contains(key);
         }
         match &self.keys {
