@@ -509,3 +509,21 @@ fn only_proofs_name_outside_callers() {
         assert_eq!(run.code, 0, "{case}: {}", run.stdout);
     }
 }
+
+/// A trust that admits everyone (`"Principal": "*"`) to `sts:AssumeRoleWithWebIdentity`: every
+/// provider STS would take a token from is a caller, those AWS knows by name included. Whether
+/// AWS admits such tokens is not settled by its pages, so the answer takes that it does: a
+/// refutation would not be a proof.
+#[test]
+fn a_trust_open_to_everyone_admits_the_providers_aws_knows() {
+    assert_eq!(
+        verdict_of(
+            "star-web-identity",
+            "s3:GetObject",
+            DATA,
+            "oidc:accounts.google.com"
+        )
+        .as_deref(),
+        Some("reachable")
+    );
+}
