@@ -343,3 +343,84 @@ fn a_provider_the_account_does_not_have_is_an_assumption() {
         "{answer}"
     );
 }
+
+#[test]
+fn can_answers_for_outside_callers_are_pinned() {
+    for (name, principal, action, resource, context) in [
+        (
+            "github_org_wide",
+            GITHUB,
+            "s3:PutObject",
+            "arn:aws:s3:::acme-artifacts/build.zip",
+            None,
+        ),
+        (
+            "github_other_branch",
+            GITHUB,
+            "s3:PutObject",
+            "arn:aws:s3:::acme-site/index.html",
+            Some("token.actions.githubusercontent.com:sub=repo:acme/site:ref:refs/heads/feature"),
+        ),
+        (
+            "eks_service_account",
+            "oidc:oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE",
+            "s3:PutObject",
+            "arn:aws:s3:::acme-uploads/a.mp4",
+            None,
+        ),
+        (
+            "saml",
+            "saml:Okta",
+            "s3:GetObject",
+            "arn:aws:s3:::acme-finance/q3.csv",
+            None,
+        ),
+        (
+            "partner_without_external_id",
+            "arn:aws:iam::999988887777:root",
+            "s3:GetObject",
+            "arn:aws:s3:::acme-reports/r.pdf",
+            Some("sts:ExternalId=guessed"),
+        ),
+        (
+            "elb_confused_deputy",
+            "service:logdelivery.elasticloadbalancing.amazonaws.com",
+            "s3:PutObject",
+            "arn:aws:s3:::acme-alb-logs/AWSLogs/111122223333/x.log",
+            None,
+        ),
+        (
+            "cloudfront_other_bucket",
+            "service:cloudfront.amazonaws.com",
+            "s3:GetObject",
+            "arn:aws:s3:::acme-finance/q3.csv",
+            None,
+        ),
+        (
+            "anonymous",
+            "anonymous",
+            "s3:GetObject",
+            "arn:aws:s3:::acme-site/index.html",
+            None,
+        ),
+    ] {
+        let mut args = vec![
+            "can",
+            "--quiet",
+            "--account",
+            ACCOUNT,
+            "--principal",
+            principal,
+            "--action",
+            action,
+            "--resource",
+            resource,
+        ];
+        if let Some(pair) = context {
+            args.extend(["--context", pair]);
+        }
+        let run = iamproof(&args);
+        assert_ne!(run.code, 2, "{name}: {}", run.stderr);
+        insta::assert_snapshot!(format!("outside_can_{name}"), run.stdout);
+    }
+}

@@ -2239,7 +2239,7 @@ impl<'e, 'm> Search<'e, 'm> {
             Some(refusal) => refusal.clone(),
             None => requests
                 .get(prefix)
-                .map(|(request, policies)| crate::eval::evaluate(request, policies).reason)
+                .map(|(request, policies)| explain_refusal(request, policies))
                 .unwrap_or_default(),
         };
         let hop = &planned[prefix].hop;
@@ -2645,6 +2645,27 @@ fn other_providers_claims(provider: &str, policies: &PolicySet) -> Vec<String> {
         .collect()
 }
 
+/// Why a request is refused. The constraints that keep a witness's free values consistent
+/// ([`principal_in_account`], [`source_names_account`]) refuse only values the solver chose
+/// for the explanation: when one does and the policies of the account refuse too, theirs is
+/// the reason.
+fn explain_refusal(request: &Request, policies: &PolicySet) -> String {
+    let evaluation = crate::eval::evaluate(request, policies);
+    let synthetic =
+        |named: &NamedPolicy| named.name == PRINCIPAL_POLICY || named.name == SOURCE_POLICY;
+    if !evaluation.reason.contains(PRINCIPAL_POLICY) && !evaluation.reason.contains(SOURCE_POLICY) {
+        return evaluation.reason;
+    }
+    let mut own = policies.clone();
+    own.endpoints.retain(|named| !synthetic(named));
+    let without = crate::eval::evaluate(request, &own);
+    if without.decision == crate::eval::Decision::Allowed {
+        evaluation.reason
+    } else {
+        without.reason
+    }
+}
+
 /// The account of an outside principal whose identity `key` describes, when the key is one
 /// its account chooses ([`Search::free_outside_identity`]).
 fn outside_identity_key<'p>(principal: &'p Principal, key: &str) -> Option<&'p str> {
@@ -2685,7 +2706,10 @@ fn principal_in_account(account: &str) -> NamedPolicy {
         "Statement": [
             {"Sid": "AnyRequest", "Effect": "Allow", "Action": "*", "Resource": "*"},
             {"Sid": "PrincipalArnInPrincipalAccount", "Effect": "Deny", "Action": "*", "Resource": "*",
-             "Condition": {"StringNotLike": {"aws:PrincipalArn": format!("arn:*:iam::{account}:*")}}}
+             "Condition": {
+                 "StringNotLike": {"aws:PrincipalArn": format!("arn:*:iam::{account}:*")},
+                 "Null": {"aws:PrincipalArn": "false"}
+             }}
         ]
     });
     NamedPolicy::new(

@@ -344,6 +344,7 @@ impl<'m> Engine<'m> {
         let callers = outside::callers(self.model);
         outside::find(&callers, &question.principal)
             .cloned()
+            .or_else(|| outside::of_another_account(self.model, &question.principal))
             .map(Some)
             .ok_or_else(|| QueryError::UnknownPrincipal(question.principal.clone()))
     }

@@ -244,6 +244,25 @@ pub fn allowed_by(entry: &str, id: &str) -> bool {
         .is_some_and(|service| service.eq_ignore_ascii_case(entry))
 }
 
+/// A user, role or root of an account no snapshot holds, named by its ARN though no policy
+/// names it: a caller all the same.
+pub fn of_another_account(model: &Model, arn: &str) -> Option<OutsideCaller> {
+    let Some(crate::eval::Principal::Aws(principal)) = crate::eval::Principal::parse(arn) else {
+        return None;
+    };
+    if model.account(&principal.account).is_some() {
+        return None;
+    }
+    let kind = match principal.kind {
+        crate::eval::AwsPrincipalKind::Root => OutsideKind::Account(principal.account),
+        crate::eval::AwsPrincipalKind::User | crate::eval::AwsPrincipalKind::Role { .. } => {
+            OutsideKind::Named(arn.to_string())
+        }
+        _ => return None,
+    };
+    Some(OutsideCaller::of(kind))
+}
+
 /// The outside caller a `--principal` names, by its id or as a policy names it.
 pub fn find<'c>(callers: &'c [OutsideCaller], named: &str) -> Option<&'c OutsideCaller> {
     callers
