@@ -24,9 +24,16 @@ struct Cli {
     /// Also print what was loaded, every loader warning, and how long each stage took.
     #[arg(long, short, global = true)]
     verbose: bool,
+    /// Threads that `who-can` and `only` proofs spread principals over (default: the cores
+    /// of the machine); answers are the same whatever the number.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    threads: Option<u16>,
     #[command(subcommand)]
     command: Command,
 }
+
+/// `--threads`, for every engine of the run.
+static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum TextOrJson {
@@ -293,6 +300,9 @@ fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let ui = Ui::new(cli.quiet, cli.verbose);
+    if let Some(threads) = cli.threads {
+        THREADS.get_or_init(|| usize::from(threads));
+    }
     let code = run(cli.command, &ui);
     ui.finish();
     code
@@ -718,11 +728,13 @@ fn question_options(
     at: Option<Instant>,
     scope: ScopeArg,
 ) -> iamproof::query::Options {
+    let defaults = iamproof::query::Options::default();
     iamproof::query::Options {
         timeout_ms,
         at,
         scope: scope.into(),
-        ..Default::default()
+        threads: THREADS.get().copied().unwrap_or(defaults.threads),
+        ..defaults
     }
 }
 

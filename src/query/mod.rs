@@ -153,6 +153,9 @@ pub struct Options {
     pub at: Option<chrono::DateTime<chrono::Utc>>,
     /// Which ways of becoming another principal the search tries.
     pub scope: Scope,
+    /// How many threads `who-can` spreads its principals over (each with its own engine and
+    /// solver); the answers are the same whatever the number.
+    pub threads: usize,
 }
 
 /// Which ways of becoming another principal a question covers.
@@ -202,6 +205,7 @@ impl Default for Options {
             max_steps: None,
             at: None,
             scope: Scope::All,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -556,7 +560,6 @@ impl<'m> Engine<'m> {
     ) -> Result<Vec<Answer>, QueryError> {
         let resource = &self.resolve_alias(action, resource)?;
         check_request(action, resource)?;
-        let mut out = Vec::new();
         let principals: Vec<&String> = self
             .model
             .users
@@ -569,21 +572,26 @@ impl<'m> Engine<'m> {
                 Some(principals.len() as u64),
             );
         }
-        for principal in principals {
-            let question = Question {
-                principal: principal.clone(),
-                action: action.into(),
-                resource: resource.into(),
-                context: context.clone(),
-            };
-            let answer = self.can_quietly(&question)?;
-            if report {
-                self.progress.step();
+        let ask = |engine: &Engine, principals: &[&String], report: bool| {
+            let mut out = Vec::new();
+            for principal in principals {
+                let question = Question {
+                    principal: (*principal).clone(),
+                    action: action.into(),
+                    resource: resource.into(),
+                    context: context.clone(),
+                };
+                let answer = engine.can_quietly(&question)?;
+                if report {
+                    engine.progress.step();
+                }
+                if answer.verdict != Verdict::Unreachable {
+                    out.push(answer);
+                }
             }
-            if answer.verdict != Verdict::Unreachable {
-                out.push(answer);
-            }
-        }
+            Ok::<_, QueryError>(out)
+        };
+        let mut out = self.spread(&principals, report, ask)?;
         out.sort_by(|a, b| a.query.principal.cmp(&b.query.principal));
         for file in &self.model.truncated {
             out.push(Answer {
@@ -605,6 +613,57 @@ impl<'m> Engine<'m> {
             let answer = self.outside_answer(&caller, action, resource, context, false);
             if answer.verdict != Verdict::Unreachable {
                 out.push(answer);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs `ask` over `principals` on this engine and, when the options allow more threads and
+    /// there are enough principals to pay for another engine, over trailing shares of them on
+    /// engines of their own, one thread each. The answers come back in the order of
+    /// `principals`, as one engine would give them: each answer depends only on its question.
+    fn spread<T: Send>(
+        &self,
+        principals: &[&String],
+        report: bool,
+        ask: impl Fn(&Engine, &[&String], bool) -> Result<Vec<T>, QueryError> + Sync,
+    ) -> Result<Vec<T>, QueryError> {
+        /// Fewer principals per thread than this are not worth a second graph.
+        const SHARE: usize = 64;
+        let threads = self
+            .options
+            .threads
+            .clamp(1, (principals.len() / SHARE).max(1));
+        if threads == 1 {
+            return ask(self, principals, report);
+        }
+        let size = principals.len().div_ceil(threads);
+        let mut shares = principals.chunks(size);
+        let own = shares.next().unwrap_or_default();
+        let scope = self.scope();
+        let (model, options) = (self.model, self.options);
+        let (out, others) = std::thread::scope(|s| {
+            let handles: Vec<_> = shares
+                .map(|share| {
+                    let ask = &ask;
+                    s.spawn(move || {
+                        let engine = Engine::new(model, options);
+                        engine.scoped(scope, || ask(&engine, share, false))
+                    })
+                })
+                .collect();
+            let out = ask(self, own, report);
+            let others: Vec<_> = handles
+                .into_iter()
+                .map(|h| h.join().expect("a who-can thread does not panic"))
+                .collect();
+            (out, others)
+        });
+        let mut out = out?;
+        for (other, share) in others.into_iter().zip(principals.chunks(size).skip(1)) {
+            out.extend(other?);
+            if report {
+                share.iter().for_each(|_| self.progress.step());
             }
         }
         Ok(out)

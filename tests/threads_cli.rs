@@ -1,0 +1,65 @@
+//! `--threads`: `who-can` spreads its principals over threads, each with an engine of its own,
+//! and prints the same bytes whatever the number (answers depend only on their question).
+
+mod common;
+
+use common::iamproof;
+use iamproof::synthetic::{write_account, SyntheticSpec};
+
+fn who_can(account: &str, threads: &str, resource: &str) -> common::Run {
+    iamproof(&[
+        "who-can",
+        "--quiet",
+        "--threads",
+        threads,
+        "--account",
+        account,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        resource,
+        "--format",
+        "json",
+    ])
+}
+
+#[test]
+fn who_can_prints_the_same_answers_on_one_thread_and_on_three() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SyntheticSpec {
+        users: 160,
+        groups: 12,
+        roles: 80,
+        managed_policies: 120,
+        buckets: 12,
+        keys: 3,
+        mediaconvert_trusting_roles: 6,
+        escalating_every: 9,
+    };
+    write_account(dir.path(), &spec).unwrap();
+    let account = dir.path().to_str().unwrap();
+    for bucket in ["synthetic-bucket-0001", "synthetic-bucket-0007"] {
+        let resource = format!("arn:aws:s3:::{bucket}/*");
+        let one = who_can(account, "1", &resource);
+        let three = who_can(account, "3", &resource);
+        assert_eq!(one.code, three.code, "{}", three.stderr);
+        assert!(one.stdout.contains("\"principal\""), "{}", one.stdout);
+        assert_eq!(one.stdout, three.stdout, "{bucket}");
+    }
+}
+
+#[test]
+fn zero_threads_is_a_usage_error() {
+    let run = iamproof(&[
+        "who-can",
+        "--threads",
+        "0",
+        "--account",
+        "models/mediaconvert-default",
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+}
