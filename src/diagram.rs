@@ -553,7 +553,14 @@ impl Drawing {
                 resource_node(model, &last.resource, pattern)
             };
             // The service's hop starts from the service acting for that role.
-            let from = if from.kind == NodeKind::Service && from.via.is_none() {
+            let assumes = link
+                .action
+                .to_ascii_lowercase()
+                .starts_with("sts:assumerole");
+            let from = if from.kind == NodeKind::Service && from.via.is_none() && !assumes {
+                // A service a resource policy admits, acting on its own from outside.
+                NodeRef::new(NodeKind::Outside, &format!("service:{}", from.member))
+            } else if from.kind == NodeKind::Service && from.via.is_none() {
                 NodeRef {
                     via: Some(role_of(model, &link.resource)),
                     ..from
@@ -782,6 +789,15 @@ fn principal_node(model: &Model, principal: &str) -> NodeRef {
         }
         return NodeRef::new(NodeKind::Role, &role);
     }
+    // An identity provider stands for its tokens: name it, as who-can does.
+    if crate::eval::principal::is_provider_arn(principal)
+        || crate::eval::principal::BUILT_IN_PROVIDERS.contains(&principal)
+    {
+        return NodeRef::new(
+            NodeKind::Outside,
+            &crate::query::outside::provider_id(principal),
+        );
+    }
     NodeRef::new(NodeKind::Outside, "*")
 }
 
@@ -846,6 +862,10 @@ fn resource_node(model: &Model, resource: &str, pattern: &str) -> NodeRef {
 fn short_name(model: &Model, node: &NodeRef, multi_account: bool) -> String {
     let member = &node.member;
     let (name, account) = match node.kind {
+        NodeKind::Outside if member.starts_with("service:") => {
+            return format!("{} (from outside)", member.replacen(':', " ", 1));
+        }
+        NodeKind::Outside if member != "*" => return format!("tokens of {member}"),
         NodeKind::Outside => return "principals outside the snapshots".into(),
         NodeKind::Service => {
             let role = node.via.as_deref().unwrap_or_default();

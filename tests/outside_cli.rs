@@ -424,3 +424,21 @@ fn can_answers_for_outside_callers_are_pinned() {
         insta::assert_snapshot!(format!("outside_can_{name}"), run.stdout);
     }
 }
+
+#[test]
+fn the_graph_names_providers_and_services_from_outside() {
+    let run = iamproof(&[
+        "graph",
+        "--quiet",
+        "--account",
+        ACCOUNT,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::acme-*",
+        "--format",
+        "mermaid",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("outside_graph_writes", run.stdout);
+}
