@@ -2357,6 +2357,11 @@ fn conditions_of(set: &PolicySet) -> impl Iterator<Item = &crate::policy::condit
 
 /// Every policy of a hop's policy set.
 fn policies_in(set: &PolicySet) -> impl Iterator<Item = &crate::policy::Policy> {
+    named_policies_in(set).map(|named| named.policy.as_ref())
+}
+
+/// Every policy of a hop's policy set, with its name.
+fn named_policies_in(set: &PolicySet) -> impl Iterator<Item = &NamedPolicy> {
     set.identity
         .iter()
         .chain(&set.boundaries)
@@ -2365,7 +2370,6 @@ fn policies_in(set: &PolicySet) -> impl Iterator<Item = &crate::policy::Policy> 
         .chain(set.scps.iter().flatten())
         .chain(set.rcps.iter().flatten())
         .chain(&set.endpoints)
-        .map(|named| named.policy.as_ref())
 }
 
 /// Adds the assumptions of `more` that `all` lacks, in order.
@@ -2683,15 +2687,7 @@ fn outside_identity_key<'p>(principal: &'p Principal, key: &str) -> Option<&'p s
 
 /// Whether a policy other than [`principal_in_account`]'s tests `key`.
 fn tested_by_the_account_s_policies(policies: &PolicySet, key: &str) -> bool {
-    let set = policies;
-    set.identity
-        .iter()
-        .chain(&set.boundaries)
-        .chain(&set.session)
-        .chain(&set.resource)
-        .chain(set.scps.iter().flatten())
-        .chain(set.rcps.iter().flatten())
-        .chain(&set.endpoints)
+    named_policies_in(policies)
         .filter(|named| named.name != PRINCIPAL_POLICY)
         .flat_map(|named| &named.policy.statements)
         .flat_map(|s| &s.conditions)

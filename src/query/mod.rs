@@ -822,14 +822,7 @@ impl<'m> Engine<'m> {
             for statement in &policy.statements {
                 for condition in &statement.conditions {
                     for value in &condition.values {
-                        let text = value.raw().to_string();
-                        if crate::model::is_account_id(&text) {
-                            accounts.insert(text);
-                        } else if let Some(a) = crate::model::arn_account(&text)
-                            .filter(|a| crate::model::is_account_id(a))
-                        {
-                            accounts.insert(a.to_string());
-                        }
+                        accounts.extend(outside::account_in(value.raw()).map(str::to_string));
                     }
                 }
             }

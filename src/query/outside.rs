@@ -205,7 +205,7 @@ fn named_in(
 }
 
 /// The account an account id or an ARN names, if any (`*` and `?` are not accounts).
-fn account_in(text: &str) -> Option<&str> {
+pub(crate) fn account_in(text: &str) -> Option<&str> {
     if crate::model::is_account_id(text) {
         return Some(text);
     }
