@@ -254,6 +254,8 @@ pub struct Engine<'m> {
     reads_time: std::cell::OnceCell<bool>,
     /// The scope of the questions asked now: the options', or a proof's own.
     scope: std::cell::Cell<Scope>,
+    /// The callers from outside the account, found on first use.
+    outside_callers: std::cell::OnceCell<Vec<outside::OutsideCaller>>,
 }
 
 impl<'m> Engine<'m> {
@@ -272,6 +274,7 @@ impl<'m> Engine<'m> {
             session_names: Default::default(),
             reads_time: Default::default(),
             scope: std::cell::Cell::new(options.scope),
+            outside_callers: Default::default(),
         }
     }
 
@@ -300,6 +303,12 @@ impl<'m> Engine<'m> {
                     .any(|c| crate::context_model::Clock::is_clock_key(&c.key))
             })
         })
+    }
+
+    /// The callers from outside the account ([`outside::callers`]).
+    pub(crate) fn outside_callers(&self) -> &[outside::OutsideCaller] {
+        self.outside_callers
+            .get_or_init(|| outside::callers(self.model))
     }
 
     /// The session names the model's policies mention.
@@ -345,8 +354,7 @@ impl<'m> Engine<'m> {
         if self.model.principal_type(&question.principal).is_some() {
             return Ok(None);
         }
-        let callers = outside::callers(self.model);
-        outside::find(&callers, &question.principal)
+        outside::find(self.outside_callers(), &question.principal)
             .cloned()
             .or_else(|| outside::of_another_account(self.model, &question.principal))
             .map(Some)
@@ -609,7 +617,7 @@ impl<'m> Engine<'m> {
                 outside: None,
             });
         }
-        for caller in outside::callers(self.model) {
+        for caller in self.outside_callers() {
             let answer = self.outside_answer(&caller, action, resource, context, false);
             if answer.verdict != Verdict::Unreachable {
                 out.push(answer);
@@ -813,7 +821,7 @@ impl<'m> Engine<'m> {
     fn accounts_named(&self) -> Vec<String> {
         let mut accounts: std::collections::BTreeSet<String> =
             self.model.accounts.iter().map(|a| a.id.clone()).collect();
-        for caller in outside::callers(self.model) {
+        for caller in self.outside_callers() {
             if let outside::OutsideKind::Account(a) = &caller.kind {
                 accounts.insert(a.clone());
             }
