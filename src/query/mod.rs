@@ -618,7 +618,7 @@ impl<'m> Engine<'m> {
             });
         }
         for caller in self.outside_callers() {
-            let answer = self.outside_answer(&caller, action, resource, context, false);
+            let answer = self.outside_answer(caller, action, resource, context, false);
             if answer.verdict != Verdict::Unreachable {
                 out.push(answer);
             }
