@@ -1,6 +1,7 @@
 //! Callers from outside the account: anyone unauthenticated, any AWS account, the accounts and
 //! principals of other accounts that policies name, the identity providers that trust policies
-//! admit (OIDC and SAML), and the services that resource policies admit.
+//! admit (OIDC and SAML), and the services that resource policies (bucket, key and API policies)
+//! admit.
 //!
 //! Each is one row of `who-can`, named as proof files name it ([`OutsideCaller::id`]), with a
 //! sentence a reviewer reads ("any token from token.actions.githubusercontent.com whose ...
@@ -134,6 +135,7 @@ pub fn callers(model: &Model) -> Vec<OutsideCaller> {
         .values()
         .filter_map(|b| b.policy.as_deref())
         .chain(model.keys.values().filter_map(|k| k.policy.as_deref()))
+        .chain(model.rest_apis.values().filter_map(|a| a.policy.as_deref()))
         .map(|policy| (policy, false));
     for (policy, is_trust) in trusts.chain(resources) {
         named_in(policy, is_trust, &known, &mut kinds);
