@@ -8,24 +8,81 @@
 //! memberships, AWS managed policies left out of `Policies`, roles that MediaConvert may
 //! assume, SSE-KMS buckets and key policies. Files are written entry by entry, so a snapshot
 //! of any size is written in little memory.
+//!
+//! Two profiles ([`Profile`]) shape the grants. [`Profile::Varied`] gives each principal its
+//! own narrow grants (a bucket prefix or two under conditions, a MediaConvert queue, a role to
+//! pass), so few principals reach any one bucket. [`Profile::Broad`] grants the way real
+//! accounts do, so that about half of the principals can write any one bucket (a real account
+//! of 3,000 principals had 1,406 able to write one):
+//!
+//! - wide customer managed policies, the first eight of `managed_policies`, under the path
+//!   `/platform/`: `S3FullAccess` (`s3:*` on `arn:aws:s3:::*`), `AssumeAnyRole`
+//!   (`sts:AssumeRole` on `role/*`), `ReadOnlyLike` (`s3:Get*`, `s3:List*`, `iam:Get*`...
+//!   on `*`), `DataLakeWriter` (object writes on every `synthetic-bucket-*`), `PowerUserLike`
+//!   (`NotAction` IAM, Organizations and Account on `*`), `DeveloperTools` (Lambda, and
+//!   `iam:PassRole` on `role/service-role/*` to Lambda), `DenyBucketDeletion` and
+//!   `WorkloadBoundary` (a permissions boundary); the rest are narrow (those of `Varied`), one
+//!   or two on each group and role and one on every fourth user, and some attached to nobody;
+//! - groups shared by hundreds of users: group 0 is `Admins` (AWS `AdministratorAccess`, one
+//!   user in a hundred), the others cycle through nine kinds: `Analysts`, `Support`,
+//!   `Auditors` (read-only, AWS managed or not), `Finance`, `Operations`, `Interns`,
+//!   `Contractors` (narrow grants, read-only, `DenyBucketDeletion`), then `Developers`
+//!   (read-only, `AssumeAnyRole`, `DeveloperTools`) and `DataEngineers` (`S3FullAccess`); each
+//!   user is in one, two or three of them (a third of the users each), picked by a fixed hash
+//!   of the user's index;
+//! - roles named for their duty, by the role's index modulo nine (`DataPipeline` with
+//!   `S3FullAccess`, `DataLake` with `DataLakeWriter`, `Deploy` with `PowerUserLike`, `Jump`
+//!   with `AssumeAnyRole`, `ReadOnly`, and four in nine `App` with narrow grants only; `Admin`,
+//!   with `AdministratorAccess`, one in fifty), whose trust policies admit, by the role's
+//!   index modulo ten: the account root (`{"AWS": "arn:aws:iam::ACCOUNT:root"}`, five
+//!   in ten, and one more with `aws:MultiFactorAuthPresent`), so that everyone allowed
+//!   `sts:AssumeRole` on them can become them; Lambda (two, under `/service-role/`); ECS tasks
+//!   (one, under `/service-role/`); or one other role and one user by name (one);
+//! - buckets whose policies deny insecure transport, and now and then unencrypted uploads,
+//!   grant a role read or write, or deny writes to all but the `DataPipeline` and `Admin`
+//!   roles (one bucket in ten, those whose index ends in 9); one in seven has no policy;
+//! - escalations held by one user in `escalating_every`, as with `Varied`.
 
 use serde_json::{json, Value};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+mod broad;
+
 /// The account every synthetic snapshot describes.
 pub const SYNTHETIC_ACCOUNT: &str = "123456789012";
 /// Its region.
 pub const SYNTHETIC_REGION: &str = "us-east-1";
 
-/// How many of each kind to write.
+/// How the principals of a synthetic account are granted (see the [module](self) doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// Narrow grants, each principal its own: few principals can write any one bucket.
+    #[default]
+    Varied,
+    /// Broad grants as real accounts have them: wide managed policies attached to groups of
+    /// hundreds of users, many roles trusting the account root, and `sts:AssumeRole` on
+    /// `role/*` for developers and jump roles, so about half of the principals can write any
+    /// one bucket. Needs at least eight managed policies for the wide ones.
+    Broad,
+}
+
+/// How many of each kind to write, and how they are granted.
+///
+/// [`LARGE`](Self::LARGE) and [`QUERY`](Self::QUERY) use [`Profile::Varied`];
+/// [`BROAD_2K`](Self::BROAD_2K) and [`BROAD_10K`](Self::BROAD_10K) use [`Profile::Broad`],
+/// shaped like real accounts that grant broadly (wide managed policies on groups of hundreds
+/// of users, roles that trust the account root, `sts:AssumeRole` on `role/*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyntheticSpec {
+    pub profile: Profile,
     pub users: usize,
     pub groups: usize,
     pub roles: usize,
-    /// Customer managed policies (each user, group and role also has one inline policy).
+    /// Customer managed policies (with [`Profile::Varied`] each user, group and role also has
+    /// one inline policy; with [`Profile::Broad`] each group, every other role and one user in
+    /// five).
     pub managed_policies: usize,
     pub buckets: usize,
     pub keys: usize,
@@ -40,6 +97,7 @@ impl SyntheticSpec {
     /// 10,000 principals and 20,000 policies (10,000 managed, 10,000 inline), the size the
     /// loading benchmark measures.
     pub const LARGE: SyntheticSpec = SyntheticSpec {
+        profile: Profile::Varied,
         users: 6_000,
         groups: 200,
         roles: 4_000,
@@ -53,6 +111,7 @@ impl SyntheticSpec {
     /// The scale the query benchmark promises answers at: 2,000 users, 200 groups, 1,000 roles
     /// (50 trust MediaConvert), 3,000 customer managed policies, 500 buckets, 50 keys.
     pub const QUERY: SyntheticSpec = SyntheticSpec {
+        profile: Profile::Varied,
         users: 2_000,
         groups: 200,
         roles: 1_000,
@@ -63,9 +122,48 @@ impl SyntheticSpec {
         escalating_every: 33,
     };
 
-    /// The number of policy documents written: managed (default versions) and inline.
+    /// A broad account of the size of the query benchmark: 2,000 users in 20 groups, 1,000
+    /// roles (20 trust MediaConvert, about 600 the account root), 3,000 customer managed
+    /// policies, 500 buckets, 50 keys; one user in 50 holds an escalation.
+    pub const BROAD_2K: SyntheticSpec = SyntheticSpec {
+        profile: Profile::Broad,
+        users: 2_000,
+        groups: 20,
+        roles: 1_000,
+        managed_policies: 3_000,
+        buckets: 500,
+        keys: 50,
+        mediaconvert_trusting_roles: 20,
+        escalating_every: 50,
+    };
+
+    /// A broad account five times larger: 10,000 users in 40 groups, 5,000 roles (100 trust
+    /// MediaConvert, about 3,000 the account root), 20,000 customer managed policies, 2,000
+    /// buckets, 100 keys; one user in 50 holds an escalation.
+    pub const BROAD_10K: SyntheticSpec = SyntheticSpec {
+        profile: Profile::Broad,
+        users: 10_000,
+        groups: 40,
+        roles: 5_000,
+        managed_policies: 20_000,
+        buckets: 2_000,
+        keys: 100,
+        mediaconvert_trusting_roles: 100,
+        escalating_every: 50,
+    };
+
+    /// The number of policy documents written: managed (default versions) and inline
+    /// (escalations left out).
     pub fn policy_count(&self) -> usize {
-        self.managed_policies + self.users + self.groups + self.roles
+        match self.profile {
+            Profile::Varied => self.managed_policies + self.users + self.groups + self.roles,
+            Profile::Broad => {
+                self.managed_policies
+                    + self.users.div_ceil(5)
+                    + self.groups
+                    + self.roles.div_ceil(2)
+            }
+        }
     }
 }
 
@@ -187,14 +285,31 @@ impl Generator {
     }
 
     fn managed_arn(&self, index: usize) -> String {
+        if let Some(name) = self.wide_name(index) {
+            return self.arn(&format!("policy/platform/{name}"));
+        }
         self.arn(&format!("policy/team-{}/Policy{index:05}", index % 50))
     }
 
     fn role_arn(&self, index: usize) -> String {
-        self.arn(&format!("role/{}", self.role_name(index)))
+        self.arn(&format!(
+            "role{}{}",
+            self.role_path(index),
+            self.role_name(index)
+        ))
+    }
+
+    fn role_path(&self, index: usize) -> &'static str {
+        match self.spec.profile {
+            Profile::Varied => "/",
+            Profile::Broad => self.broad_role_path(index),
+        }
     }
 
     fn role_name(&self, index: usize) -> String {
+        if self.spec.profile == Profile::Broad {
+            return self.broad_role_name(index);
+        }
         if index < self.spec.mediaconvert_trusting_roles {
             format!("MediaConvertRole{index:05}")
         } else {
@@ -366,13 +481,18 @@ impl Generator {
 
     fn managed_policy(&self, index: usize) -> Value {
         let arn = self.managed_arn(index);
-        let name = format!("Policy{index:05}");
+        let (prefix, name) = arn.rsplit_once('/').unwrap_or_default();
+        let path = format!("{}/", &prefix[prefix.find('/').unwrap_or(prefix.len())..]);
+        let document = match self.spec.profile {
+            Profile::Varied => self.permissions(index + 3),
+            Profile::Broad => self.broad_managed_document(index),
+        };
         json!({"PolicyName": name, "PolicyId": format!("ANPASYNTH{index:011}"), "Arn": arn,
-               "Path": format!("/team-{}/", index % 50), "DefaultVersionId": "v2", "AttachmentCount": 1,
+               "Path": path, "DefaultVersionId": "v2", "AttachmentCount": 1,
                "PermissionsBoundaryUsageCount": 0, "IsAttachable": true,
                "CreateDate": "2024-01-01T00:00:00+00:00", "UpdateDate": "2024-02-01T00:00:00+00:00",
                "PolicyVersionList": [
-                   {"Document": encoded(self.permissions(index + 3), index), "VersionId": "v2",
+                   {"Document": encoded(document, index), "VersionId": "v2",
                     "IsDefaultVersion": true, "CreateDate": "2024-02-01T00:00:00+00:00"},
                    {"Document": url_encode(&json!({"Version": "2012-10-17",
                         "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}).to_string()),
@@ -383,16 +503,29 @@ impl Generator {
     fn write_authorization_details(&self, path: &Path) -> io::Result<()> {
         let mut out = BufWriter::new(File::create(path)?);
         out.write_all(b"[{")?;
+        let broad = self.spec.profile == Profile::Broad;
         write_list(&mut out, "UserDetailList", self.spec.users, |i| {
-            self.user(i)
+            if broad {
+                self.broad_user(i)
+            } else {
+                self.user(i)
+            }
         })?;
         out.write_all(b",")?;
         write_list(&mut out, "GroupDetailList", self.spec.groups, |i| {
-            self.group(i)
+            if broad {
+                self.broad_group(i)
+            } else {
+                self.group(i)
+            }
         })?;
         out.write_all(b",\"RoleDetailList\":[],\"Policies\":[],\"IsTruncated\":true,\"Marker\":\"page-2\"},{\"UserDetailList\":[],\"GroupDetailList\":[],")?;
         write_list(&mut out, "RoleDetailList", self.spec.roles, |i| {
-            self.role(i)
+            if broad {
+                self.broad_role(i)
+            } else {
+                self.role(i)
+            }
         })?;
         out.write_all(b",")?;
         write_list(&mut out, "Policies", self.spec.managed_policies, |i| {
@@ -402,21 +535,35 @@ impl Generator {
         out.flush()
     }
 
+    /// The statements every bucket policy opens with: no insecure transport, and a role that
+    /// may read.
+    fn bucket_statements(&self, index: usize) -> Vec<Value> {
+        let name = self.bucket_name(index);
+        let reader = self.role_arn(index % self.spec.roles.max(1));
+        vec![
+            json!({"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                   "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")],
+                   "Condition": {"Bool": {"aws:SecureTransport": "false"}}}),
+            json!({"Sid": "AllowReader", "Effect": "Allow", "Principal": {"AWS": reader},
+                   "Action": ["s3:GetObject", "s3:ListBucket"],
+                   "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")]}),
+        ]
+    }
+
     fn write_bucket(&self, dir: &Path, index: usize) -> io::Result<()> {
         let name = self.bucket_name(index);
         let folder = dir.join("s3").join(&name);
-        let reader = self.role_arn(index % self.spec.roles.max(1));
-        let policy = json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-             "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")],
-             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
-            {"Sid": "AllowReader", "Effect": "Allow", "Principal": {"AWS": reader},
-             "Action": ["s3:GetObject", "s3:ListBucket"],
-             "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")]}]});
-        write_json(
-            &folder.join("policy.json"),
-            &json!({"Policy": policy.to_string()}),
-        )?;
+        let statements = match self.spec.profile {
+            Profile::Varied => Some(self.bucket_statements(index)),
+            Profile::Broad => self.broad_bucket_statements(index),
+        };
+        if let Some(statements) = statements {
+            let policy = json!({"Version": "2012-10-17", "Statement": statements});
+            write_json(
+                &folder.join("policy.json"),
+                &json!({"Policy": policy.to_string()}),
+            )?;
+        }
         let default = if index.is_multiple_of(3) && self.spec.keys > 0 {
             json!({"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": self.key_arn(index % self.spec.keys)})
         } else {
@@ -672,6 +819,7 @@ mod tests {
     fn a_small_synthetic_account_loads_without_warnings() {
         let dir = tempfile::tempdir().unwrap();
         let spec = SyntheticSpec {
+            profile: Profile::Varied,
             users: 30,
             groups: 4,
             roles: 20,
@@ -710,6 +858,112 @@ mod tests {
             std::fs::read(second.path().join(details)).unwrap(),
             "deterministic"
         );
+    }
+
+    /// Every file under `dir`, by path relative to it.
+    fn files(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+        let mut out = std::collections::BTreeMap::new();
+        let mut pending = vec![dir.to_path_buf()];
+        while let Some(folder) = pending.pop() {
+            for entry in std::fs::read_dir(&folder).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    let bytes = std::fs::read(&path).unwrap();
+                    out.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_small_broad_account_is_deterministic_and_loads() {
+        let spec = SyntheticSpec {
+            profile: Profile::Broad,
+            users: 60,
+            groups: 12,
+            roles: 40,
+            managed_policies: 20,
+            buckets: 10,
+            keys: 2,
+            mediaconvert_trusting_roles: 2,
+            escalating_every: 25,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        write_account(dir.path(), &spec).unwrap();
+        let second = tempfile::tempdir().unwrap();
+        write_account(second.path(), &spec).unwrap();
+        let written = files(dir.path());
+        assert!(written.len() > 40, "{:?}", written.keys());
+        assert!(written == files(second.path()), "deterministic");
+
+        let model = crate::snapshot::load(&[dir.path().to_path_buf()]).unwrap();
+        assert!(model.warnings.is_empty(), "{:#?}", model.warnings);
+        assert_eq!(
+            (model.users.len(), model.groups.len(), model.roles.len()),
+            (60, 12, 40)
+        );
+        assert_eq!(
+            model.managed_policies.len(),
+            20 + 3,
+            "customer policies and AdministratorAccess, ReadOnlyAccess, AmazonS3ReadOnlyAccess"
+        );
+        assert_eq!(spec.policy_count(), 20 + 12 + 12 + 20);
+        assert_eq!(model.buckets.len(), 10);
+        assert!(model.buckets["synthetic-bucket-0006"].policy.is_none());
+        assert!(model.buckets["synthetic-bucket-0009"].policy.is_some());
+        for user in model.users.values() {
+            let ordinary = user.groups.iter().filter(|g| *g != "Admins").count();
+            assert!(
+                (1..=3).contains(&ordinary),
+                "{}: {:?}",
+                user.arn,
+                user.groups
+            );
+        }
+
+        // A developer may assume every role that trusts the account root, and so can write a
+        // bucket though no policy of its own grants `s3:PutObject`.
+        let developer = model
+            .users
+            .values()
+            .find(|u| {
+                u.groups.iter().any(|g| g == "Developers")
+                    && !u
+                        .groups
+                        .iter()
+                        .any(|g| g == "DataEngineers" || g == "Admins")
+            })
+            .expect("a developer");
+        let graph = crate::graph::DelegationGraph::build(&model);
+        let assumed: std::collections::BTreeSet<&str> = graph
+            .steps_from(&developer.arn)
+            .iter()
+            .filter(|s| matches!(s, crate::graph::Step::AssumeRole { .. }))
+            .map(|s| s.target())
+            .collect();
+        let generator = Generator { spec };
+        let root_trusting: Vec<String> = (2..40)
+            .filter(|i| i % 10 <= 4)
+            .map(|i| generator.role_arn(i))
+            .collect();
+        for role in &root_trusting {
+            assert!(assumed.contains(role.as_str()), "{role}: {assumed:?}");
+        }
+        let engine = crate::query::Engine::new(&model, crate::query::Options::default());
+        let answer = engine
+            .can(&crate::query::Question {
+                principal: developer.arn.clone(),
+                action: "s3:PutObject".into(),
+                resource: "arn:aws:s3:::synthetic-bucket-0003/*".into(),
+                context: crate::policy::Context::new(),
+            })
+            .unwrap();
+        assert_eq!(answer.verdict, crate::query::Verdict::Reachable);
+        assert!(answer.chain.len() >= 2, "{:#?}", answer.chain);
+        assert_ne!(answer.chain.last().unwrap().principal, developer.arn);
     }
 
     #[test]

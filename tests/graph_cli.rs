@@ -633,9 +633,10 @@ fn snapshot_least_privilege_media_out_mermaid() {
 /// take in is refused with a way forward (exit 2); `--resource` still draws one bucket.
 #[test]
 fn a_picture_of_hundreds_of_buckets_needs_a_resource_or_all() {
-    use iamproof::synthetic::{write_account, SyntheticSpec};
+    use iamproof::synthetic::{write_account, Profile, SyntheticSpec};
     let dir = tempfile::tempdir().expect("a temp dir");
     let spec = SyntheticSpec {
+        profile: Profile::Varied,
         users: 20,
         groups: 2,
         roles: 10,
