@@ -4,7 +4,7 @@
 mod common;
 
 use common::iamproof;
-use iamproof::synthetic::{write_account, SyntheticSpec};
+use iamproof::synthetic::{write_account, Profile, SyntheticSpec};
 
 fn who_can(account: &str, threads: &str, resource: &str) -> common::Run {
     iamproof(&[
@@ -35,6 +35,7 @@ fn who_can_prints_the_same_answers_on_one_thread_and_on_three() {
         keys: 3,
         mediaconvert_trusting_roles: 6,
         escalating_every: 9,
+        profile: Profile::Varied,
     };
     write_account(dir.path(), &spec).unwrap();
     let account = dir.path().to_str().unwrap();
