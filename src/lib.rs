@@ -23,7 +23,7 @@
 //! | [`cloudformation`] | CloudFormation templates (JSON, or YAML read with its lines), intrinsic functions resolved where they can be before deployment, each resource made through the Terraform rows |
 //! | [`sources`] | where a model comes from: snapshots, plans and templates loaded together, before or after the changes |
 //! | [`inspect`] | what a loaded model holds, and one principal's effective policies |
-//! | [`synthetic`] | large synthetic snapshots for benchmarks |
+//! | [`synthetic`] | large synthetic snapshots for benchmarks: varied narrow grants, or the broad grants of real accounts |
 //! | [`service`] | the escalation techniques as data ([`service::technique`]: the requests an actor makes, the service that acts, what the actor gains; the actions no technique models), one file per service with its rows ([`service::iam`], [`service::ec2`], [`service::lambda`], ...); what a MediaConvert job does with its role ([`service::mediaconvert`]); what each service defines, from the bundled AWS service authorization reference: actions, the resource types they take and their ARN formats, condition keys ([`service::reference`]); what KMS does with a key beyond its policy ([`service::kms`]); the regions of each partition ([`service::regions`]) |
 //! | [`graph`] | the delegation graph: which techniques each principal may apply to which target (assume a role, pass it to a service, edit a user, policy, bucket or key), from cheap filters that only over-approximate |
 //! | [`smt`] | finite regions for request values ([`smt::regions`]), policies as formulas over them ([`smt::encode`], [`smt::formula`]), the z3 driver with deterministic minimal models ([`smt::solve`]) |
