@@ -22,9 +22,10 @@
 //!   (`NotAction` IAM, Organizations and Account on `*`), `DeveloperTools` (Lambda, and
 //!   `iam:PassRole` on `role/service-role/*` to Lambda), `DenyBucketDeletion` and
 //!   `WorkloadBoundary` (a permissions boundary); the rest are narrow (those of `Varied`), one
-//!   or two on each group and role and one on every fourth user, and some attached to nobody;
-//! - groups shared by hundreds of users: group 0 is `Admins` (AWS `AdministratorAccess`, one
-//!   user in a hundred), the others cycle through nine kinds: `Analysts`, `Support`,
+//!   or two on each group and role and one on about one user in four, and some attached to
+//!   nobody;
+//! - groups shared by hundreds of users: group 0 is `Admins` (AWS `AdministratorAccess`, about
+//!   one user in a hundred), the others cycle through nine kinds: `Analysts`, `Support`,
 //!   `Auditors` (read-only, AWS managed or not), `Finance`, `Operations`, `Interns`,
 //!   `Contractors` (narrow grants, read-only, `DenyBucketDeletion`), then `Developers`
 //!   (read-only, `AssumeAnyRole`, `DeveloperTools`) and `DataEngineers` (`S3FullAccess`); each
@@ -37,7 +38,8 @@
 //!   index modulo ten: the account root (`{"AWS": "arn:aws:iam::ACCOUNT:root"}`, five
 //!   in ten, and one more with `aws:MultiFactorAuthPresent`), so that everyone allowed
 //!   `sts:AssumeRole` on them can become them; Lambda (two, under `/service-role/`); ECS tasks
-//!   (one, under `/service-role/`); or one other role and one user by name (one);
+//!   (one, under `/service-role/`); or one other role and one user by name (one); the first
+//!   `mediaconvert_trusting_roles` trust MediaConvert instead;
 //! - buckets whose policies deny insecure transport, and now and then unencrypted uploads,
 //!   grant a role read or write, or deny writes to all but the `DataPipeline` and `Admin`
 //!   roles (one bucket in ten, those whose index ends in 9); one in seven has no policy;
