@@ -262,10 +262,12 @@ fn main() {
         let graph = started.elapsed();
         println!("{name}: graph of {edges} edges in {graph:.2?}");
         let budget = Budget::new(args.budget);
+        let started = Instant::now();
         let engine = Engine::new(&model, Options::default()).with_progress(&budget);
+        let built = started.elapsed().as_secs_f64();
         let one = who_can(&engine, &budget, "synthetic-bucket-0003", model.users.len());
         drop(engine);
-        let one_seconds = one.seconds + graph.as_secs_f64();
+        let one_seconds = one.seconds + built;
         let who = if one.finished {
             println!(
                 "{name}: who-can s3:PutObject on synthetic-bucket-0003 in {one_seconds:.2} s \
@@ -278,10 +280,25 @@ fn main() {
                 model.users.len() + model.roles.len()
             )
         } else {
+            let users = model.users.len() as u64;
+            // Users come first; when the budget ran out among them, the users alone are
+            // extrapolated too (roles tend to cost far less than users).
+            let users_only = (one.answered < users).then(|| {
+                format!(
+                    ", {:.0} s for the users alone",
+                    one.users_seconds / one.answered.max(1) as f64 * users as f64 + built
+                )
+            });
             let note = format!(
                 "{name}: who-can stopped at the {:.0} s budget after {} of {} principals \
-                 (users {:.2} s, roles {:.2} s); {one_seconds:.0} s extrapolated",
-                args.budget, one.answered, one.principals, one.users_seconds, one.roles_seconds
+                 (users {:.2} s, roles {:.2} s); {one_seconds:.0} s extrapolated over all \
+                 principals{}",
+                args.budget,
+                one.answered,
+                one.principals,
+                one.users_seconds,
+                one.roles_seconds,
+                users_only.unwrap_or_default()
             );
             println!("{note}");
             notes.push(note);
@@ -318,6 +335,10 @@ fn main() {
                 finished = false;
                 break;
             }
+            println!(
+                "{name}: who-can s3:PutObject on {bucket}: {:.2} s, {} can",
+                answer.seconds, answer.can
+            );
             can += answer.can;
             done += 1.0;
         }

@@ -22,9 +22,10 @@
 //!   (`NotAction` IAM, Organizations and Account on `*`), `DeveloperTools` (Lambda, and
 //!   `iam:PassRole` on `role/service-role/*` to Lambda), `DenyBucketDeletion` and
 //!   `WorkloadBoundary` (a permissions boundary); the rest are narrow (those of `Varied`), one
-//!   or two on each group and role and one on every fourth user, and some attached to nobody;
-//! - groups shared by hundreds of users: group 0 is `Admins` (AWS `AdministratorAccess`, one
-//!   user in a hundred), the others cycle through nine kinds: `Analysts`, `Support`,
+//!   or two on each group and role and one on about one user in four, and some attached to
+//!   nobody;
+//! - groups shared by hundreds of users: group 0 is `Admins` (AWS `AdministratorAccess`, about
+//!   one user in a hundred), the others cycle through nine kinds: `Analysts`, `Support`,
 //!   `Auditors` (read-only, AWS managed or not), `Finance`, `Operations`, `Interns`,
 //!   `Contractors` (narrow grants, read-only, `DenyBucketDeletion`), then `Developers`
 //!   (read-only, `AssumeAnyRole`, `DeveloperTools`) and `DataEngineers` (`S3FullAccess`); each
@@ -37,11 +38,17 @@
 //!   index modulo ten: the account root (`{"AWS": "arn:aws:iam::ACCOUNT:root"}`, five
 //!   in ten, and one more with `aws:MultiFactorAuthPresent`), so that everyone allowed
 //!   `sts:AssumeRole` on them can become them; Lambda (two, under `/service-role/`); ECS tasks
-//!   (one, under `/service-role/`); or one other role and one user by name (one);
+//!   (one, under `/service-role/`); or one other role and one user by name (one); the first
+//!   `mediaconvert_trusting_roles` trust MediaConvert instead;
 //! - buckets whose policies deny insecure transport, and now and then unencrypted uploads,
 //!   grant a role read or write, or deny writes to all but the `DataPipeline` and `Admin`
 //!   roles (one bucket in ten, those whose index ends in 9); one in seven has no policy;
 //! - escalations held by one user in `escalating_every`, as with `Varied`.
+//!
+//! In a broad account the users' teams (`index % 50`, the path of their ARN), admins,
+//! escalations, attachments and inline policies are independent of one another, so the first
+//! users in ARN order are like any others (`who-can` runs in that order, and a run stopped
+//! early is extrapolated from them).
 
 use serde_json::{json, Value};
 use std::fs::File;
@@ -81,8 +88,8 @@ pub struct SyntheticSpec {
     pub groups: usize,
     pub roles: usize,
     /// Customer managed policies (with [`Profile::Varied`] each user, group and role also has
-    /// one inline policy; with [`Profile::Broad`] each group, every other role and one user in
-    /// five).
+    /// one inline policy; with [`Profile::Broad`] each group, every other role and about one
+    /// user in five).
     pub managed_policies: usize,
     pub buckets: usize,
     pub keys: usize,
@@ -124,7 +131,7 @@ impl SyntheticSpec {
 
     /// A broad account of the size of the query benchmark: 2,000 users in 20 groups, 1,000
     /// roles (20 trust MediaConvert, about 600 the account root), 3,000 customer managed
-    /// policies, 500 buckets, 50 keys; one user in 50 holds an escalation.
+    /// policies, 500 buckets, 50 keys; one user in 49 holds an escalation.
     pub const BROAD_2K: SyntheticSpec = SyntheticSpec {
         profile: Profile::Broad,
         users: 2_000,
@@ -134,12 +141,12 @@ impl SyntheticSpec {
         buckets: 500,
         keys: 50,
         mediaconvert_trusting_roles: 20,
-        escalating_every: 50,
+        escalating_every: 49,
     };
 
     /// A broad account five times larger: 10,000 users in 40 groups, 5,000 roles (100 trust
     /// MediaConvert, about 3,000 the account root), 20,000 customer managed policies, 2,000
-    /// buckets, 100 keys; one user in 50 holds an escalation.
+    /// buckets, 100 keys; one user in 49 holds an escalation.
     pub const BROAD_10K: SyntheticSpec = SyntheticSpec {
         profile: Profile::Broad,
         users: 10_000,
@@ -149,7 +156,7 @@ impl SyntheticSpec {
         buckets: 2_000,
         keys: 100,
         mediaconvert_trusting_roles: 100,
-        escalating_every: 50,
+        escalating_every: 49,
     };
 
     /// The number of policy documents written: managed (default versions) and inline
@@ -159,7 +166,7 @@ impl SyntheticSpec {
             Profile::Varied => self.managed_policies + self.users + self.groups + self.roles,
             Profile::Broad => {
                 self.managed_policies
-                    + self.users.div_ceil(5)
+                    + broad::users_with_inline(self.users)
                     + self.groups
                     + self.roles.div_ceil(2)
             }
@@ -910,7 +917,16 @@ mod tests {
             20 + 3,
             "customer policies and AdministratorAccess, ReadOnlyAccess, AmazonS3ReadOnlyAccess"
         );
-        assert_eq!(spec.policy_count(), 20 + 12 + 12 + 20);
+        let inline = model
+            .users
+            .values()
+            .filter(|u| {
+                u.inline_policies
+                    .iter()
+                    .any(|p| p.name.ends_with("-inline"))
+            })
+            .count();
+        assert_eq!(spec.policy_count(), 20 + inline + 12 + 20);
         assert_eq!(model.buckets.len(), 10);
         assert!(model.buckets["synthetic-bucket-0006"].policy.is_none());
         assert!(model.buckets["synthetic-bucket-0009"].policy.is_some());

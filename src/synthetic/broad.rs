@@ -120,6 +120,22 @@ fn mix(x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Whether user `index` is one in `n`, for the choice `salt`: a fixed hash rather than a
+/// modulus, so that the choice is independent of the user's team (`index % 50`) and so of the
+/// order of ARNs.
+fn one_in(index: usize, salt: u64, n: u64) -> bool {
+    mix(mix(index as u64) ^ salt).is_multiple_of(n)
+}
+
+const ADMIN_SALT: u64 = 1;
+const ATTACHED_SALT: u64 = 2;
+const INLINE_SALT: u64 = 3;
+
+/// How many of `users` users have an inline policy (escalations left out).
+pub(super) fn users_with_inline(users: usize) -> usize {
+    (0..users).filter(|&i| one_in(i, INLINE_SALT, 5)).count()
+}
+
 impl Generator {
     /// The name of managed policy `index` when it is one of the wide ones.
     pub(super) fn wide_name(&self, index: usize) -> Option<&'static str> {
@@ -234,10 +250,10 @@ impl Generator {
     }
 
     /// The groups of user `index`: one, two or three (by the index modulo three) of the groups
-    /// after `Admins`, picked by a fixed hash, and `Admins` too for one user in a hundred.
+    /// after `Admins`, picked by a fixed hash, and `Admins` too for about one user in a hundred.
     fn broad_groups(&self, index: usize) -> Vec<String> {
         let mut picked = Vec::new();
-        if self.spec.groups > 0 && index.is_multiple_of(100) {
+        if self.spec.groups > 0 && one_in(index, ADMIN_SALT, 100) {
             picked.push(0);
         }
         let ordinary = self.spec.groups.saturating_sub(1);
@@ -271,12 +287,12 @@ impl Generator {
     pub(super) fn broad_user(&self, index: usize) -> Value {
         let name = format!("user{index:05}");
         let path = format!("/team-{}/", index % 50);
-        let attached: Vec<String> = if index % 4 == 1 {
+        let attached: Vec<String> = if one_in(index, ATTACHED_SALT, 4) {
             self.narrow(index * 7 + 3).into_iter().collect()
         } else {
             Vec::new()
         };
-        let mut inline = if index.is_multiple_of(5) {
+        let mut inline = if one_in(index, INLINE_SALT, 5) {
             self.inline(&format!("{name}-inline"), index)
         } else {
             json!([])
