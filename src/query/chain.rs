@@ -1137,20 +1137,13 @@ impl<'e, 'm> Search<'e, 'm> {
             .identity_providers
             .get(provider)?
             .audiences
-            .as_ref()?;
+            .as_ref()
+            .filter(|audiences| !audiences.is_empty())?;
         let key = format!("{}:aud", super::outside::provider_name(provider));
-        let text = serde_json::json!({
-            "Version": "2012-10-17",
-            "Statement": [
-                {"Sid": "AnyRequest", "Effect": "Allow", "Action": "*", "Resource": "*"},
-                {"Sid": "AudienceIsAClientId", "Effect": "Deny", "Action": "*", "Resource": "*",
-                 "Condition": {"StringNotEquals": {key: audiences}}}
-            ]
-        });
-        let policy = crate::policy::Policy::from_value(&text).ok()?;
-        Some(NamedPolicy::new(
+        Some(constraint_policy(
             format!("{AUDIENCE_POLICY} {provider}"),
-            policy,
+            "AudienceIsAClientId",
+            serde_json::json!({"StringNotEquals": {key: audiences}}),
         ))
     }
 
@@ -2697,20 +2690,34 @@ fn tested_by_the_account_s_policies(policies: &PolicySet, key: &str) -> bool {
 /// What AWS sets for a principal of `account`: its ARN is one of that account's. Held as an
 /// endpoint policy, the kind that binds every caller.
 fn principal_in_account(account: &str) -> NamedPolicy {
+    constraint_policy(
+        PRINCIPAL_POLICY,
+        "PrincipalArnInPrincipalAccount",
+        serde_json::json!({
+            "StringNotLike": {"aws:PrincipalArn": format!("arn:*:iam::{account}:*")},
+            "Null": {"aws:PrincipalArn": "false"}
+        }),
+    )
+}
+
+/// A check AWS makes that no policy of the account states, as an endpoint policy (the one
+/// kind that binds every caller, identity policies binding only IAM principals): everything
+/// is allowed but what `refused` (a `Condition` element) describes.
+fn constraint_policy(
+    name: impl Into<String>,
+    sid: &str,
+    refused: serde_json::Value,
+) -> NamedPolicy {
     let text = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "AnyRequest", "Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Sid": "PrincipalArnInPrincipalAccount", "Effect": "Deny", "Action": "*", "Resource": "*",
-             "Condition": {
-                 "StringNotLike": {"aws:PrincipalArn": format!("arn:*:iam::{account}:*")},
-                 "Null": {"aws:PrincipalArn": "false"}
-             }}
+            {"Sid": sid, "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": refused}
         ]
     });
     NamedPolicy::new(
-        PRINCIPAL_POLICY,
-        crate::policy::Policy::from_value(&text).expect("a constant policy parses"),
+        name,
+        crate::policy::Policy::from_value(&text).expect("a constraint policy parses"),
     )
 }
 
@@ -2738,24 +2745,13 @@ pub(crate) const SOURCE_POLICY: &str =
 /// resource of that account. A deny the witness must satisfy, so that the solver cannot pick
 /// a resource of another account.
 fn source_names_account(account: &str) -> NamedPolicy {
-    let pattern = format!("arn:*:*:*:{account}:*");
-    let text = serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "AnyRequest", "Effect": "Allow", "Action": "*", "Resource": "*"},
-            {
-                "Sid": "SourceArnInSourceAccount",
-                "Effect": "Deny", "Action": "*", "Resource": "*",
-                "Condition": {
-                    "StringNotLike": {"aws:SourceArn": pattern},
-                    "Null": {"aws:SourceArn": "false"}
-                }
-            }
-        ]
-    });
-    NamedPolicy::new(
+    constraint_policy(
         SOURCE_POLICY,
-        crate::policy::Policy::from_value(&text).expect("a constant policy parses"),
+        "SourceArnInSourceAccount",
+        serde_json::json!({
+            "StringNotLike": {"aws:SourceArn": format!("arn:*:*:*:{account}:*")},
+            "Null": {"aws:SourceArn": "false"}
+        }),
     )
 }
 
