@@ -1137,8 +1137,7 @@ impl<'e, 'm> Search<'e, 'm> {
             .identity_providers
             .get(provider)?
             .audiences
-            .as_ref()
-            .filter(|audiences| !audiences.is_empty())?;
+            .as_ref()?;
         let key = format!("{}:aud", super::outside::provider_name(provider));
         Some(constraint_policy(
             format!("{AUDIENCE_POLICY} {provider}"),
