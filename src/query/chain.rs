@@ -1090,19 +1090,6 @@ impl<'e, 'm> Search<'e, 'm> {
             }
             _ => "sts:AssumeRole",
         };
-        let assume = |action: &str| {
-            self.hop(
-                caller,
-                actor,
-                action,
-                Term::Fixed(role.arn.clone()),
-                &role.account,
-                policies.clone(),
-                0,
-                context.clone(),
-                Origin::Own,
-            )
-        };
         let mut absent = match caller {
             Principal::Federated(provider) => other_providers_claims(provider, &policies),
             _ => Vec::new(),
@@ -1114,10 +1101,19 @@ impl<'e, 'm> Search<'e, 'm> {
             absent.push("sts:sourceidentity".into());
         }
         let assume = |action: &str| {
-            assume(action).map(|mut hop| {
-                hop.absent.extend(absent.iter().cloned());
-                hop
-            })
+            let mut hop = self.hop(
+                caller,
+                actor,
+                action,
+                Term::Fixed(role.arn.clone()),
+                &role.account,
+                policies.clone(),
+                0,
+                context.clone(),
+                Origin::Own,
+            )?;
+            hop.absent.extend(absent.iter().cloned());
+            Ok::<_, String>(hop)
         };
         let mut hops = vec![plain_hop(assume(action)?)];
         // Tags passed at AssumeRole need sts:TagSession too, in the same call.
@@ -1805,17 +1801,14 @@ impl<'e, 'm> Search<'e, 'm> {
         if self.model().account(&caller.account).is_some() {
             return;
         }
-        for key in [
-            "aws:principaltype",
-            "aws:principaltag/",
-            "aws:userid",
-            "aws:username",
-        ] {
-            hop.undocumented.push(key.into());
-        }
+        let (arn, others) = OUTSIDE_IDENTITY_KEYS
+            .split_last()
+            .expect("the list names the ARN last");
+        hop.undocumented
+            .extend(others.iter().map(|key| key.to_string()));
         if crate::eval::principal::names_account(actor_arn, &caller.account) {
-            hop.fixed.remove("aws:PrincipalArn");
-            hop.undocumented.push("aws:principalarn".into());
+            hop.fixed.remove(arn);
+            hop.undocumented.push(arn.to_string());
             hop.policies
                 .endpoints
                 .push(principal_in_account(&caller.account));
@@ -2669,13 +2662,26 @@ fn outside_identity_key<'p>(principal: &'p Principal, key: &str) -> Option<&'p s
         return None;
     };
     let key = key.to_ascii_lowercase();
-    let describes = key.starts_with("aws:principaltag/")
-        || matches!(
-            key.as_str(),
-            "aws:principaltype" | "aws:userid" | "aws:username" | "aws:principalarn"
-        );
+    let describes = OUTSIDE_IDENTITY_KEYS.iter().any(|chosen| {
+        if chosen.ends_with('/') {
+            key.starts_with(chosen)
+        } else {
+            key == *chosen
+        }
+    });
     describes.then_some(caller.account.as_str())
 }
+
+/// The keys that describe a principal of another account, which that account chooses (in
+/// lowercase; one ending in `/` names a family): the ARN, last, only for an account's root,
+/// which stands for every principal of the account.
+const OUTSIDE_IDENTITY_KEYS: [&str; 5] = [
+    "aws:principaltype",
+    "aws:principaltag/",
+    "aws:userid",
+    "aws:username",
+    "aws:principalarn",
+];
 
 /// Whether a policy other than [`principal_in_account`]'s tests `key`.
 fn tested_by_the_account_s_policies(policies: &PolicySet, key: &str) -> bool {
