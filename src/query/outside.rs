@@ -140,25 +140,23 @@ pub fn callers(model: &Model) -> Vec<OutsideCaller> {
     for (policy, is_trust) in trusts.chain(resources) {
         named_in(policy, is_trust, &known, &mut kinds);
     }
-    // A trust that admits everyone to a federated call admits every provider STS would take a
-    // token from: those AWS knows by name, and those the accounts register.
-    let admits_any_provider = model.roles.values().any(|role| {
-        role.trust_policy.statements.iter().any(|s| {
-            s.effect == crate::policy::Effect::Allow
-                && (s.action.covers("sts:AssumeRoleWithWebIdentity")
-                    || s.action.covers("sts:AssumeRoleWithSAML"))
-                && s.principal.as_ref().is_some_and(|p| {
-                    p.negated || matches!(p.set, PrincipalSet::Everyone)
-                        || matches!(&p.set, PrincipalSet::Entries(e) if e.iter().any(|e| e.kind == PrincipalKind::Aws && e.value == "*"))
-                })
-        })
-    });
-    if admits_any_provider {
-        let built_in = crate::eval::principal::BUILT_IN_PROVIDERS
-            .iter()
-            .map(|p| p.to_string());
-        let registered = model.identity_providers.keys().cloned();
-        kinds.extend(built_in.chain(registered).map(OutsideKind::Provider));
+    // A trust that admits everyone to a federated call (`*`, `NotPrincipal`) admits providers
+    // it does not name: every one STS would take a token from, those AWS knows by name and
+    // those the accounts register.
+    let built_in = crate::eval::principal::BUILT_IN_PROVIDERS
+        .iter()
+        .map(|p| p.to_string());
+    let registered = model.identity_providers.keys().cloned();
+    for provider in built_in.chain(registered) {
+        let caller = crate::eval::Principal::Federated(provider.clone());
+        let action = super::chain::federated_action(&provider);
+        let admitted = model
+            .roles
+            .values()
+            .any(|role| crate::graph::trust_admits_to(role, &caller, action));
+        if admitted {
+            kinds.insert(OutsideKind::Provider(provider));
+        }
     }
     kinds.into_iter().map(OutsideCaller::of).collect()
 }
