@@ -256,6 +256,8 @@ pub struct Engine<'m> {
     scope: std::cell::Cell<Scope>,
     /// The callers from outside the account, found on first use.
     outside_callers: std::cell::OnceCell<Vec<outside::OutsideCaller>>,
+    /// The accounts a service may act for, found on first use ([`Engine::accounts_named`]).
+    accounts_named: std::cell::OnceCell<Vec<String>>,
 }
 
 impl<'m> Engine<'m> {
@@ -275,6 +277,7 @@ impl<'m> Engine<'m> {
             reads_time: Default::default(),
             scope: std::cell::Cell::new(options.scope),
             outside_callers: Default::default(),
+            accounts_named: Default::default(),
         }
     }
 
@@ -752,8 +755,8 @@ impl<'m> Engine<'m> {
             return stranger;
         }
         let mut unknown = None;
-        let named = self.accounts_named().into_iter().map(|account| {
-            let organization = match self.model.account(&account) {
+        let named = self.accounts_named().iter().map(|account| {
+            let organization = match self.model.account(account) {
                 Some(known) => known
                     .organization
                     .as_ref()
@@ -761,15 +764,12 @@ impl<'m> Engine<'m> {
                     .map_or(SourceOrganization::Any, SourceOrganization::Known),
                 None => SourceOrganization::Any,
             };
-            (account, organization)
+            (account.as_str(), organization)
         });
-        let member = (
-            targets::OUTSIDE_ACCOUNT.to_string(),
-            SourceOrganization::Any,
-        );
+        let member = (targets::OUTSIDE_ACCOUNT, SourceOrganization::Any);
         for (account, organization) in named.chain([member]) {
             let answer = search()
-                .acting_for(&account, organization)
+                .acting_for(account, organization)
                 .run(Some(Vec::new()));
             match answer.verdict {
                 Verdict::Reachable => return answer,
@@ -817,8 +817,14 @@ impl<'m> Engine<'m> {
         })
     }
 
-    /// Every account the snapshots hold or a policy names, sorted.
-    fn accounts_named(&self) -> Vec<String> {
+    /// Every account the snapshots hold or a policy names, sorted; read once per engine, as
+    /// every service row of every question asks.
+    fn accounts_named(&self) -> &[String] {
+        self.accounts_named
+            .get_or_init(|| self.read_accounts_named())
+    }
+
+    fn read_accounts_named(&self) -> Vec<String> {
         let mut accounts: std::collections::BTreeSet<String> =
             self.model.accounts.iter().map(|a| a.id.clone()).collect();
         for caller in self.outside_callers() {
