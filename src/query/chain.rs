@@ -132,6 +132,24 @@ impl Reached {
     }
 }
 
+/// An entry of the breadth-first queue: an actor reached, or a step out of one, solved only
+/// when the queue comes to it. Solving it then, rather than when its actor was expanded,
+/// visits the same actors in the same order; a search that ends at an earlier entry never
+/// solves it.
+enum Queued {
+    Reached(Reached),
+    Step(PendingStep),
+}
+
+/// A step out of a reached actor into a session, not solved yet.
+struct PendingStep {
+    from: std::rc::Rc<Reached>,
+    step: Step,
+    session: Session,
+    /// Whether the actor it leads to has one session no policy tells apart.
+    plain: bool,
+}
+
 /// What a job of a technique may do: `None` when the actor is not a job.
 fn job_capabilities(acts: Acts) -> Option<&'static [(&'static str, &'static str)]> {
     match acts {
@@ -326,8 +344,37 @@ impl<'e, 'm> Search<'e, 'm> {
         // jobs): the common case, checked without building a key.
         let mut reached_plain: std::collections::HashSet<(Acts, String)> =
             std::collections::HashSet::from([(Acts::Itself, start.actor.clone())]);
-        let mut queue = VecDeque::from([start]);
-        while let Some(state) = queue.pop_front() {
+        let mut queue = VecDeque::from([Queued::Reached(start)]);
+        while let Some(item) = queue.pop_front() {
+            let state = match item {
+                Queued::Reached(state) => state,
+                Queued::Step(pending) => {
+                    let PendingStep {
+                        from,
+                        step,
+                        session,
+                        plain,
+                    } = pending;
+                    let key = (step.target().to_string(), acts_after(&step), session);
+                    let reached = if plain {
+                        reached_plain.contains(&(key.1, key.0.clone()))
+                    } else {
+                        visited.contains(&key)
+                    };
+                    if reached {
+                        continue;
+                    }
+                    let Some(next) = self.try_step(&from, &step, &key.2) else {
+                        continue;
+                    };
+                    if plain {
+                        reached_plain.insert((key.1, key.0));
+                    } else {
+                        visited.insert(key);
+                    }
+                    next
+                }
+            };
             let unresolved = self
                 .model()
                 .unresolved_for(&state.actor)
@@ -363,6 +410,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     continue;
                 }
             }
+            let state = std::rc::Rc::new(state);
             for step in steps.iter() {
                 let technique = step.technique();
                 if technique.is_some_and(|t| !self.engine.scope().admits(t)) {
@@ -406,14 +454,14 @@ impl<'e, 'm> Search<'e, 'm> {
                     if dead_end {
                         continue;
                     }
-                    if let Some(next) = self.try_step(&state, step, &session) {
-                        if plain {
-                            reached_plain.insert((acts, key.0));
-                        } else {
-                            visited.insert(key);
-                        }
-                        queue.push_back(next);
-                    }
+                    // Solved when its turn in the queue comes: a chain found before then
+                    // needs no other step solved.
+                    queue.push_back(Queued::Step(PendingStep {
+                        from: state.clone(),
+                        step: step.clone(),
+                        session,
+                        plain,
+                    }));
                 }
             }
         }
