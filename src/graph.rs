@@ -88,7 +88,7 @@ pub struct DelegationGraph {
     index: BTreeMap<Node, NodeIndex>,
     /// The steps out of each user and role, computed once: the search asks for them every
     /// time it reaches an actor.
-    steps: std::collections::HashMap<String, Vec<Step>>,
+    steps: std::collections::HashMap<String, std::sync::Arc<[Step]>>,
     /// Who each role's trust policy admits, indexed.
     trust: Vec<TrustedRole>,
     /// What each technique may apply to, by (technique, actor account), as configured.
@@ -362,7 +362,7 @@ impl DelegationGraph {
                 let to = graph.node(to);
                 graph.graph.add_edge(from, to, edge);
             }
-            graph.steps.insert(actor.clone(), steps);
+            graph.steps.insert(actor.clone(), steps.into());
         }
         graph
     }
@@ -387,7 +387,19 @@ impl DelegationGraph {
     /// The steps out of an actor of the model as configured: role assumptions first, then
     /// each technique in table order, targets in ARN order.
     pub fn steps_from(&self, actor: &str) -> &[Step] {
-        self.steps.get(actor).map(Vec::as_slice).unwrap_or_default()
+        self.steps
+            .get(actor)
+            .map(|steps| &steps[..])
+            .unwrap_or_default()
+    }
+
+    /// [`steps_from`](Self::steps_from), shared rather than copied: searches take an actor's
+    /// steps once per actor they reach.
+    pub fn shared_steps_from(&self, actor: &str) -> std::sync::Arc<[Step]> {
+        self.steps
+            .get(actor)
+            .cloned()
+            .unwrap_or_else(|| Vec::new().into())
     }
 
     /// The steps an actor with `policies` may take: those no context can refuse are left out.

@@ -132,13 +132,19 @@ impl Reached {
     }
 }
 
-/// An entry of the breadth-first queue: an actor reached, or a step out of one, solved only
-/// when the queue comes to it. Solving it then, rather than when its actor was expanded,
-/// visits the same actors in the same order; a search that ends at an earlier entry never
-/// solves it.
+/// An entry of the breadth-first queue: an actor reached, a step out of one, solved only when
+/// the queue comes to it, or the steps of an actor still to take. Taking and solving them then,
+/// rather than when their actor was reached, visits the same actors in the same order; a
+/// search that ends at an earlier entry never takes or solves them.
 enum Queued {
     Reached(Reached),
     Step(PendingStep),
+    /// The steps of a reached actor from `next` on, not taken yet.
+    Expand {
+        from: std::rc::Rc<Reached>,
+        steps: std::sync::Arc<[Step]>,
+        next: usize,
+    },
 }
 
 /// A step out of a reached actor into a session, not solved yet.
@@ -182,7 +188,7 @@ struct FoundEdit {
 }
 
 /// An actor's policies and steps as the edits leave them.
-type EditedActor = (std::rc::Rc<PolicySet>, std::rc::Rc<[Step]>);
+type EditedActor = (std::rc::Rc<PolicySet>, std::sync::Arc<[Step]>);
 
 /// How far a blocked path got: (steps passed, hops passed within the blocked problem, hops
 /// of the problem, whether it is the final request).
@@ -348,6 +354,20 @@ impl<'e, 'm> Search<'e, 'm> {
         while let Some(item) = queue.pop_front() {
             let state = match item {
                 Queued::Reached(state) => state,
+                Queued::Expand { from, steps, next } => {
+                    let pending = self.pending_steps(&from, &steps[next], &reached_plain, &visited);
+                    if next + 1 < steps.len() {
+                        queue.push_front(Queued::Expand {
+                            from,
+                            steps,
+                            next: next + 1,
+                        });
+                    }
+                    for step in pending.into_iter().rev() {
+                        queue.push_front(Queued::Step(step));
+                    }
+                    continue;
+                }
                 Queued::Step(pending) => {
                     let PendingStep {
                         from,
@@ -395,7 +415,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 continue;
             }
             self.note_unmodelled(&state);
-            let steps: std::rc::Rc<[Step]> = match (first_steps, state.steps.is_empty()) {
+            let steps: std::sync::Arc<[Step]> = match (first_steps, state.steps.is_empty()) {
                 (Some(steps), true) => steps.into(),
                 _ => self.steps_of(&state.actor),
             };
@@ -410,59 +430,14 @@ impl<'e, 'm> Search<'e, 'm> {
                     continue;
                 }
             }
-            let state = std::rc::Rc::new(state);
-            for step in steps.iter() {
-                let technique = step.technique();
-                if technique.is_some_and(|t| !self.engine.scope().admits(t)) {
-                    continue;
-                }
-                if let Some(Gain::Edits(edit)) = technique.map(|t| t.gain) {
-                    if !self
-                        .edits
-                        .has(edit, step.target(), &account_of(&state.actor))
-                    {
-                        self.try_edit(&state, step, edit);
-                    }
-                    continue;
-                }
-                let acts = acts_after(step);
-                if !may_make(acts, &self.question.action) {
-                    continue;
-                }
-                // Only plain actors are in this set, so a hit needs no further test; a tagged
-                // caller may also pass its tags on, which makes another actor.
-                let tagged = !state.session.all_tags().is_empty();
-                let target = step.target();
-                if !tagged && reached_plain.contains(&(acts, target.to_string())) {
-                    continue;
-                }
-                let plain = acts != Acts::Itself
-                    || self.model().users.contains_key(target)
-                    || (!tagged && self.is_plain(target));
-                for session in self.sessions(&state, step) {
-                    let key = (target.to_string(), acts, session.clone());
-                    if !plain && visited.contains(&key) {
-                        continue;
-                    }
-                    // A step is worth solving only when the actor it leads to could go on: a
-                    // job acts only on the question's resource, a role may also assume further
-                    // roles. (When refutations are explained, the step is solved anyway, so
-                    // that the explanation names the hop that really blocks the path.)
-                    let dead_end = !self.explain
-                        && self.final_blocked(target, acts, &session)
-                        && (matches!(acts, Acts::Job(_)) || self.steps_of(target).is_empty());
-                    if dead_end {
-                        continue;
-                    }
-                    // Solved when its turn in the queue comes: a chain found before then
-                    // needs no other step solved.
-                    queue.push_back(Queued::Step(PendingStep {
-                        from: state.clone(),
-                        step: step.clone(),
-                        session,
-                        plain,
-                    }));
-                }
+            // The steps are taken one at a time, when the queue comes to them: the queue then
+            // holds what it would hold had they all been taken now.
+            if !steps.is_empty() {
+                queue.push_back(Queued::Expand {
+                    from: std::rc::Rc::new(state),
+                    steps,
+                    next: 0,
+                });
             }
         }
         None
@@ -476,10 +451,70 @@ impl<'e, 'm> Search<'e, 'm> {
         self.edited_entry(actor).0
     }
 
+    /// The steps out of a reached actor that `step` gives, one per session, not solved yet;
+    /// none for a step out of scope, an edit (tried at once) or an actor already reached.
+    fn pending_steps(
+        &mut self,
+        state: &std::rc::Rc<Reached>,
+        step: &Step,
+        reached_plain: &std::collections::HashSet<(Acts, String)>,
+        visited: &BTreeSet<(String, Acts, Session)>,
+    ) -> Vec<PendingStep> {
+        let technique = step.technique();
+        if technique.is_some_and(|t| !self.engine.scope().admits(t)) {
+            return Vec::new();
+        }
+        if let Some(Gain::Edits(edit)) = technique.map(|t| t.gain) {
+            if !self
+                .edits
+                .has(edit, step.target(), &account_of(&state.actor))
+            {
+                self.try_edit(state, step, edit);
+            }
+            return Vec::new();
+        }
+        let acts = acts_after(step);
+        if !may_make(acts, &self.question.action) {
+            return Vec::new();
+        }
+        // Only plain actors are in this set, so a hit needs no further test; a tagged caller
+        // may also pass its tags on, which makes another actor.
+        let tagged = !state.session.all_tags().is_empty();
+        let target = step.target();
+        if !tagged && reached_plain.contains(&(acts, target.to_string())) {
+            return Vec::new();
+        }
+        let plain = acts != Acts::Itself
+            || self.model().users.contains_key(target)
+            || (!tagged && self.is_plain(target));
+        let mut pending = Vec::new();
+        for session in self.sessions(state, step) {
+            if !plain && visited.contains(&(target.to_string(), acts, session.clone())) {
+                continue;
+            }
+            // A step is worth solving only when the actor it leads to could go on: a job acts
+            // only on the question's resource, a role may also assume further roles. (When
+            // refutations are explained, the step is solved anyway, so that the explanation
+            // names the hop that really blocks the path.)
+            let dead_end = !self.explain
+                && (matches!(acts, Acts::Job(_)) || self.steps_of(target).is_empty())
+                && self.final_blocked(target, acts, &session);
+            if !dead_end {
+                pending.push(PendingStep {
+                    from: state.clone(),
+                    step: step.clone(),
+                    session,
+                    plain,
+                });
+            }
+        }
+        pending
+    }
+
     /// The steps out of an actor, as the edits made leave its policies and the trust of roles.
-    fn steps_of(&self, actor: &str) -> std::rc::Rc<[Step]> {
+    fn steps_of(&self, actor: &str) -> std::sync::Arc<[Step]> {
         if self.edits.is_empty() {
-            return self.engine.graph.steps_from(actor).into();
+            return self.engine.graph.shared_steps_from(actor);
         }
         self.edited_entry(actor).1
     }
@@ -499,13 +534,13 @@ impl<'e, 'm> Search<'e, 'm> {
             .edits
             .opens_any_trust()
             .then_some(&is_opened as &dyn Fn(&str) -> bool);
-        let steps: std::rc::Rc<[Step]> = if model.principal_type(actor).is_some() {
+        let steps: std::sync::Arc<[Step]> = if model.principal_type(actor).is_some() {
             self.engine
                 .graph
                 .steps_for(model, actor, &policies, opened)
                 .into()
         } else {
-            self.engine.graph.steps_from(actor).into()
+            self.engine.graph.shared_steps_from(actor)
         };
         let entry = (policies, steps);
         self.edited
