@@ -119,6 +119,14 @@ pub fn apply_file(
     let plan = json!({"format_version": "1.2", "resource_changes": changes});
     let mut read = crate::terraform::read(&file, &plan)?;
     read.known_when = "resolved only at deployment";
+    read.template = true;
+    read.lines = resources
+        .iter()
+        .filter_map(|(logical, _)| {
+            let line = template.lines.get(&format!("Resources.{logical}"))?;
+            Some((logical.clone(), *line))
+        })
+        .collect();
     let account = template.account.id.clone();
     crate::terraform::apply_plan(model, &read, path, Some(&account))
 }

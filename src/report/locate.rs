@@ -9,6 +9,12 @@
 //! line, never guessed: a statement inside a policy that the CLI prints as (URL-encoded) JSON
 //! text is placed at that text, and policies from the bundled AWS managed copy are not placed at
 //! all (they are not in the user's repository).
+//!
+//! A policy a Terraform plan or a CloudFormation template declares is placed at the resource
+//! that declares it ([`crate::model::Origin`]): its entry in the plan's `resource_changes` (or
+//! a state's modules), or `Resources.<logical id>` of a JSON template; a YAML template's line
+//! is kept by its reader. The Terraform configuration (`.tf` files) is not in the plan, so the
+//! plan's own line is the one a reviewer can open.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -253,6 +259,30 @@ impl Snapshots {
         Some(Place::of(file, node))
     }
 
+    /// Where the resource a plan or template declares a policy with starts.
+    pub fn declaration(&mut self, origin: &crate::model::Origin) -> Option<Place> {
+        let file = PathBuf::from(&origin.file);
+        if let Some(line) = origin.line {
+            return Some(Place {
+                file,
+                line,
+                end_line: line,
+            });
+        }
+        let root = self.read(file.clone())?;
+        let node = if origin.template {
+            root.get("Resources")?.get(&origin.address)?
+        } else if let Some(changes) = root.get("resource_changes") {
+            changes
+                .items()
+                .iter()
+                .find(|c| c.get("address").and_then(Node::as_str) == Some(&origin.address))?
+        } else {
+            state_resource(root.get("values")?.get("root_module")?, &origin.address)?
+        };
+        Some(Place::of(file, node))
+    }
+
     /// `get-bucket-policy` and `get-key-policy` print `{"Policy": "<JSON text>"}`.
     fn resource_policy(&mut self, file: PathBuf, statement: usize) -> Option<Place> {
         let root = self.read(file.clone())?;
@@ -270,6 +300,24 @@ impl Place {
             end_line: node.end_line,
         }
     }
+}
+
+/// The resource at `address` in a state's module or its child modules.
+fn state_resource<'n>(module: &'n Node, address: &str) -> Option<&'n Node> {
+    let resources = module.get("resources").map(Node::items).unwrap_or_default();
+    if let Some(found) = resources
+        .iter()
+        .find(|r| r.get("address").and_then(Node::as_str) == Some(address))
+    {
+        return Some(found);
+    }
+    let children = module
+        .get("child_modules")
+        .map(Node::items)
+        .unwrap_or_default();
+    children
+        .iter()
+        .find_map(|child| state_resource(child, address))
 }
 
 /// A statement of a policy in `get-account-authorization-details` output (one object, or a list

@@ -11,8 +11,9 @@
 use super::{warning, Plan, Resource};
 use crate::input::InputError;
 use crate::model::{
-    Account, Bucket, BucketEncryption, Group, InlinePolicy, KmsKey, ManagedPolicy, Model,
-    ObjectOwnership, PolicySource, PublicAccessBlock, Role, SseAlgorithm, User,
+    inline_policy_name, Account, Bucket, BucketEncryption, Group, InlinePolicy, KmsKey,
+    ManagedPolicy, Model, ObjectOwnership, Origin, PolicySource, PublicAccessBlock, Role,
+    SseAlgorithm, User,
 };
 use crate::policy::Policy;
 use crate::snapshot::document::policy_document;
@@ -327,6 +328,23 @@ impl<'m, 'p> Builder<'m, 'p> {
                 format!("{kind} is not read: refutations that it could change are unknown"),
             ));
         }
+    }
+
+    /// Records that `resource` declares the policy answers call `policy`.
+    fn declared(&mut self, policy: String, resource: &Resource) {
+        let address = if self.plan.template {
+            let logical = resource.address.split('.').next();
+            logical.unwrap_or(&resource.address).to_string()
+        } else {
+            resource.address.clone()
+        };
+        let origin = Origin {
+            file: self.plan.file.to_string(),
+            line: self.plan.lines.get(&address).copied(),
+            address,
+            template: self.plan.template,
+        };
+        self.model.origins.insert(policy, origin);
     }
 
     fn partition(&self) -> &str {
@@ -947,11 +965,16 @@ fn make_role(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
     if exclusive_managed {
         role.managed_policy_arns.clear();
     }
+    let declared: Vec<String> = inline.iter().map(|(name, _)| name.clone()).collect();
     for (policy_name, policy) in inline {
         put_inline(&mut role.inline_policies, policy_name, policy);
     }
     for policy in managed {
         push_unique(&mut role.managed_policy_arns, policy);
+    }
+    b.declared(format!("trust policy of {arn}"), r);
+    for name in declared {
+        b.declared(inline_policy_name(&arn, &name), r);
     }
     Ok(())
 }
@@ -1015,6 +1038,7 @@ fn make_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), Input
             other_versions: false,
         },
     );
+    b.declared(arn, r);
     Ok(())
 }
 
@@ -1062,7 +1086,8 @@ fn make_inline(b: &mut Builder, r: &Resource, values: &Node, kind: &str) -> Resu
     };
     if let Some(policy) = b.policy(r, values, "policy", &owner)? {
         if let Some(list) = inline_list(b.model, &owner) {
-            put_inline(list, name, policy);
+            put_inline(list, name.clone(), policy);
+            b.declared(inline_policy_name(&owner, &name), r);
         }
     }
     Ok(())
@@ -1078,6 +1103,7 @@ fn remove_inline(
         if let Some(list) = inline_list(b.model, &owner) {
             list.retain(|p| p.name != name);
         }
+        b.model.origins.remove(&inline_policy_name(&owner, &name));
     }
     Ok(())
 }
@@ -1325,6 +1351,8 @@ fn make_bucket(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), Input
     bucket.tags = tags;
     if let Some(policy) = policy {
         bucket.policy = Some(Arc::new(policy));
+        let name = bucket.name.clone();
+        b.declared(format!("bucket policy of {name}"), r);
     }
     Ok(())
 }
@@ -1345,6 +1373,7 @@ fn make_bucket_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<()
     let policy = b.policy(r, values, "policy", &arn)?;
     if let Some(bucket) = b.model.buckets.get_mut(&name) {
         bucket.policy = policy.map(Arc::new);
+        b.declared(format!("bucket policy of {name}"), r);
     }
     Ok(())
 }
@@ -1352,6 +1381,8 @@ fn make_bucket_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<()
 fn remove_bucket_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputError> {
     if let Some(bucket) = b.bucket_named(r, values)? {
         bucket.policy = None;
+        let name = bucket.name.clone();
+        b.model.origins.remove(&format!("bucket policy of {name}"));
     }
     Ok(())
 }
@@ -1528,7 +1559,8 @@ fn make_key(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputErr
         description: b.optional_string(r, values, "description")?,
         aliases: Vec::new(),
     };
-    b.model.keys.insert(arn, key);
+    b.model.keys.insert(arn.clone(), key);
+    b.declared(format!("key policy of {arn}"), r);
     Ok(())
 }
 
@@ -1561,6 +1593,7 @@ fn make_key_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), I
     let policy = b.policy(r, values, "policy", &arn)?;
     if let Some(key) = b.model.keys.get_mut(&arn) {
         key.policy = policy.map(Arc::new);
+        b.declared(format!("key policy of {arn}"), r);
     }
     Ok(())
 }
