@@ -17,7 +17,7 @@ mod iam;
 pub(crate) mod json;
 mod layout;
 pub mod managed;
-mod organizations;
+pub(crate) mod organizations;
 mod resources;
 
 use crate::input::{parse_json, InputError};

@@ -8,6 +8,8 @@
 //!
 //! Attribute names are those of the AWS provider's resources (registry.terraform.io/hashicorp/aws).
 
+mod organizations;
+
 use super::{warning, Plan, Resource};
 use crate::input::InputError;
 use crate::model::{
@@ -167,13 +169,30 @@ pub(crate) const RESOURCE_TYPES: &[ResourceType] = &[
         make: make_key_policy,
         remove: remove_key_policy,
     },
+    ResourceType {
+        kind: "aws_organizations_policy",
+        stage: Stage::Entity,
+        make: organizations::make_policy,
+        remove: organizations::remove_policy,
+    },
+    ResourceType {
+        kind: "aws_organizations_policy_attachment",
+        stage: Stage::Relation,
+        make: organizations::make_attachment,
+        remove: organizations::remove_attachment,
+    },
+    ResourceType {
+        kind: "aws_organizations_account",
+        stage: Stage::Relation,
+        make: organizations::make_account,
+        remove: |_, _, _| Ok(()),
+    },
 ];
 
 /// Resource types that can grant or restrict access but are not read: a plan that holds one
 /// leaves refutations `unknown`. Types are matched by prefix.
 const UNREAD_GRANTING: &[&str] = &[
     "aws_iam_",
-    "aws_organizations_policy",
     "aws_kms_grant",
     "aws_kms_replica_key",
     "aws_lambda_permission",
@@ -210,6 +229,8 @@ pub(crate) struct Builder<'m, 'p> {
     /// the values known only after apply that refer to them; `None` when several instances
     /// share the address.
     made: BTreeMap<String, Option<(String, String)>>,
+    /// The organization policies of the plan, and the levels it detaches policies from.
+    org: organizations::State,
 }
 
 impl<'m, 'p> Builder<'m, 'p> {
@@ -219,6 +240,7 @@ impl<'m, 'p> Builder<'m, 'p> {
             plan,
             account: account.clone(),
             made: BTreeMap::new(),
+            org: organizations::State::default(),
         }
     }
 
@@ -291,6 +313,7 @@ impl<'m, 'p> Builder<'m, 'p> {
                 (row.make)(self, resource, after)?;
             }
         }
+        organizations::finish(self);
         Ok(())
     }
 
