@@ -460,3 +460,74 @@ fn a_stack_update_that_leaves_out_a_snapshot_policy_leaves_its_principal_undecid
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
+
+/// `AWS::Organizations::Policy` is read as the Terraform rows read an organization policy and
+/// its attachments: `Content` (an object or JSON text), `Type`, `TargetIds` (roots, OUs or
+/// accounts) (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-organizations-policy.html).
+#[test]
+fn an_scp_of_a_template_attached_to_the_account_restricts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scp = |kind: &str, targets: &str| {
+        format!(
+            r#"
+Parameters:
+  Target:
+    Type: String
+Resources:
+  MediaFreeze:
+    Type: AWS::Organizations::Policy
+    Properties:
+      Name: media-freeze
+      Type: {kind}
+      TargetIds: {targets}
+      Content:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Deny
+            Action: s3:PutObject
+            Resource: arn:aws:s3:::media-out/*
+"#
+        )
+    };
+    let ask = |path: &str| {
+        can(&[
+            "--account",
+            LEAST,
+            "--template",
+            path,
+            "--principal",
+            EDITOR,
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::media-out/*",
+        ])
+    };
+    let path = template(
+        dir.path(),
+        &scp("SERVICE_CONTROL_POLICY", "['111122223333']"),
+    );
+    let run = ask(&path);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+    // Attached elsewhere, or nowhere: the write stays reachable.
+    for targets in ["['444455556666']", "[]"] {
+        let path = template(dir.path(), &scp("SERVICE_CONTROL_POLICY", targets));
+        let run = ask(&path);
+        assert_eq!(run.code, 0, "{targets}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.starts_with("reachable"), "{}", run.stdout);
+    }
+    // A tag policy grants and denies nothing: no refutation becomes unknown either.
+    let path = template(dir.path(), &scp("TAG_POLICY", "['111122223333']"));
+    let run = ask(&path);
+    assert!(run.stdout.starts_with("reachable"), "{}", run.stdout);
+    // A target resolved only at deployment may be on the account's path.
+    let path = template(dir.path(), &scp("SERVICE_CONTROL_POLICY", "[!Ref Target]"));
+    let run = ask(&path);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("MediaFreeze.TargetIds"),
+        "{}",
+        run.stdout
+    );
+}

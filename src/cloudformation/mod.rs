@@ -365,6 +365,7 @@ const READ_OR_HARMLESS: &[&str] = &[
     "AWS::KMS::Key",
     "AWS::KMS::Alias",
     "AWS::MediaConvert::Queue",
+    "AWS::Organizations::Policy",
 ];
 
 impl Template<'_> {
@@ -975,6 +976,7 @@ impl Template<'_> {
             "AWS::S3::BucketPolicy" => resources.bucket_policy(),
             "AWS::KMS::Key" => resources.key(),
             "AWS::MediaConvert::Queue" => resources.queue(),
+            "AWS::Organizations::Policy" => resources.organizations_policy(),
             _ => Ok(()),
         }?;
         if undecided {
@@ -985,6 +987,8 @@ impl Template<'_> {
                     "policy_arn",
                     "groups",
                     "users",
+                    "content",
+                    "target_id",
                 ] {
                     if let Some(after) = change
                         .pointer_mut("/change/after")
@@ -1476,6 +1480,57 @@ impl Translation<'_, '_> {
             values.set("arn", physical.arn.clone());
         }
         self.emit("", "aws_media_convert_queue", values);
+        Ok(())
+    }
+
+    /// A service or resource control policy, attached to each of its `TargetIds`; a policy of
+    /// another type grants and denies nothing, and its content is not an IAM policy.
+    fn organizations_policy(&mut self) -> Result<(), InputError> {
+        let kind = match self.property("Type") {
+            Resolved::Known(Value::String(kind)) => {
+                if crate::snapshot::organizations::ControlKind::of_type(&kind).is_none() {
+                    return Ok(());
+                }
+                Resolved::Known(Value::String(kind))
+            }
+            _ => Resolved::Unknown("the policy's Type".into()),
+        };
+        // The policy id is chosen at creation; the attachments below name it.
+        let id = Resolved::Known(Value::String(format!("p-{}", self.logical)));
+        let mut values = Values::default();
+        values.set("id", id.clone());
+        values.set("name", self.property("Name"));
+        let content = match kind {
+            Resolved::Known(_) => self.document(
+                self.properties.get("Content"),
+                &format!("{}.Content", self.path),
+            )?,
+            _ => Resolved::Unknown("the policy's Type".into()),
+        };
+        values.set("type", kind);
+        values.set("content", content);
+        self.emit("", "aws_organizations_policy", values);
+        match self.property("TargetIds") {
+            Resolved::NoValue => {}
+            Resolved::Known(Value::Array(targets)) => {
+                for (index, target) in targets.into_iter().enumerate() {
+                    let mut values = Values::default();
+                    values.set("policy_id", id.clone());
+                    values.set("target_id", Resolved::Known(target));
+                    self.emit(
+                        &format!("TargetIds[{index}]"),
+                        "aws_organizations_policy_attachment",
+                        values,
+                    );
+                }
+            }
+            _ => {
+                let mut values = Values::default();
+                values.set("policy_id", id);
+                values.set("target_id", Resolved::Unknown("TargetIds".into()));
+                self.emit("TargetIds", "aws_organizations_policy_attachment", values);
+            }
+        }
         Ok(())
     }
 }
