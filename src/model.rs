@@ -61,6 +61,20 @@ pub struct Model {
     /// ARN, `bucket policy of <bucket>`, `key policy of <ARN>`). A policy of a snapshot has
     /// none: [`crate::report::locate`] finds it in the snapshot's files.
     pub origins: BTreeMap<String, Origin>,
+    /// The CloudFormation stacks each snapshot records (`cloudformation/stacks/<name>.json`),
+    /// by account and stack name; `None` for a snapshot that does not record them. Accounts of
+    /// no snapshot are absent.
+    pub stacks: BTreeMap<String, Option<BTreeMap<String, Vec<StackResource>>>>,
+}
+
+/// One resource of a CloudFormation stack, as `list-stack-resources` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackResource {
+    pub logical_id: String,
+    /// The name, ARN or id AWS gave it; `None` before it is created.
+    pub physical_id: Option<String>,
+    /// `AWS::IAM::Role`.
+    pub kind: String,
 }
 
 /// The resource of a Terraform plan or CloudFormation template that declares a policy.

@@ -116,6 +116,15 @@ pub fn apply_file(
         template.translate(logical, resource, model, &mut changes)?;
     }
     note_undeclared_policies(model, &template.account.id, &file, &changes);
+    let kept: Vec<&str> = resources
+        .iter()
+        .filter(|(_, resource)| {
+            let condition = resource.get("Condition").and_then(Value::as_str);
+            condition.is_none_or(|c| template.condition(c, 0) != Some(false))
+        })
+        .map(|(logical, _)| logical.as_str())
+        .collect();
+    note_dropped(model, &file, &template.account.id, inputs, &kept);
     let plan = json!({"format_version": "1.2", "resource_changes": changes});
     let mut read = crate::terraform::read(&file, &plan)?;
     read.known_when = "resolved only at deployment";
@@ -129,6 +138,94 @@ pub fn apply_file(
         .collect();
     let account = template.account.id.clone();
     crate::terraform::apply_plan(model, &read, path, Some(&account))
+}
+
+/// Resource types whose deletion takes away only what the resource itself is: a principal, a
+/// bucket, a key (their own policies restrict nothing but requests by or to them). A stack
+/// update that deletes one can only narrow access; keeping it in the model over-approximates.
+const DROPPED_NARROWS: &[&str] = &[
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::AccessKey",
+    "AWS::IAM::ServiceLinkedRole",
+    "AWS::S3::Bucket",
+    "AWS::KMS::Key",
+    "AWS::MediaConvert::Queue",
+];
+
+/// The resources of the stack that the template no longer holds (`kept` are the logical ids
+/// it does): a stack update deletes them, unless their `DeletionPolicy` retains them, which
+/// the listing does not say. Deleting a principal, bucket or key, or a managed policy without
+/// a `Deny`, only narrows access, and the model keeps them, over-approximating. Deleting
+/// anything else that may restrict (an inline policy, a group and its memberships, a bucket
+/// policy, a managed policy with a `Deny`, an organization policy, an alias) may lift a
+/// restriction: refutations are `unknown`, naming it. Which resources the stack has is read
+/// from the snapshot (`cloudformation/stacks/<name>.json`); a snapshot that does not record the
+/// stack's resources, or a template without `--stack-name`, leaves every refutation about the
+/// account `unknown`, since any restriction of the snapshot may be one of them. A stack the
+/// snapshot's stacks do not list is a new one: it deletes nothing.
+fn note_dropped(
+    model: &mut Model,
+    file: &str,
+    account: &str,
+    inputs: &TemplateInputs,
+    kept: &[&str],
+) {
+    // An account of no snapshot: what its stack had is not in the model to begin with.
+    let Some(recorded) = model.stacks.get(account) else {
+        return;
+    };
+    let reason = match (recorded, inputs.stack_name.as_deref()) {
+        (None, _) => Some(format!("{file}: the snapshot of account {account} does not record its CloudFormation stacks (cloudformation/stacks/), so the resources of the stack that the template no longer holds, which the update deletes, are not known, and what they restricted may be lifted")),
+        (Some(_), None) => Some(format!("{file}: without --stack-name, which stack of account {account} the template updates is not known, nor the resources it deletes, and what they restricted may be lifted")),
+        (Some(_), Some(_)) => None,
+    };
+    if let Some(reason) = reason {
+        model.unread.push(reason);
+        return;
+    }
+    let (Some(stacks), Some(name)) = (recorded, inputs.stack_name.as_deref()) else {
+        return;
+    };
+    let Some(listing) = stacks.get(name) else {
+        return;
+    };
+    let mut lifted = Vec::new();
+    for resource in listing
+        .iter()
+        .filter(|r| !kept.contains(&r.logical_id.as_str()))
+    {
+        let kind = resource.kind.as_str();
+        let may_restrict = READ_OR_HARMLESS.contains(&kind)
+            || UNREAD_GRANTING
+                .iter()
+                .any(|prefix| kind.starts_with(prefix))
+            || !kind.starts_with("AWS::");
+        if !may_restrict || DROPPED_NARROWS.contains(&kind) {
+            continue;
+        }
+        if kind == "AWS::IAM::ManagedPolicy" {
+            let policy = resource
+                .physical_id
+                .as_ref()
+                .and_then(|arn| model.managed_policies.get(arn));
+            let denies = |p: &crate::model::ManagedPolicy| {
+                p.policy
+                    .statements
+                    .iter()
+                    .any(|s| s.effect == crate::policy::Effect::Deny)
+            };
+            if policy.is_some_and(|p| !denies(p)) {
+                continue;
+            }
+        }
+        lifted.push(format!(
+            "{file}: the update deletes {} ({kind}) of stack {name}, which the template no longer holds, and what it restricted may be lifted",
+            resource.logical_id
+        ));
+    }
+    model.unread.extend(lifted);
 }
 
 /// A principal of the snapshot that the template updates, holding inline policies or
