@@ -690,3 +690,89 @@ fn a_stack_listing_that_is_not_list_stack_resources_output_is_refused() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+/// Copies a snapshot folder.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// An update that keeps a stack's policy but names fewer principals takes it from the others
+/// (when the stack put it there): a deny it held on them may be lifted.
+#[test]
+fn a_stack_policy_the_update_takes_from_a_principal_leaves_its_refutations_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    copy_tree(&project_root().join(LEAST), &snapshot);
+    // The stack also holds InternGuard, an inline policy that denies the intern finance.
+    let details_path = snapshot.join("iam/account-authorization-details.json");
+    let mut details: Value =
+        serde_json::from_str(&std::fs::read_to_string(&details_path).unwrap()).unwrap();
+    let guard = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "Action": "s3:*", "Resource": "arn:aws:s3:::finance/*"}]});
+    for user in details["UserDetailList"].as_array_mut().unwrap() {
+        if user["UserName"] == "intern" {
+            user["UserPolicyList"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"PolicyName": "intern-guard", "PolicyDocument": guard}));
+        }
+    }
+    std::fs::write(&details_path, details.to_string()).unwrap();
+    let listing_path = snapshot.join("cloudformation/stacks/media-pipeline.json");
+    let mut listing: Value =
+        serde_json::from_str(&std::fs::read_to_string(&listing_path).unwrap()).unwrap();
+    listing["StackResourceSummaries"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+        "LogicalResourceId": "InternGuard", "PhysicalResourceId": "media-Inter-1A2B3C4D5E6F",
+        "ResourceType": "AWS::IAM::Policy", "ResourceStatus": "CREATE_COMPLETE"}));
+    std::fs::write(&listing_path, listing.to_string()).unwrap();
+    let pipeline = std::fs::read_to_string(project_root().join(PIPELINE)).unwrap();
+    let with_guard_on = |users: &str| {
+        format!(
+            "{pipeline}  InternGuard:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: intern-guard\n      Users: {users}\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Deny\n            Action: 's3:*'\n            Resource: arn:aws:s3:::finance/*\n"
+        )
+    };
+    let account = snapshot.display().to_string();
+    let ask = |template: &str| {
+        can(&[
+            "--account",
+            &account,
+            "--template",
+            template,
+            "--stack-name",
+            "media-pipeline",
+            "--principal",
+            INTERN,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::finance/*",
+        ])
+    };
+    let path = template(dir.path(), &with_guard_on("[!Ref Editor]"));
+    let run = ask(&path);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "the update of InternGuard (AWS::IAM::Policy) of stack media-pipeline may take inline policy intern-guard from arn:aws:iam::111122223333:user/intern"
+        ),
+        "{}",
+        run.stdout
+    );
+    // Still on the intern: the deny stays, and the refutation stands.
+    let path = template(dir.path(), &with_guard_on("[!Ref Intern, !Ref Editor]"));
+    let run = ask(&path);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+}

@@ -116,15 +116,18 @@ pub fn apply_file(
         template.translate(logical, resource, model, &mut changes)?;
     }
     note_undeclared_policies(model, &template.account.id, &file, &changes);
-    let kept: Vec<&str> = resources
+    let kept: Vec<(&str, &str)> = resources
         .iter()
         .filter(|(_, resource)| {
             let condition = resource.get("Condition").and_then(Value::as_str);
             condition.is_none_or(|c| template.condition(c, 0) != Some(false))
         })
-        .map(|(logical, _)| logical.as_str())
+        .map(|(logical, resource)| {
+            let kind = resource.get("Type").and_then(Value::as_str);
+            (logical.as_str(), kind.unwrap_or_default())
+        })
         .collect();
-    note_dropped(model, &file, &template.account.id, inputs, &kept);
+    note_dropped(model, &file, &template.account.id, inputs, &kept, &changes);
     let plan = json!({"format_version": "1.2", "resource_changes": changes});
     let mut read = crate::terraform::read(&file, &plan)?;
     read.known_when = "resolved only at deployment";
@@ -170,7 +173,8 @@ fn note_dropped(
     file: &str,
     account: &str,
     inputs: &TemplateInputs,
-    kept: &[&str],
+    kept: &[(&str, &str)],
+    changes: &[Value],
 ) {
     // An account of no snapshot: what its stack had is not in the model to begin with.
     let Some(recorded) = model.stacks.get(account) else {
@@ -192,11 +196,17 @@ fn note_dropped(
         return;
     };
     let mut lifted = Vec::new();
-    for resource in listing
-        .iter()
-        .filter(|r| !kept.contains(&r.logical_id.as_str()))
-    {
+    for resource in listing {
         let kind = resource.kind.as_str();
+        // Kept with the same type, it is updated in place; with another type, replaced.
+        if kept.contains(&(resource.logical_id.as_str(), kind)) {
+            lifted.extend(
+                narrowed_relations(model, account, resource, changes)
+                    .into_iter()
+                    .map(|what| format!("{file}: the update of {} ({kind}) of stack {name} may take {what}, which the template no longer names, and what it restricted may be lifted", resource.logical_id)),
+            );
+            continue;
+        }
         let may_restrict = READ_OR_HARMLESS.contains(&kind)
             || UNREAD_GRANTING
                 .iter()
@@ -210,13 +220,7 @@ fn note_dropped(
                 .physical_id
                 .as_ref()
                 .and_then(|arn| model.managed_policies.get(arn));
-            let denies = |p: &crate::model::ManagedPolicy| {
-                p.policy
-                    .statements
-                    .iter()
-                    .any(|s| s.effect == crate::policy::Effect::Deny)
-            };
-            if policy.is_some_and(|p| !denies(p)) {
+            if policy.is_some_and(|p| !denies(&p.policy)) {
                 continue;
             }
         }
@@ -226,6 +230,152 @@ fn note_dropped(
         ));
     }
     model.unread.extend(lifted);
+}
+
+/// Whether a policy holds a `Deny`.
+fn denies(policy: &Policy) -> bool {
+    policy
+        .statements
+        .iter()
+        .any(|s| s.effect == crate::policy::Effect::Deny)
+}
+
+/// A user, group or role of the snapshot: its kind, name, ARN, inline and managed policies.
+type Holder<'m> = (
+    &'static str,
+    &'m str,
+    &'m str,
+    &'m [crate::model::InlinePolicy],
+    &'m [String],
+);
+
+/// What the update of a stack's policy or group addition takes from principals of the snapshot
+/// that the template no longer names, where it restricts them: an inline policy
+/// (`AWS::IAM::Policy`) or managed policy (`AWS::IAM::ManagedPolicy`) with a `Deny` that a user,
+/// group or role of the snapshot holds, or a user in a group (`AWS::IAM::UserToGroupAddition`)
+/// whose policies hold one. Held outside the stack, they stay; which it is, is not known.
+fn narrowed_relations(
+    model: &Model,
+    account: &str,
+    resource: &crate::model::StackResource,
+    changes: &[Value],
+) -> Vec<String> {
+    let logical = resource.logical_id.as_str();
+    let ours: Vec<(&str, Value)> = changes
+        .iter()
+        .filter(|c| {
+            let address = c.get("address").and_then(Value::as_str).unwrap_or_default();
+            address.split('.').next() == Some(logical)
+        })
+        .map(|c| {
+            let kind = c.get("type").and_then(Value::as_str).unwrap_or_default();
+            (
+                kind,
+                c.pointer("/change/after").cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let named = |values: &Value, field: &str| -> Option<String> {
+        values
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut holders: Vec<Holder> = Vec::new();
+    for u in model.users.values().filter(|u| u.account == account) {
+        holders.push((
+            "user",
+            &u.name,
+            &u.arn,
+            &u.inline_policies,
+            &u.managed_policy_arns,
+        ));
+    }
+    for g in model.groups.values().filter(|g| g.account == account) {
+        holders.push((
+            "group",
+            &g.name,
+            &g.arn,
+            &g.inline_policies,
+            &g.managed_policy_arns,
+        ));
+    }
+    for r in model.roles.values().filter(|r| r.account == account) {
+        holders.push((
+            "role",
+            &r.name,
+            &r.arn,
+            &r.inline_policies,
+            &r.managed_policy_arns,
+        ));
+    }
+    let declared = |owner_kind: &str, owner: &str| {
+        ours.iter()
+            .any(|(_, values)| named(values, owner_kind).as_deref() == Some(owner))
+    };
+    let managed_denies = |arn: &String| {
+        model
+            .managed_policies
+            .get(arn)
+            .is_some_and(|p| denies(&p.policy))
+    };
+    let mut taken = Vec::new();
+    match resource.kind.as_str() {
+        "AWS::IAM::Policy" => {
+            let names: Vec<String> = ours.iter().filter_map(|(_, v)| named(v, "name")).collect();
+            for (kind, name, arn, inline, _) in &holders {
+                for policy in inline.iter().filter(|p| names.contains(&p.name)) {
+                    if !declared(kind, name) && denies(&policy.policy) {
+                        taken.push(format!("inline policy {} from {arn}", policy.name));
+                    }
+                }
+            }
+        }
+        "AWS::IAM::ManagedPolicy" => {
+            let Some(policy_arn) = resource.physical_id.clone() else {
+                return taken;
+            };
+            let new_denies = ours.iter().any(|(kind, values)| {
+                *kind == "aws_iam_policy"
+                    && named(values, "policy")
+                        .and_then(|text| Policy::from_json_text(&text).ok())
+                        .is_some_and(|p| denies(&p))
+            });
+            if new_denies || managed_denies(&policy_arn) {
+                for (kind, name, arn, _, managed) in &holders {
+                    if managed.contains(&policy_arn) && !declared(kind, name) {
+                        taken.push(format!("{policy_arn} from {arn}"));
+                    }
+                }
+            }
+        }
+        "AWS::IAM::UserToGroupAddition" => {
+            let Some(group) = ours.iter().find_map(|(_, v)| named(v, "group")) else {
+                return taken;
+            };
+            let members: Vec<String> = ours
+                .iter()
+                .filter_map(|(_, v)| v.get("users").and_then(Value::as_array).cloned())
+                .flatten()
+                .filter_map(|u| u.as_str().map(str::to_string))
+                .collect();
+            let restricts = holders.iter().any(|(kind, name, _, inline, managed)| {
+                *kind == "group"
+                    && *name == group
+                    && (inline.iter().any(|p| denies(&p.policy))
+                        || managed.iter().any(managed_denies))
+            });
+            if restricts {
+                for user in model.users.values().filter(|u| u.account == account) {
+                    if user.groups.contains(&group) && !members.contains(&user.name) {
+                        taken.push(format!("{} out of group {group}", user.arn));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    taken
 }
 
 /// A principal of the snapshot that the template updates, holding inline policies or
