@@ -427,6 +427,59 @@ mod tests {
     }
 
     #[test]
+    fn declarations_are_placed_in_plans_states_and_json_templates() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("writable");
+            path.display().to_string()
+        };
+        let origin = |file: &str, address: &str, template: bool| crate::model::Origin {
+            file: file.to_string(),
+            address: address.to_string(),
+            template,
+            line: None,
+        };
+        let plan = write(
+            "plan.json",
+            "{\"resource_changes\": [\n {\"address\": \"a.b\"},\n {\n  \"address\": \"module.m.c.d\"\n }\n]}",
+        );
+        let state = write(
+            "state.json",
+            "{\"values\": {\"root_module\": {\"resources\": [],\n \"child_modules\": [{\"resources\": [\n  {\"address\": \"module.m.c.d\"}]}]}}}",
+        );
+        let template = write(
+            "t.json",
+            "{\"Resources\": {\n \"Role\": {\n  \"Type\": \"AWS::IAM::Role\"}}}",
+        );
+        let mut files = Snapshots::default();
+        let line = |files: &mut Snapshots, o: crate::model::Origin| {
+            files.declaration(&o).map(|p| (p.line, p.end_line))
+        };
+        assert_eq!(
+            line(&mut files, origin(&plan, "module.m.c.d", false)),
+            Some((3, 5))
+        );
+        assert_eq!(
+            line(&mut files, origin(&state, "module.m.c.d", false)),
+            Some((3, 3))
+        );
+        assert_eq!(
+            line(&mut files, origin(&template, "Role", true)),
+            Some((2, 3))
+        );
+        // Not there: not placed, never guessed.
+        assert_eq!(line(&mut files, origin(&plan, "x.y", false)), None);
+        assert_eq!(line(&mut files, origin(&template, "Other", true)), None);
+        // A line kept by the reader (YAML) is used as it is.
+        let kept = crate::model::Origin {
+            line: Some(7),
+            ..origin("t.yaml", "Role", true)
+        };
+        assert_eq!(line(&mut files, kept), Some((7, 7)));
+    }
+
+    #[test]
     fn statements_by_position() {
         let text = "{\"Statement\": [\n {\"Sid\": \"3\"},\n {},\n {\"Sid\": \"\"}\n]}";
         let document = parse(text).expect("valid JSON");
