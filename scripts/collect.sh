@@ -6,7 +6,8 @@
 # Runs only read-only AWS CLI calls (sts get-caller-identity, iam get-account-authorization-details,
 # iam list-open-id-connect-providers/get-open-id-connect-provider/list-saml-providers,
 # s3api get-*, kms describe-key/get-key-policy/list-*, mediaconvert list-*, apigateway
-# get-rest-apis, organizations describe-*/list-*) and writes their unmodified JSON output into
+# get-rest-apis, cloudformation list-stacks/list-stack-resources, organizations describe-*/list-*)
+# and writes their unmodified JSON output into
 # OUT_DIR in the layout of docs/snapshot-layout.md. Works with AWS CLI v1 and v2; needs nothing but bash
 # and the aws command. Pick the account with the usual AWS_PROFILE / AWS_* environment variables.
 #
@@ -239,6 +240,29 @@ fi
 # ------------------------------------------------------------------ API Gateway (this region)
 log "apigateway rest apis in $REGION"
 fetch "apigateway/rest-apis.json" '' -- apigateway get-rest-apis || true
+
+# ------------------------------------------------------------------ CloudFormation (this region)
+# The resources of every stack, so that a template given as an update of a stack
+# (`iamproof --template T --stack-name S`) is known to delete those it no longer holds. The folder
+# is written even with no stack (it says "none"); if the stacks cannot be listed, it is left out.
+log "cloudformation stacks in $REGION"
+collect_stacks() {
+    if ! text "$TMP/stacks" -- cloudformation list-stacks --query 'StackSummaries[?StackStatus!=`DELETE_COMPLETE`].StackName'; then
+        record_error "aws cloudformation list-stacks" "$TMP/err"
+        return
+    fi
+    mkdir -p "$OUT/cloudformation/stacks"
+    while IFS= read -r stack; do
+        [ -n "$stack" ] || continue
+        if ! fetch "cloudformation/stacks/$stack.json" '' -- \
+            cloudformation list-stack-resources --stack-name "$stack"; then
+            # A stack whose resources are unknown would read as a new one: record none.
+            rm -rf "$OUT/cloudformation"
+            return
+        fi
+    done <"$TMP/stacks"
+}
+collect_stacks
 
 # ------------------------------------------------------------------ Organizations
 # SCPs and RCPs that apply to this account: walk from the account up to the root with list-parents,

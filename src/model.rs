@@ -56,6 +56,41 @@ pub struct Model {
     pub unread: Vec<String>,
     /// Names AWS chooses at creation, held by placeholders.
     pub generated: Vec<crate::terraform::GeneratedName>,
+    /// Where the policies that plans and templates make are declared, by the name answers
+    /// give them (`<ARN>#inline/<name>`, `trust policy of <ARN>`, a managed or control policy
+    /// ARN, `bucket policy of <bucket>`, `key policy of <ARN>`). A policy of a snapshot has
+    /// none: [`crate::report::locate`] finds it in the snapshot's files.
+    pub origins: BTreeMap<String, Origin>,
+    /// The CloudFormation stacks each snapshot records (`cloudformation/stacks/<name>.json`),
+    /// by account and stack name; `None` for a snapshot that does not record them. Accounts of
+    /// no snapshot are absent.
+    pub stacks: BTreeMap<String, Option<BTreeMap<String, Vec<StackResource>>>>,
+}
+
+/// One resource of a CloudFormation stack, as `list-stack-resources` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackResource {
+    pub logical_id: String,
+    /// The name, ARN or id AWS gave it; `None` before it is created.
+    pub physical_id: Option<String>,
+    /// `AWS::IAM::Role`.
+    pub kind: String,
+}
+
+/// The resource of a Terraform plan or CloudFormation template that declares a policy.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Origin {
+    /// The plan or template, as given on the command line or in the proof file.
+    pub file: String,
+    /// The Terraform resource address (`module.media.aws_iam_role_policy.writer`) or the
+    /// template's logical id (`WriterPolicy`).
+    pub address: String,
+    /// Whether `address` is a template's logical id rather than a Terraform address.
+    pub template: bool,
+    /// The 1-based line the resource starts on, when the reader kept it (YAML templates); the
+    /// JSON of plans and templates is placed when a report needs it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub line: Option<usize>,
 }
 
 /// An IAM OIDC or SAML identity provider of an account.

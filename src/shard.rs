@@ -200,6 +200,10 @@ pub fn report_json(results: &[ProofResult], record: &Record) -> Value {
             for (value, link) in items(value, "chain").zip(&answer.chain) {
                 for (value, allowed) in items(value, "allowed_by").zip(&link.allowed_by) {
                     value["index"] = Value::from(allowed.index);
+                    if let Some(origin) = &allowed.origin {
+                        value["origin"] =
+                            serde_json::to_value(origin).expect("an origin serializes");
+                    }
                 }
             }
         }

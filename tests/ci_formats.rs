@@ -418,3 +418,166 @@ fn proofs_sharing_a_name_keep_apart_in_sarif() {
         .collect();
     assert_eq!(fingerprints, ["dup.json#dup", "dup.json#dup#2"]);
 }
+
+/// A plan whose module declares the role policy that grants, and the same account as a YAML
+/// template: SARIF places the granting statements at the declaring resource, with its address
+/// or logical id as a logical location of kind `resource`.
+const MODULE_PLAN: &str = "tests/fixtures/proofs/ci/module-grant.plan.json";
+const STACK: &str = "tests/fixtures/proofs/ci/stack-grant.yaml";
+
+/// The logical locations of kind `resource` of each related location of every result.
+fn declaring_resources(log: &Value) -> Vec<String> {
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    results
+        .iter()
+        .flat_map(|r| {
+            r["relatedLocations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .flat_map(|l| {
+            l["logicalLocations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|l| l["kind"] == "resource")
+        .map(|l| {
+            l["fullyQualifiedName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_places_statements_of_plans_and_templates_at_their_resources() {
+    let (code, log) = sarif_of("tests/fixtures/proofs/ci/module-grant.json");
+    assert_eq!(code, 1);
+    assert_eq!(schema_violations(&log), Vec::<String>::new());
+    insta::assert_json_snapshot!("sarif_terraform_module_grant", log);
+    let result = &log["runs"][0]["results"][0];
+    let related = &result["relatedLocations"][0];
+    assert_eq!(
+        related["logicalLocations"][1],
+        serde_json::json!({"name": "aws_iam_role_policy.writer",
+            "fullyQualifiedName": "module.media.aws_iam_role_policy.writer", "kind": "resource"})
+    );
+    // The plan's entry for the resource: the line of its opening brace, just above its address.
+    let place = &related["physicalLocation"];
+    assert_eq!(place["artifactLocation"]["uri"], MODULE_PLAN);
+    assert_eq!(
+        place["region"]["startLine"]
+            .as_u64()
+            .map(|l| l as usize + 1),
+        Some(line_of(
+            MODULE_PLAN,
+            "\"address\": \"module.media.aws_iam_role_policy.writer\""
+        ))
+    );
+    // Only the failing proof is a result.
+    assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(1));
+
+    let (code, log) = sarif_of("tests/fixtures/proofs/ci/stack-grant.json");
+    assert_eq!(code, 1);
+    assert_eq!(schema_violations(&log), Vec::<String>::new());
+    insta::assert_json_snapshot!("sarif_template_stack_grant", log);
+    assert_eq!(declaring_resources(&log), ["WriterPolicy"]);
+    let result = &log["runs"][0]["results"][0];
+    let place = &result["relatedLocations"][0]["physicalLocation"];
+    assert_eq!(place["artifactLocation"]["uri"], STACK);
+    assert_eq!(
+        place["region"]["startLine"],
+        line_of(STACK, "  WriterPolicy:")
+    );
+    // The trust policy that admits the first request is the role's resource.
+    let steps = &result["codeFlows"][0]["threadFlows"][0]["locations"];
+    assert_eq!(
+        steps[0]["location"]["physicalLocation"]["region"]["startLine"],
+        line_of(STACK, "  Publisher:")
+    );
+
+    // Statements of snapshots are not resources of a plan or template.
+    let (_, log) = sarif_of(MIXED);
+    assert_eq!(declaring_resources(&log), Vec::<String>::new());
+}
+
+#[test]
+fn sarif_places_a_json_template_resource_at_its_logical_id() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let text = std::fs::read_to_string(project_root().join(STACK)).expect("the template");
+    // The same stack in JSON, one member per line.
+    let template = serde_json::json!({
+        "Resources": {
+            "Outputs": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "media-out"}},
+            "Editor": {"Type": "AWS::IAM::User", "Properties": {"UserName": "editor"}},
+            "Publisher": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "publisher",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+                    "Principal": {"AWS": "arn:aws:iam::111122223333:user/editor"}, "Action": "sts:AssumeRole"}]}}},
+            "WriterPolicy": {"Type": "AWS::IAM::RolePolicy", "Properties": {"RoleName": "publisher",
+                "PolicyName": "write-outputs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Sid": "WriteOutputs", "Effect": "Allow", "Action": "s3:PutObject",
+                     "Resource": "arn:aws:s3:::media-out/*"}]}}}
+        }
+    });
+    assert!(text.contains("WriterPolicy:"));
+    let pretty = serde_json::to_string_pretty(&template).unwrap();
+    std::fs::write(dir.path().join("stack.json"), &pretty).unwrap();
+    let proofs =
+        std::fs::read_to_string(project_root().join("tests/fixtures/proofs/ci/stack-grant.json"))
+            .unwrap()
+            .replace("stack-grant.yaml", "stack.json");
+    std::fs::write(dir.path().join("proofs.json"), proofs).unwrap();
+    let run = iamproof_in(
+        dir.path(),
+        &["prove", "proofs.json", "--format", "sarif"],
+        "",
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(declaring_resources(&log), ["WriterPolicy"]);
+    let place = &log["runs"][0]["results"][0]["relatedLocations"][0]["physicalLocation"];
+    assert_eq!(place["artifactLocation"]["uri"], "stack.json");
+    let line = pretty
+        .lines()
+        .position(|l| l.contains("\"WriterPolicy\": {"))
+        .unwrap()
+        + 1;
+    assert_eq!(place["region"]["startLine"], line);
+}
+
+/// A plan over a snapshot that rewrites a managed policy: the steps its new statements allow
+/// are placed in the plan, not at the old version the snapshot still holds.
+#[test]
+fn sarif_places_a_policy_a_plan_rewrites_in_the_plan() {
+    let plan = "tests/fixtures/terraform/widen-passrole.plan.json";
+    let run = iamproof(&[
+        "prove",
+        "proofs/mediaconvert-least-privilege.json",
+        "--terraform",
+        plan,
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let log: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(schema_violations(&log), Vec::<String>::new());
+    let result = &log["runs"][0]["results"][0];
+    let steps = result["codeFlows"][0]["threadFlows"][0]["locations"]
+        .as_array()
+        .expect("steps");
+    let files: Vec<&str> = steps
+        .iter()
+        .map(|s| {
+            s["location"]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap_or_default()
+        })
+        .collect();
+    let snapshot = "models/mediaconvert-least-privilege/iam/account-authorization-details.json";
+    assert_eq!(files, [plan, plan, plan, snapshot, snapshot]);
+    // The last request is granted by a policy the plan leaves as the snapshot has it.
+    assert_eq!(declaring_resources(&log), Vec::<String>::new());
+}

@@ -120,6 +120,8 @@ fn a_template_over_a_snapshot_is_a_what_if() {
         LEAST,
         "--template",
         PIPELINE,
+        "--stack-name",
+        "media-pipeline",
         "--parameter",
         "Env=dev",
         "--principal",
@@ -142,6 +144,8 @@ fn a_template_over_a_snapshot_is_a_what_if() {
         LEAST,
         "--template",
         PIPELINE,
+        "--stack-name",
+        "media-pipeline",
         "--principal",
         INTERN,
         "--action",
@@ -193,6 +197,8 @@ fn a_value_resolved_only_at_deployment_makes_answers_through_it_unknown() {
         LEAST,
         "--template",
         &path,
+        "--stack-name",
+        "media-extras",
         "--principal",
         INTERN,
         "--action",
@@ -218,6 +224,8 @@ fn a_value_resolved_only_at_deployment_makes_answers_through_it_unknown() {
         LEAST,
         "--template",
         &path,
+        "--stack-name",
+        "media-extras",
         "--principal",
         INTERN,
         "--action",
@@ -236,6 +244,8 @@ fn a_value_resolved_only_at_deployment_makes_answers_through_it_unknown() {
         LEAST,
         "--template",
         &path,
+        "--stack-name",
+        "media-extras",
         "--principal",
         INTERN,
         "--action",
@@ -325,6 +335,8 @@ fn macros_and_types_that_may_grant_but_are_not_read_leave_refutations_unknown() 
         LEAST,
         "--template",
         &path,
+        "--stack-name",
+        "media-extras",
         "--principal",
         INTERN,
         "--action",
@@ -344,6 +356,8 @@ fn macros_and_types_that_may_grant_but_are_not_read_leave_refutations_unknown() 
         LEAST,
         "--template",
         &path,
+        "--stack-name",
+        "media-extras",
         "--principal",
         INTERN,
         "--action",
@@ -372,6 +386,8 @@ fn bad_templates_name_the_file_the_path_and_the_line() {
         LEAST,
         "--template",
         &path,
+        "--stack-name",
+        "media-extras",
         "--principal",
         INTERN,
         "--action",
@@ -389,6 +405,8 @@ fn bad_templates_name_the_file_the_path_and_the_line() {
         LEAST,
         "--template",
         &path,
+        "--stack-name",
+        "media-extras",
         "--principal",
         INTERN,
         "--action",
@@ -410,6 +428,8 @@ fn bad_templates_name_the_file_the_path_and_the_line() {
         LEAST,
         "--template",
         &path,
+        "--stack-name",
+        "media-extras",
         "--principal",
         EDITOR,
         "--action",
@@ -431,6 +451,8 @@ fn a_stack_update_that_leaves_out_a_snapshot_policy_leaves_its_principal_undecid
         LEAST,
         "--template",
         PIPELINE,
+        "--stack-name",
+        "media-pipeline",
         "--principal",
         EDITOR,
         "--action",
@@ -451,6 +473,8 @@ fn a_stack_update_that_leaves_out_a_snapshot_policy_leaves_its_principal_undecid
         LEAST,
         "--template",
         PIPELINE,
+        "--stack-name",
+        "media-pipeline",
         "--principal",
         INTERN,
         "--action",
@@ -459,4 +483,296 @@ fn a_stack_update_that_leaves_out_a_snapshot_policy_leaves_its_principal_undecid
         "arn:aws:s3:::media-out/*",
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+}
+
+/// `AWS::Organizations::Policy` is read as the Terraform rows read an organization policy and
+/// its attachments: `Content` (an object or JSON text), `Type`, `TargetIds` (roots, OUs or
+/// accounts) (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-organizations-policy.html).
+#[test]
+fn an_scp_of_a_template_attached_to_the_account_restricts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let scp = |kind: &str, targets: &str| {
+        format!(
+            r#"
+Parameters:
+  Target:
+    Type: String
+Resources:
+  MediaFreeze:
+    Type: AWS::Organizations::Policy
+    Properties:
+      Name: media-freeze
+      Type: {kind}
+      TargetIds: {targets}
+      Content:
+        Version: '2012-10-17'
+        Statement:
+          - Effect: Deny
+            Action: s3:PutObject
+            Resource: arn:aws:s3:::media-out/*
+"#
+        )
+    };
+    let ask = |path: &str| {
+        can(&[
+            "--account",
+            LEAST,
+            "--template",
+            path,
+            "--stack-name",
+            "media-extras",
+            "--principal",
+            EDITOR,
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::media-out/*",
+        ])
+    };
+    let path = template(
+        dir.path(),
+        &scp("SERVICE_CONTROL_POLICY", "['111122223333']"),
+    );
+    let run = ask(&path);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+    // Attached elsewhere, or nowhere: the write stays reachable.
+    for targets in ["['444455556666']", "[]"] {
+        let path = template(dir.path(), &scp("SERVICE_CONTROL_POLICY", targets));
+        let run = ask(&path);
+        assert_eq!(run.code, 0, "{targets}: {}{}", run.stdout, run.stderr);
+        assert!(run.stdout.starts_with("reachable"), "{}", run.stdout);
+    }
+    // A tag policy grants and denies nothing: no refutation becomes unknown either.
+    let path = template(dir.path(), &scp("TAG_POLICY", "['111122223333']"));
+    let run = ask(&path);
+    assert!(run.stdout.starts_with("reachable"), "{}", run.stdout);
+    // A target resolved only at deployment may be on the account's path.
+    let path = template(dir.path(), &scp("SERVICE_CONTROL_POLICY", "[!Ref Target]"));
+    let run = ask(&path);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("MediaFreeze.TargetIds"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// The pipeline template without the resource `logical`.
+fn pipeline_without(logical: &str) -> String {
+    let text = std::fs::read_to_string(project_root().join(PIPELINE)).unwrap();
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let top = line.starts_with("  ") && !line.starts_with("   ");
+        if top {
+            skipping = line == format!("  {logical}:");
+        }
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(out.len() < text.len(), "the pipeline has {logical}");
+    out
+}
+
+/// A stack update deletes the stack's resources that the new template no longer holds
+/// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-deletionpolicy.html:
+/// "this capability also applies to stack update operations that lead to resources being deleted"),
+/// unless their `DeletionPolicy` retains them. The snapshot lists the stack's resources
+/// (`cloudformation/stacks/media-pipeline.json`, `list-stack-resources`,
+/// https://docs.aws.amazon.com/AWSCloudFormationAPIReference/latest/APIReference/API_ListStackResources.html).
+#[test]
+fn a_stack_update_that_drops_a_restriction_leaves_refutations_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let ask = |template: &str, stack: Option<&str>, account: &str| {
+        let mut args = vec!["--account", account, "--template", template];
+        if let Some(stack) = stack {
+            args.extend(["--stack-name", stack]);
+        }
+        args.extend([
+            "--principal",
+            INTERN,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::finance/*",
+        ]);
+        can(&args)
+    };
+    // The bucket policy of finance, with its deny, is deleted by the update.
+    let path = template(dir.path(), &pipeline_without("FinancePolicy"));
+    let run = ask(&path, Some("media-pipeline"), LEAST);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "the update deletes FinancePolicy (AWS::S3::BucketPolicy) of stack media-pipeline"
+        ),
+        "{}",
+        run.stdout
+    );
+    // A new stack deletes nothing.
+    let run = ask(&path, Some("media-extras"), LEAST);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+    // Dropping a user only takes away what the user could do: the refutation stands.
+    let path = template(dir.path(), &pipeline_without("Intern"));
+    let run = ask(&path, Some("media-pipeline"), LEAST);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+    // Which stack is updated, or what it holds, not known: any restriction may be deleted.
+    let run = ask(PIPELINE, None, LEAST);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("without --stack-name"),
+        "{}",
+        run.stdout
+    );
+    let run = ask(
+        PIPELINE,
+        Some("media-pipeline"),
+        "models/mediaconvert-default",
+    );
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("does not record its CloudFormation stacks"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_stack_listing_that_is_not_list_stack_resources_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(from, to).unwrap();
+    };
+    for file in [
+        "caller-identity.json",
+        "iam/account-authorization-details.json",
+    ] {
+        copy(&project_root().join(LEAST).join(file), &snapshot.join(file));
+    }
+    let stacks = snapshot.join("cloudformation/stacks");
+    std::fs::create_dir_all(&stacks).unwrap();
+    std::fs::write(
+        stacks.join("media-pipeline.json"),
+        r#"{"StackResourceSummaries": [{"LogicalResourceId": 3, "ResourceType": "AWS::IAM::Role"}]}"#,
+    )
+    .unwrap();
+    let account = snapshot.display().to_string();
+    let run = can(&[
+        "--account",
+        &account,
+        "--template",
+        PIPELINE,
+        "--stack-name",
+        "media-pipeline",
+        "--principal",
+        INTERN,
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::finance/*",
+    ]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("media-pipeline.json")
+            && run
+                .stderr
+                .contains("StackResourceSummaries[0].LogicalResourceId"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+/// Copies a snapshot folder.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+/// An update that keeps a stack's policy but names fewer principals takes it from the others
+/// (when the stack put it there): a deny it held on them may be lifted.
+#[test]
+fn a_stack_policy_the_update_takes_from_a_principal_leaves_its_refutations_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    copy_tree(&project_root().join(LEAST), &snapshot);
+    // The stack also holds InternGuard, an inline policy that denies the intern finance.
+    let details_path = snapshot.join("iam/account-authorization-details.json");
+    let mut details: Value =
+        serde_json::from_str(&std::fs::read_to_string(&details_path).unwrap()).unwrap();
+    let guard = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "Action": "s3:*", "Resource": "arn:aws:s3:::finance/*"}]});
+    for user in details["UserDetailList"].as_array_mut().unwrap() {
+        if user["UserName"] == "intern" {
+            user["UserPolicyList"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"PolicyName": "intern-guard", "PolicyDocument": guard}));
+        }
+    }
+    std::fs::write(&details_path, details.to_string()).unwrap();
+    let listing_path = snapshot.join("cloudformation/stacks/media-pipeline.json");
+    let mut listing: Value =
+        serde_json::from_str(&std::fs::read_to_string(&listing_path).unwrap()).unwrap();
+    listing["StackResourceSummaries"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+        "LogicalResourceId": "InternGuard", "PhysicalResourceId": "media-Inter-1A2B3C4D5E6F",
+        "ResourceType": "AWS::IAM::Policy", "ResourceStatus": "CREATE_COMPLETE"}));
+    std::fs::write(&listing_path, listing.to_string()).unwrap();
+    let pipeline = std::fs::read_to_string(project_root().join(PIPELINE)).unwrap();
+    let with_guard_on = |users: &str| {
+        format!(
+            "{pipeline}  InternGuard:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: intern-guard\n      Users: {users}\n      PolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Deny\n            Action: 's3:*'\n            Resource: arn:aws:s3:::finance/*\n"
+        )
+    };
+    let account = snapshot.display().to_string();
+    let ask = |template: &str| {
+        can(&[
+            "--account",
+            &account,
+            "--template",
+            template,
+            "--stack-name",
+            "media-pipeline",
+            "--principal",
+            INTERN,
+            "--action",
+            "s3:GetObject",
+            "--resource",
+            "arn:aws:s3:::finance/*",
+        ])
+    };
+    let path = template(dir.path(), &with_guard_on("[!Ref Editor]"));
+    let run = ask(&path);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "the update of InternGuard (AWS::IAM::Policy) of stack media-pipeline may take inline policy intern-guard from arn:aws:iam::111122223333:user/intern"
+        ),
+        "{}",
+        run.stdout
+    );
+    // Still on the intern: the deny stays, and the refutation stands.
+    let path = template(dir.path(), &with_guard_on("[!Ref Intern, !Ref Editor]"));
+    let run = ask(&path);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
 }

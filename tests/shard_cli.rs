@@ -129,6 +129,33 @@ fn merged_shards_print_what_one_run_prints() {
     assert_eq!(whole.code, 1, "the mixed outcomes fail");
 }
 
+/// Statements a plan or template declares keep their place in SARIF through a merge: the
+/// shard reports carry the declaring resource.
+#[test]
+fn merged_shards_place_statements_at_the_plan_and_template_resources() {
+    let out = tempfile::tempdir().expect("a temp dir");
+    let files = vec![
+        "tests/fixtures/proofs/ci/module-grant.json".to_string(),
+        "tests/fixtures/proofs/ci/stack-grant.json".to_string(),
+    ];
+    let shards = shard_reports(project_root(), &files, &[], 3, out.path());
+    let reports: Vec<String> = shards.into_iter().map(|(path, _)| path).collect();
+    assert_merges_as_one_run(project_root(), &files, &[], &reports);
+    let merged = parse("sarif", &merge(project_root(), &reports, "sarif").stdout);
+    let resources: Vec<&str> = merged["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| {
+            r["relatedLocations"][0]["logicalLocations"][1]["fullyQualifiedName"].as_str()
+        })
+        .collect();
+    assert_eq!(
+        resources,
+        ["module.media.aws_iam_role_policy.writer", "WriterPolicy"]
+    );
+}
+
 #[test]
 fn shards_partition_the_proofs_in_contiguous_blocks() {
     let out = tempfile::tempdir().expect("a temp dir");

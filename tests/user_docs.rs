@@ -139,6 +139,7 @@ fn instantiate(path: &str) -> String {
     path.replace("<bucket>", "media-test")
         .replace("<key-id>", "1234abcd-12ab-34cd-56ef-1234567890ab")
         .replace("<policy-id>", "p-test1234")
+        .replace("<stack-name>", "media-test")
 }
 
 /// Whether the loader reads `relative` in a snapshot: given a file there that is not valid
@@ -203,6 +204,7 @@ fn generalize(relative: &str) -> String {
     match parts.as_slice() {
         ["s3", _, file] => format!("s3/<bucket>/{file}"),
         ["kms", _, file] => format!("kms/<key-id>/{file}"),
+        ["cloudformation", "stacks", _] => "cloudformation/stacks/<stack-name>.json".to_string(),
         ["organizations", kind @ ("scps" | "rcps"), _] => {
             format!("organizations/{kind}/<policy-id>.json")
         }

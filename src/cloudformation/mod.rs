@@ -116,11 +116,266 @@ pub fn apply_file(
         template.translate(logical, resource, model, &mut changes)?;
     }
     note_undeclared_policies(model, &template.account.id, &file, &changes);
+    let kept: Vec<(&str, &str)> = resources
+        .iter()
+        .filter(|(_, resource)| {
+            let condition = resource.get("Condition").and_then(Value::as_str);
+            condition.is_none_or(|c| template.condition(c, 0) != Some(false))
+        })
+        .map(|(logical, resource)| {
+            let kind = resource.get("Type").and_then(Value::as_str);
+            (logical.as_str(), kind.unwrap_or_default())
+        })
+        .collect();
+    note_dropped(model, &file, &template.account.id, inputs, &kept, &changes);
     let plan = json!({"format_version": "1.2", "resource_changes": changes});
     let mut read = crate::terraform::read(&file, &plan)?;
     read.known_when = "resolved only at deployment";
+    read.template = true;
+    read.lines = resources
+        .iter()
+        .filter_map(|(logical, _)| {
+            let line = template.lines.get(&format!("Resources.{logical}"))?;
+            Some((logical.clone(), *line))
+        })
+        .collect();
     let account = template.account.id.clone();
     crate::terraform::apply_plan(model, &read, path, Some(&account))
+}
+
+/// Resource types whose deletion takes away only what the resource itself is: a principal, a
+/// bucket, a key (their own policies restrict nothing but requests by or to them). A stack
+/// update that deletes one can only narrow access; keeping it in the model over-approximates.
+const DROPPED_NARROWS: &[&str] = &[
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::InstanceProfile",
+    "AWS::IAM::AccessKey",
+    "AWS::IAM::ServiceLinkedRole",
+    "AWS::S3::Bucket",
+    "AWS::KMS::Key",
+    "AWS::MediaConvert::Queue",
+];
+
+/// The resources of the stack that the template no longer holds (`kept` are the logical ids
+/// it does): a stack update deletes them, unless their `DeletionPolicy` retains them, which
+/// the listing does not say. Deleting a principal, bucket or key, or a managed policy without
+/// a `Deny`, only narrows access, and the model keeps them, over-approximating. Deleting
+/// anything else that may restrict (an inline policy, a group and its memberships, a bucket
+/// policy, a managed policy with a `Deny`, an organization policy, an alias) may lift a
+/// restriction: refutations are `unknown`, naming it. Which resources the stack has is read
+/// from the snapshot (`cloudformation/stacks/<name>.json`); a snapshot that does not record the
+/// stack's resources, or a template without `--stack-name`, leaves every refutation about the
+/// account `unknown`, since any restriction of the snapshot may be one of them. A stack the
+/// snapshot's stacks do not list is a new one: it deletes nothing.
+fn note_dropped(
+    model: &mut Model,
+    file: &str,
+    account: &str,
+    inputs: &TemplateInputs,
+    kept: &[(&str, &str)],
+    changes: &[Value],
+) {
+    // An account of no snapshot: what its stack had is not in the model to begin with.
+    let Some(recorded) = model.stacks.get(account) else {
+        return;
+    };
+    let reason = match (recorded, inputs.stack_name.as_deref()) {
+        (None, _) => Some(format!("{file}: the snapshot of account {account} does not record its CloudFormation stacks (cloudformation/stacks/), so the resources of the stack that the template no longer holds, which the update deletes, are not known, and what they restricted may be lifted")),
+        (Some(_), None) => Some(format!("{file}: without --stack-name, which stack of account {account} the template updates is not known, nor the resources it deletes, and what they restricted may be lifted")),
+        (Some(_), Some(_)) => None,
+    };
+    if let Some(reason) = reason {
+        model.unread.push(reason);
+        return;
+    }
+    let (Some(stacks), Some(name)) = (recorded, inputs.stack_name.as_deref()) else {
+        return;
+    };
+    let Some(listing) = stacks.get(name) else {
+        return;
+    };
+    let mut lifted = Vec::new();
+    for resource in listing {
+        let kind = resource.kind.as_str();
+        // Kept with the same type, it is updated in place; with another type, replaced.
+        if kept.contains(&(resource.logical_id.as_str(), kind)) {
+            lifted.extend(
+                narrowed_relations(model, account, resource, changes)
+                    .into_iter()
+                    .map(|what| format!("{file}: the update of {} ({kind}) of stack {name} may take {what}, which the template no longer names, and what it restricted may be lifted", resource.logical_id)),
+            );
+            continue;
+        }
+        let may_restrict = READ_OR_HARMLESS.contains(&kind)
+            || UNREAD_GRANTING
+                .iter()
+                .any(|prefix| kind.starts_with(prefix))
+            || !kind.starts_with("AWS::");
+        if !may_restrict || DROPPED_NARROWS.contains(&kind) {
+            continue;
+        }
+        if kind == "AWS::IAM::ManagedPolicy" {
+            let policy = resource
+                .physical_id
+                .as_ref()
+                .and_then(|arn| model.managed_policies.get(arn));
+            if policy.is_some_and(|p| !denies(&p.policy)) {
+                continue;
+            }
+        }
+        lifted.push(format!(
+            "{file}: the update deletes {} ({kind}) of stack {name}, which the template no longer holds, and what it restricted may be lifted",
+            resource.logical_id
+        ));
+    }
+    model.unread.extend(lifted);
+}
+
+/// Whether a policy holds a `Deny`.
+fn denies(policy: &Policy) -> bool {
+    policy
+        .statements
+        .iter()
+        .any(|s| s.effect == crate::policy::Effect::Deny)
+}
+
+/// A user, group or role of the snapshot: its kind, name, ARN, inline and managed policies.
+type Holder<'m> = (
+    &'static str,
+    &'m str,
+    &'m str,
+    &'m [crate::model::InlinePolicy],
+    &'m [String],
+);
+
+/// What the update of a stack's policy or group addition takes from principals of the snapshot
+/// that the template no longer names, where it restricts them: an inline policy
+/// (`AWS::IAM::Policy`) or managed policy (`AWS::IAM::ManagedPolicy`) with a `Deny` that a user,
+/// group or role of the snapshot holds, or a user in a group (`AWS::IAM::UserToGroupAddition`)
+/// whose policies hold one. Held outside the stack, they stay; which it is, is not known.
+fn narrowed_relations(
+    model: &Model,
+    account: &str,
+    resource: &crate::model::StackResource,
+    changes: &[Value],
+) -> Vec<String> {
+    let logical = resource.logical_id.as_str();
+    let ours: Vec<(&str, Value)> = changes
+        .iter()
+        .filter(|c| {
+            let address = c.get("address").and_then(Value::as_str).unwrap_or_default();
+            address.split('.').next() == Some(logical)
+        })
+        .map(|c| {
+            let kind = c.get("type").and_then(Value::as_str).unwrap_or_default();
+            (
+                kind,
+                c.pointer("/change/after").cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let named = |values: &Value, field: &str| -> Option<String> {
+        values
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut holders: Vec<Holder> = Vec::new();
+    for u in model.users.values().filter(|u| u.account == account) {
+        holders.push((
+            "user",
+            &u.name,
+            &u.arn,
+            &u.inline_policies,
+            &u.managed_policy_arns,
+        ));
+    }
+    for g in model.groups.values().filter(|g| g.account == account) {
+        holders.push((
+            "group",
+            &g.name,
+            &g.arn,
+            &g.inline_policies,
+            &g.managed_policy_arns,
+        ));
+    }
+    for r in model.roles.values().filter(|r| r.account == account) {
+        holders.push((
+            "role",
+            &r.name,
+            &r.arn,
+            &r.inline_policies,
+            &r.managed_policy_arns,
+        ));
+    }
+    let declared = |owner_kind: &str, owner: &str| {
+        ours.iter()
+            .any(|(_, values)| named(values, owner_kind).as_deref() == Some(owner))
+    };
+    let managed_denies = |arn: &String| {
+        model
+            .managed_policies
+            .get(arn)
+            .is_some_and(|p| denies(&p.policy))
+    };
+    let mut taken = Vec::new();
+    match resource.kind.as_str() {
+        "AWS::IAM::Policy" => {
+            let names: Vec<String> = ours.iter().filter_map(|(_, v)| named(v, "name")).collect();
+            for (kind, name, arn, inline, _) in &holders {
+                for policy in inline.iter().filter(|p| names.contains(&p.name)) {
+                    if !declared(kind, name) && denies(&policy.policy) {
+                        taken.push(format!("inline policy {} from {arn}", policy.name));
+                    }
+                }
+            }
+        }
+        "AWS::IAM::ManagedPolicy" => {
+            let Some(policy_arn) = resource.physical_id.clone() else {
+                return taken;
+            };
+            let new_denies = ours.iter().any(|(kind, values)| {
+                *kind == "aws_iam_policy"
+                    && named(values, "policy")
+                        .and_then(|text| Policy::from_json_text(&text).ok())
+                        .is_some_and(|p| denies(&p))
+            });
+            if new_denies || managed_denies(&policy_arn) {
+                for (kind, name, arn, _, managed) in &holders {
+                    if managed.contains(&policy_arn) && !declared(kind, name) {
+                        taken.push(format!("{policy_arn} from {arn}"));
+                    }
+                }
+            }
+        }
+        "AWS::IAM::UserToGroupAddition" => {
+            let Some(group) = ours.iter().find_map(|(_, v)| named(v, "group")) else {
+                return taken;
+            };
+            let members: Vec<String> = ours
+                .iter()
+                .filter_map(|(_, v)| v.get("users").and_then(Value::as_array).cloned())
+                .flatten()
+                .filter_map(|u| u.as_str().map(str::to_string))
+                .collect();
+            let restricts = holders.iter().any(|(kind, name, _, inline, managed)| {
+                *kind == "group"
+                    && *name == group
+                    && (inline.iter().any(|p| denies(&p.policy))
+                        || managed.iter().any(managed_denies))
+            });
+            if restricts {
+                for user in model.users.values().filter(|u| u.account == account) {
+                    if user.groups.contains(&group) && !members.contains(&user.name) {
+                        taken.push(format!("{} out of group {group}", user.arn));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    taken
 }
 
 /// A principal of the snapshot that the template updates, holding inline policies or
@@ -357,6 +612,7 @@ const READ_OR_HARMLESS: &[&str] = &[
     "AWS::KMS::Key",
     "AWS::KMS::Alias",
     "AWS::MediaConvert::Queue",
+    "AWS::Organizations::Policy",
 ];
 
 impl Template<'_> {
@@ -967,6 +1223,7 @@ impl Template<'_> {
             "AWS::S3::BucketPolicy" => resources.bucket_policy(),
             "AWS::KMS::Key" => resources.key(),
             "AWS::MediaConvert::Queue" => resources.queue(),
+            "AWS::Organizations::Policy" => resources.organizations_policy(),
             _ => Ok(()),
         }?;
         if undecided {
@@ -977,6 +1234,8 @@ impl Template<'_> {
                     "policy_arn",
                     "groups",
                     "users",
+                    "content",
+                    "target_id",
                 ] {
                     if let Some(after) = change
                         .pointer_mut("/change/after")
@@ -1468,6 +1727,57 @@ impl Translation<'_, '_> {
             values.set("arn", physical.arn.clone());
         }
         self.emit("", "aws_media_convert_queue", values);
+        Ok(())
+    }
+
+    /// A service or resource control policy, attached to each of its `TargetIds`; a policy of
+    /// another type grants and denies nothing, and its content is not an IAM policy.
+    fn organizations_policy(&mut self) -> Result<(), InputError> {
+        let kind = match self.property("Type") {
+            Resolved::Known(Value::String(kind)) => {
+                if crate::snapshot::organizations::ControlKind::of_type(&kind).is_none() {
+                    return Ok(());
+                }
+                Resolved::Known(Value::String(kind))
+            }
+            _ => Resolved::Unknown("the policy's Type".into()),
+        };
+        // The policy id is chosen at creation; the attachments below name it.
+        let id = Resolved::Known(Value::String(format!("p-{}", self.logical)));
+        let mut values = Values::default();
+        values.set("id", id.clone());
+        values.set("name", self.property("Name"));
+        let content = match kind {
+            Resolved::Known(_) => self.document(
+                self.properties.get("Content"),
+                &format!("{}.Content", self.path),
+            )?,
+            _ => Resolved::Unknown("the policy's Type".into()),
+        };
+        values.set("type", kind);
+        values.set("content", content);
+        self.emit("", "aws_organizations_policy", values);
+        match self.property("TargetIds") {
+            Resolved::NoValue => {}
+            Resolved::Known(Value::Array(targets)) => {
+                for (index, target) in targets.into_iter().enumerate() {
+                    let mut values = Values::default();
+                    values.set("policy_id", id.clone());
+                    values.set("target_id", Resolved::Known(target));
+                    self.emit(
+                        &format!("TargetIds[{index}]"),
+                        "aws_organizations_policy_attachment",
+                        values,
+                    );
+                }
+            }
+            _ => {
+                let mut values = Values::default();
+                values.set("policy_id", id);
+                values.set("target_id", Resolved::Unknown("TargetIds".into()));
+                self.emit("TargetIds", "aws_organizations_policy_attachment", values);
+            }
+        }
         Ok(())
     }
 }

@@ -57,6 +57,11 @@ pub struct AllowedBy {
     /// back from there ([`crate::shard`]).
     #[serde(skip_serializing, default)]
     pub index: usize,
+    /// The resource of a plan or template that declares the policy, when one does. The
+    /// reports leave it out; SARIF places the statement there, and the report of a
+    /// `prove --shard` run carries it for the merge.
+    #[serde(skip_serializing, default)]
+    pub origin: Option<crate::model::Origin>,
 }
 
 impl From<&MatchedStatement> for AllowedBy {
@@ -65,6 +70,7 @@ impl From<&MatchedStatement> for AllowedBy {
             policy: m.policy.clone(),
             statement: m.statement.clone(),
             index: m.index,
+            origin: None,
         }
     }
 }

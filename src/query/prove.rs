@@ -461,9 +461,23 @@ pub fn check_each(engine: &Engine, file: &ProofFile) -> Vec<Result<ProofResult, 
 }
 
 fn check_one(engine: &Engine, file: &ProofFile, proof: &Proof) -> Result<ProofResult, InputError> {
-    match proof.scope {
+    let mut result = match proof.scope {
         Some(scope) => engine.scoped(scope, || check_scoped(engine, file, proof)),
         None => check_scoped(engine, file, proof),
+    }?;
+    with_origins(engine.model, &mut result);
+    Ok(result)
+}
+
+/// Each granting statement of the result with the plan or template resource that declares
+/// its policy, for SARIF to place it there.
+fn with_origins(model: &crate::model::Model, result: &mut ProofResult) {
+    if model.origins.is_empty() {
+        return;
+    }
+    let links = result.answers.iter_mut().flat_map(|a| a.chain.iter_mut());
+    for allowed in links.flat_map(|link| link.allowed_by.iter_mut()) {
+        allowed.origin = model.origins.get(&allowed.policy).cloned();
     }
 }
 

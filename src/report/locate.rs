@@ -9,6 +9,12 @@
 //! line, never guessed: a statement inside a policy that the CLI prints as (URL-encoded) JSON
 //! text is placed at that text, and policies from the bundled AWS managed copy are not placed at
 //! all (they are not in the user's repository).
+//!
+//! A policy a Terraform plan or a CloudFormation template declares is placed at the resource
+//! that declares it ([`crate::model::Origin`]): its entry in the plan's `resource_changes` (or
+//! a state's modules), or `Resources.<logical id>` of a JSON template; a YAML template's line
+//! is kept by its reader. The Terraform configuration (`.tf` files) is not in the plan, so the
+//! plan's own line is the one a reviewer can open.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -253,6 +259,30 @@ impl Snapshots {
         Some(Place::of(file, node))
     }
 
+    /// Where the resource a plan or template declares a policy with starts.
+    pub fn declaration(&mut self, origin: &crate::model::Origin) -> Option<Place> {
+        let file = PathBuf::from(&origin.file);
+        if let Some(line) = origin.line {
+            return Some(Place {
+                file,
+                line,
+                end_line: line,
+            });
+        }
+        let root = self.read(file.clone())?;
+        let node = if origin.template {
+            root.get("Resources")?.get(&origin.address)?
+        } else if let Some(changes) = root.get("resource_changes") {
+            changes
+                .items()
+                .iter()
+                .find(|c| c.get("address").and_then(Node::as_str) == Some(&origin.address))?
+        } else {
+            state_resource(root.get("values")?.get("root_module")?, &origin.address)?
+        };
+        Some(Place::of(file, node))
+    }
+
     /// `get-bucket-policy` and `get-key-policy` print `{"Policy": "<JSON text>"}`.
     fn resource_policy(&mut self, file: PathBuf, statement: usize) -> Option<Place> {
         let root = self.read(file.clone())?;
@@ -270,6 +300,24 @@ impl Place {
             end_line: node.end_line,
         }
     }
+}
+
+/// The resource at `address` in a state's module or its child modules.
+fn state_resource<'n>(module: &'n Node, address: &str) -> Option<&'n Node> {
+    let resources = module.get("resources").map(Node::items).unwrap_or_default();
+    if let Some(found) = resources
+        .iter()
+        .find(|r| r.get("address").and_then(Node::as_str) == Some(address))
+    {
+        return Some(found);
+    }
+    let children = module
+        .get("child_modules")
+        .map(Node::items)
+        .unwrap_or_default();
+    children
+        .iter()
+        .find_map(|child| state_resource(child, address))
 }
 
 /// A statement of a policy in `get-account-authorization-details` output (one object, or a list
@@ -376,6 +424,59 @@ mod tests {
         assert_eq!(proof_line(text, "proofs[1]"), Some(6));
         assert_eq!(proof_line(text, "proofs[2]"), None);
         assert_eq!(proof_line(text, "accounts[0]"), None);
+    }
+
+    #[test]
+    fn declarations_are_placed_in_plans_states_and_json_templates() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).expect("writable");
+            path.display().to_string()
+        };
+        let origin = |file: &str, address: &str, template: bool| crate::model::Origin {
+            file: file.to_string(),
+            address: address.to_string(),
+            template,
+            line: None,
+        };
+        let plan = write(
+            "plan.json",
+            "{\"resource_changes\": [\n {\"address\": \"a.b\"},\n {\n  \"address\": \"module.m.c.d\"\n }\n]}",
+        );
+        let state = write(
+            "state.json",
+            "{\"values\": {\"root_module\": {\"resources\": [],\n \"child_modules\": [{\"resources\": [\n  {\"address\": \"module.m.c.d\"}]}]}}}",
+        );
+        let template = write(
+            "t.json",
+            "{\"Resources\": {\n \"Role\": {\n  \"Type\": \"AWS::IAM::Role\"}}}",
+        );
+        let mut files = Snapshots::default();
+        let line = |files: &mut Snapshots, o: crate::model::Origin| {
+            files.declaration(&o).map(|p| (p.line, p.end_line))
+        };
+        assert_eq!(
+            line(&mut files, origin(&plan, "module.m.c.d", false)),
+            Some((3, 5))
+        );
+        assert_eq!(
+            line(&mut files, origin(&state, "module.m.c.d", false)),
+            Some((3, 3))
+        );
+        assert_eq!(
+            line(&mut files, origin(&template, "Role", true)),
+            Some((2, 3))
+        );
+        // Not there: not placed, never guessed.
+        assert_eq!(line(&mut files, origin(&plan, "x.y", false)), None);
+        assert_eq!(line(&mut files, origin(&template, "Other", true)), None);
+        // A line kept by the reader (YAML) is used as it is.
+        let kept = crate::model::Origin {
+            line: Some(7),
+            ..origin("t.yaml", "Role", true)
+        };
+        assert_eq!(line(&mut files, kept), Some((7, 7)));
     }
 
     #[test]

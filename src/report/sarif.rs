@@ -5,7 +5,10 @@
 //! proof file, so the alert sits on the promise that broke; its related locations are the policy
 //! statements that grant the offending access (the `allowed_by` of the last hop of each
 //! counterexample chain), placed in the snapshot file that holds them when [`super::locate`]
-//! finds it and always named as logical locations. Each counterexample is also a code flow, one
+//! finds it and always named as logical locations. A statement of a policy that a Terraform plan
+//! or CloudFormation template declares is placed at the declaring resource instead (the plan's
+//! or template's line where it starts, when known), with the resource address or logical id as
+//! a second logical location of kind `resource`. Each counterexample is also a code flow, one
 //! step per hop. Paths are relative to the current directory under the `%SRCROOT%` base, which
 //! is the repository root when `prove` runs there, as in CI. Nothing depends on the clock or the
 //! machine, so the same proofs give the same bytes.
@@ -245,11 +248,8 @@ fn code_flow(places: &mut Places, folders: &[PathBuf], proof: &Value, answer: &A
             let placed = link
                 .allowed_by
                 .iter()
-                .find_map(|allowed| places.statement(folders, allowed));
-            let physical = match placed {
-                Some(place) => physical_location(&place),
-                None => proof["physicalLocation"].clone(),
-            };
+                .find_map(|allowed| places.physical(folders, allowed));
+            let physical = placed.unwrap_or_else(|| proof["physicalLocation"].clone());
             json!({"location": {
                 "physicalLocation": physical,
                 "message": {"text": format!("{}. {}", i + 1, link_text(link))},
@@ -279,18 +279,55 @@ fn link_text(link: &Link) -> String {
 }
 
 fn statement_location(places: &mut Places, folders: &[PathBuf], allowed: &AllowedBy) -> Value {
+    let mut logical = vec![json!({
+        "name": allowed.statement,
+        "fullyQualifiedName": format!("{} statement {}", allowed.policy, allowed.statement),
+        "kind": "member",
+    })];
+    if let Some(origin) = &allowed.origin {
+        logical.push(json!({
+            "name": resource_name(origin),
+            "fullyQualifiedName": origin.address,
+            "kind": "resource",
+        }));
+    }
     let mut location = json!({
         "message": {"text": format!("allowed by {} statement {}", allowed.policy, allowed.statement)},
-        "logicalLocations": [{
-            "name": allowed.statement,
-            "fullyQualifiedName": format!("{} statement {}", allowed.policy, allowed.statement),
-            "kind": "member",
-        }],
+        "logicalLocations": logical,
     });
-    if let Some(place) = places.statement(folders, allowed) {
-        location["physicalLocation"] = physical_location(&place);
+    if let Some(physical) = places.physical(folders, allowed) {
+        location["physicalLocation"] = physical;
     }
     location
+}
+
+/// The short name of a declaring resource: a Terraform address without its modules
+/// (`aws_iam_role_policy.writer`), or a logical id.
+fn resource_name(origin: &crate::model::Origin) -> String {
+    if origin.template {
+        return origin.address.clone();
+    }
+    let mut rest = origin.address.as_str();
+    while let Some(after) = rest.strip_prefix("module.") {
+        // The module's name, then its instance key (`[0]`, `["a.b"]`), then a dot.
+        let mut in_string = false;
+        let mut depth = 0usize;
+        let end = after.char_indices().find(|&(_, c)| {
+            match c {
+                '"' if depth > 0 => in_string = !in_string,
+                '[' if !in_string => depth += 1,
+                ']' if !in_string => depth = depth.saturating_sub(1),
+                '.' if depth == 0 => return true,
+                _ => {}
+            }
+            false
+        });
+        match end {
+            Some((at, _)) => rest = &after[at + 1..],
+            None => break,
+        }
+    }
+    rest.to_string()
 }
 
 fn physical_location(place: &locate::Place) -> Value {
@@ -317,9 +354,18 @@ impl Places {
         locate::proof_line(text, json_path)
     }
 
-    fn statement(&mut self, folders: &[PathBuf], allowed: &AllowedBy) -> Option<locate::Place> {
+    /// Where a granting statement is written: at the plan or template resource that declares
+    /// its policy (the file alone when its line cannot be found), else in a snapshot.
+    fn physical(&mut self, folders: &[PathBuf], allowed: &AllowedBy) -> Option<Value> {
+        if let Some(origin) = &allowed.origin {
+            return Some(match self.snapshots.declaration(origin) {
+                Some(place) => physical_location(&place),
+                None => json!({"artifactLocation": artifact_location(Path::new(&origin.file))}),
+            });
+        }
         self.snapshots
             .statement(folders, &allowed.policy, allowed.index)
+            .map(|place| physical_location(&place))
     }
 }
 
@@ -475,6 +521,27 @@ mod tests {
             assert_eq!(uri, "file:///nowhere-iamproof-test/a%20b.json");
             assert!(!relative);
         }
+    }
+
+    #[test]
+    fn resources_are_named_without_their_modules() {
+        let origin = |address: &str, template: bool| crate::model::Origin {
+            file: "plan.json".into(),
+            address: address.into(),
+            template,
+            line: None,
+        };
+        let name = |address: &str| resource_name(&origin(address, false));
+        assert_eq!(
+            name("module.media.aws_iam_role_policy.writer"),
+            "aws_iam_role_policy.writer"
+        );
+        assert_eq!(
+            name(r#"module.a["x.y"].module.b[0].aws_iam_policy.p["k"]"#),
+            r#"aws_iam_policy.p["k"]"#
+        );
+        assert_eq!(name("aws_iam_policy.p"), "aws_iam_policy.p");
+        assert_eq!(resource_name(&origin("module.Role", true)), "module.Role");
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub(crate) struct Layout {
     pub targets: Option<PathBuf>,
     /// `organizations/organization.json`: the organization and its management account.
     pub organization: Option<PathBuf>,
+    /// `cloudformation/stacks/<name>.json` (`list-stack-resources`), by stack name; `None`
+    /// when the snapshot has no `cloudformation/stacks` folder (it does not record stacks).
+    pub stacks: Option<BTreeMap<String, PathBuf>>,
     /// `collect-errors.txt`: `scripts/collect.sh` writes it when some calls failed.
     pub collect_errors: Option<PathBuf>,
     /// Files the layout does not name.
@@ -105,6 +108,9 @@ pub(crate) fn scan(dir: &Path) -> Result<Layout, InputError> {
                 ["kms", key] => {
                     layout.keys.entry((*key).to_string()).or_default();
                 }
+                ["cloudformation", "stacks"] => {
+                    layout.stacks.get_or_insert_with(BTreeMap::new);
+                }
                 _ => {}
             }
             continue;
@@ -155,6 +161,14 @@ impl Layout {
                     "policy.json" => &mut files.policy,
                     _ => return false,
                 }
+            }
+            ["cloudformation", "stacks", file] => {
+                let Some(name) = file.strip_suffix(".json").filter(|n| !n.is_empty()) else {
+                    return false;
+                };
+                let stacks = self.stacks.get_or_insert_with(BTreeMap::new);
+                stacks.insert(name.to_string(), full);
+                return true;
             }
             ["iam", "oidc-providers", file] if file.ends_with(".json") => {
                 self.oidc_provider_details.push(full);

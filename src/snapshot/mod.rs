@@ -17,8 +17,9 @@ mod iam;
 pub(crate) mod json;
 mod layout;
 pub mod managed;
-mod organizations;
+pub(crate) mod organizations;
 mod resources;
+mod stacks;
 
 use crate::input::{parse_json, InputError};
 use crate::model::is_account_id;
@@ -141,6 +142,8 @@ impl Loader {
             &mut self.model.warnings,
         )?;
         self.add_resources(&layout, &context)?;
+        let stacks = layout.stacks.as_ref().map(stacks::read).transpose()?;
+        self.model.stacks.insert(account_id.clone(), stacks);
         self.add_identity_providers(&layout, &account_id)?;
         let collected_at = layout
             .collected_at

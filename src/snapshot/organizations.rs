@@ -29,7 +29,15 @@ pub(crate) enum ControlKind {
 }
 
 impl ControlKind {
-    fn type_name(self) -> &'static str {
+    /// The kind of a policy of type `name` (`SERVICE_CONTROL_POLICY`); `None` for the policy
+    /// types that grant and deny nothing (tag, backup, AI services opt-out, ...).
+    pub(crate) fn of_type(name: &str) -> Option<ControlKind> {
+        [ControlKind::Service, ControlKind::Resource]
+            .into_iter()
+            .find(|kind| kind.type_name() == name)
+    }
+
+    pub(crate) fn type_name(self) -> &'static str {
         match self {
             ControlKind::Service => "SERVICE_CONTROL_POLICY",
             ControlKind::Resource => "RESOURCE_CONTROL_POLICY",
@@ -95,7 +103,7 @@ fn control_policy(
 }
 
 /// The AWS managed control policies every organization has, with their fixed content.
-fn well_known(id: &str) -> Option<(ControlKind, OrganizationPolicy)> {
+pub(crate) fn well_known(id: &str) -> Option<(ControlKind, OrganizationPolicy)> {
     let (kind, name, arn, document) = match id {
         "p-FullAWSAccess" => (
             ControlKind::Service,

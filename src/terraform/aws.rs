@@ -8,11 +8,14 @@
 //!
 //! Attribute names are those of the AWS provider's resources (registry.terraform.io/hashicorp/aws).
 
+mod organizations;
+
 use super::{warning, Plan, Resource};
 use crate::input::InputError;
 use crate::model::{
-    Account, Bucket, BucketEncryption, Group, InlinePolicy, KmsKey, ManagedPolicy, Model,
-    ObjectOwnership, PolicySource, PublicAccessBlock, Role, SseAlgorithm, User,
+    inline_policy_name, Account, Bucket, BucketEncryption, Group, InlinePolicy, KmsKey,
+    ManagedPolicy, Model, ObjectOwnership, Origin, PolicySource, PublicAccessBlock, Role,
+    SseAlgorithm, User,
 };
 use crate::policy::Policy;
 use crate::snapshot::document::policy_document;
@@ -166,13 +169,30 @@ pub(crate) const RESOURCE_TYPES: &[ResourceType] = &[
         make: make_key_policy,
         remove: remove_key_policy,
     },
+    ResourceType {
+        kind: "aws_organizations_policy",
+        stage: Stage::Entity,
+        make: organizations::make_policy,
+        remove: organizations::remove_policy,
+    },
+    ResourceType {
+        kind: "aws_organizations_policy_attachment",
+        stage: Stage::Relation,
+        make: organizations::make_attachment,
+        remove: organizations::remove_attachment,
+    },
+    ResourceType {
+        kind: "aws_organizations_account",
+        stage: Stage::Relation,
+        make: organizations::make_account,
+        remove: |_, _, _| Ok(()),
+    },
 ];
 
 /// Resource types that can grant or restrict access but are not read: a plan that holds one
 /// leaves refutations `unknown`. Types are matched by prefix.
 const UNREAD_GRANTING: &[&str] = &[
     "aws_iam_",
-    "aws_organizations_policy",
     "aws_kms_grant",
     "aws_kms_replica_key",
     "aws_lambda_permission",
@@ -209,6 +229,8 @@ pub(crate) struct Builder<'m, 'p> {
     /// the values known only after apply that refer to them; `None` when several instances
     /// share the address.
     made: BTreeMap<String, Option<(String, String)>>,
+    /// The organization policies of the plan, and the levels it detaches policies from.
+    org: organizations::State,
 }
 
 impl<'m, 'p> Builder<'m, 'p> {
@@ -218,6 +240,7 @@ impl<'m, 'p> Builder<'m, 'p> {
             plan,
             account: account.clone(),
             made: BTreeMap::new(),
+            org: organizations::State::default(),
         }
     }
 
@@ -290,6 +313,7 @@ impl<'m, 'p> Builder<'m, 'p> {
                 (row.make)(self, resource, after)?;
             }
         }
+        organizations::finish(self);
         Ok(())
     }
 
@@ -327,6 +351,23 @@ impl<'m, 'p> Builder<'m, 'p> {
                 format!("{kind} is not read: refutations that it could change are unknown"),
             ));
         }
+    }
+
+    /// Records that `resource` declares the policy answers call `policy`.
+    fn declared(&mut self, policy: String, resource: &Resource) {
+        let address = if self.plan.template {
+            let logical = resource.address.split('.').next();
+            logical.unwrap_or(&resource.address).to_string()
+        } else {
+            resource.address.clone()
+        };
+        let origin = Origin {
+            file: self.plan.file.to_string(),
+            line: self.plan.lines.get(&address).copied(),
+            address,
+            template: self.plan.template,
+        };
+        self.model.origins.insert(policy, origin);
     }
 
     fn partition(&self) -> &str {
@@ -947,11 +988,16 @@ fn make_role(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputEr
     if exclusive_managed {
         role.managed_policy_arns.clear();
     }
+    let declared: Vec<String> = inline.iter().map(|(name, _)| name.clone()).collect();
     for (policy_name, policy) in inline {
         put_inline(&mut role.inline_policies, policy_name, policy);
     }
     for policy in managed {
         push_unique(&mut role.managed_policy_arns, policy);
+    }
+    b.declared(format!("trust policy of {arn}"), r);
+    for name in declared {
+        b.declared(inline_policy_name(&arn, &name), r);
     }
     Ok(())
 }
@@ -1015,6 +1061,7 @@ fn make_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), Input
             other_versions: false,
         },
     );
+    b.declared(arn, r);
     Ok(())
 }
 
@@ -1062,7 +1109,8 @@ fn make_inline(b: &mut Builder, r: &Resource, values: &Node, kind: &str) -> Resu
     };
     if let Some(policy) = b.policy(r, values, "policy", &owner)? {
         if let Some(list) = inline_list(b.model, &owner) {
-            put_inline(list, name, policy);
+            put_inline(list, name.clone(), policy);
+            b.declared(inline_policy_name(&owner, &name), r);
         }
     }
     Ok(())
@@ -1078,6 +1126,7 @@ fn remove_inline(
         if let Some(list) = inline_list(b.model, &owner) {
             list.retain(|p| p.name != name);
         }
+        b.model.origins.remove(&inline_policy_name(&owner, &name));
     }
     Ok(())
 }
@@ -1325,6 +1374,8 @@ fn make_bucket(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), Input
     bucket.tags = tags;
     if let Some(policy) = policy {
         bucket.policy = Some(Arc::new(policy));
+        let name = bucket.name.clone();
+        b.declared(format!("bucket policy of {name}"), r);
     }
     Ok(())
 }
@@ -1345,6 +1396,7 @@ fn make_bucket_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<()
     let policy = b.policy(r, values, "policy", &arn)?;
     if let Some(bucket) = b.model.buckets.get_mut(&name) {
         bucket.policy = policy.map(Arc::new);
+        b.declared(format!("bucket policy of {name}"), r);
     }
     Ok(())
 }
@@ -1352,6 +1404,8 @@ fn make_bucket_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<()
 fn remove_bucket_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputError> {
     if let Some(bucket) = b.bucket_named(r, values)? {
         bucket.policy = None;
+        let name = bucket.name.clone();
+        b.model.origins.remove(&format!("bucket policy of {name}"));
     }
     Ok(())
 }
@@ -1528,7 +1582,8 @@ fn make_key(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), InputErr
         description: b.optional_string(r, values, "description")?,
         aliases: Vec::new(),
     };
-    b.model.keys.insert(arn, key);
+    b.model.keys.insert(arn.clone(), key);
+    b.declared(format!("key policy of {arn}"), r);
     Ok(())
 }
 
@@ -1561,6 +1616,7 @@ fn make_key_policy(b: &mut Builder, r: &Resource, values: &Node) -> Result<(), I
     let policy = b.policy(r, values, "policy", &arn)?;
     if let Some(key) = b.model.keys.get_mut(&arn) {
         key.policy = policy.map(Arc::new);
+        b.declared(format!("key policy of {arn}"), r);
     }
     Ok(())
 }

@@ -97,6 +97,12 @@ pub(crate) struct Plan<'a> {
     pub region: Option<String>,
     /// When a value the plan does not know becomes known, in its reader's words.
     pub known_when: &'static str,
+    /// Whether the resources are a CloudFormation template's: their addresses start with the
+    /// logical id (`Role`, `Role.attachment0`).
+    pub template: bool,
+    /// The line each resource starts on, by address (logical id for a template), where the
+    /// reader kept lines.
+    pub lines: BTreeMap<String, usize>,
 }
 
 /// What the plans change, one line per resource (`update aws_iam_policy.submit`), for the
@@ -205,6 +211,8 @@ pub(crate) fn read<'a>(file: &'a str, value: &'a Value) -> Result<Plan<'a>, Inpu
         partition,
         region: provider_region(&root)?,
         known_when: "known only after apply",
+        template: false,
+        lines: BTreeMap::new(),
     })
 }
 
