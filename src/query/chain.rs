@@ -82,7 +82,7 @@ const KMS_ALGORITHMS: [&str; 2] = ["aws:kms", "aws:kms:dsse"];
 
 /// How a reached actor acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Acts {
+pub(crate) enum Acts {
     /// With credentials of its own: a user's, or a session of a role it assumed.
     Itself,
     /// As a job of a service (the technique's id), which makes only the requests jobs make.
@@ -131,6 +131,9 @@ impl Reached {
         matches!(self.acts, Acts::Job(_))
     }
 }
+
+/// An actor reached as it acts, with its session unless no policy tells its sessions apart.
+pub(crate) type ReachedActor = (Acts, String, Option<Session>);
 
 /// An entry of the breadth-first queue: an actor reached, a step out of one, solved only when
 /// the queue comes to it, or the steps of an actor still to take. Taking and solving them then,
@@ -245,6 +248,12 @@ pub struct Search<'e, 'm> {
     /// For a service principal's calls: the account whose resource the service acts for
     /// (`aws:SourceAccount`) and that account's organization; `None` lets the solver pick it.
     source_account: Option<(String, SourceOrganization)>,
+    /// The key of the engine's dead ends this search may read and add to: `None` when its
+    /// answer may depend on more than the actors it reaches (explanations, a step bound,
+    /// chosen first steps).
+    dead_key: Option<String>,
+    /// Every actor the search reached, in order.
+    reached: Vec<ReachedActor>,
 }
 
 /// The organization of the account a service acts for (`aws:SourceOrgID`,
@@ -280,6 +289,8 @@ impl<'e, 'm> Search<'e, 'm> {
             edited: Default::default(),
             unmodelled: BTreeMap::new(),
             source_account: None,
+            dead_key: None,
+            reached: Vec::new(),
         }
     }
 
@@ -312,6 +323,9 @@ impl<'e, 'm> Search<'e, 'm> {
     /// found in one round are made before the next, which searches again with them, until a
     /// round finds no new edit.
     pub fn run(mut self, first_steps: Option<Vec<Step>>) -> Answer {
+        if !self.explain && first_steps.is_none() && self.engine.options.max_steps.is_none() {
+            self.dead_key = Some(self.memo_key(format!("dead|{}", self.engine.scope().name())));
+        }
         loop {
             if let Some(answer) = self.round(first_steps.as_deref()) {
                 return answer;
@@ -324,7 +338,20 @@ impl<'e, 'm> Search<'e, 'm> {
                 }
             }
             if !grew {
-                return self.conclude();
+                let clean = self.made.is_empty();
+                let reached = std::mem::take(&mut self.reached);
+                let key = self.dead_key.clone();
+                let engine = self.engine;
+                let answer = self.conclude();
+                if let (true, Verdict::Unreachable, Some(key)) = (clean, answer.verdict, key) {
+                    engine
+                        .dead_ends
+                        .borrow_mut()
+                        .entry(key)
+                        .or_default()
+                        .extend(reached);
+                }
+                return answer;
             }
             // A round with more edits reaches everything the last one did, and records its
             // own blocks and unknowns again.
@@ -350,6 +377,8 @@ impl<'e, 'm> Search<'e, 'm> {
         // jobs): the common case, checked without building a key.
         let mut reached_plain: std::collections::HashSet<(Acts, String)> =
             std::collections::HashSet::from([(Acts::Itself, start.actor.clone())]);
+        self.reached.clear();
+        self.reached.push((Acts::Itself, start.actor.clone(), None));
         let mut queue = VecDeque::from([Queued::Reached(start)]);
         while let Some(item) = queue.pop_front() {
             let state = match item {
@@ -388,8 +417,11 @@ impl<'e, 'm> Search<'e, 'm> {
                         continue;
                     };
                     if plain {
+                        self.reached.push((key.1, key.0.clone(), None));
                         reached_plain.insert((key.1, key.0));
                     } else {
+                        self.reached
+                            .push((key.1, key.0.clone(), Some(key.2.clone())));
                         visited.insert(key);
                     }
                     next
@@ -499,7 +531,7 @@ impl<'e, 'm> Search<'e, 'm> {
             let dead_end = !self.explain
                 && (matches!(acts, Acts::Job(_)) || self.steps_of(target).is_empty())
                 && self.final_blocked(target, acts, &session);
-            if !dead_end {
+            if !dead_end && !self.known_dead(acts, target, (!plain).then_some(&session)) {
                 pending.push(PendingStep {
                     from: state.clone(),
                     step: step.clone(),
@@ -509,6 +541,24 @@ impl<'e, 'm> Search<'e, 'm> {
             }
         }
         pending
+    }
+
+    /// Whether an earlier search of the same question, without edits, reached this actor and
+    /// still proved the question unreachable: then nothing the actor reaches can do it, and
+    /// the step to it need not be solved. (Every actor such a search reaches is searched on
+    /// from, and the steps out of an actor depend on the actor alone.)
+    fn known_dead(&self, acts: Acts, target: &str, session: Option<&Session>) -> bool {
+        let Some(key) = &self.dead_key else {
+            return false;
+        };
+        if !self.edits.is_empty() {
+            return false;
+        }
+        let dead_ends = self.engine.dead_ends.borrow();
+        let Some(dead) = dead_ends.get(key) else {
+            return false;
+        };
+        dead.contains(&(acts, target.to_string(), session.cloned()))
     }
 
     /// The steps out of an actor, as the edits made leave its policies and the trust of roles.

@@ -264,6 +264,10 @@ pub struct Engine<'m> {
     outside_callers: std::cell::OnceCell<Vec<outside::OutsideCaller>>,
     /// The accounts a service may act for, found on first use ([`Engine::accounts_named`]).
     accounts_named: std::cell::OnceCell<Vec<String>>,
+    /// Actors from which a question (by the key of its search) is proved unreachable.
+    pub(crate) dead_ends: std::cell::RefCell<
+        std::collections::HashMap<String, std::collections::HashSet<chain::ReachedActor>>,
+    >,
 }
 
 impl<'m> Engine<'m> {
@@ -284,6 +288,7 @@ impl<'m> Engine<'m> {
             scope: std::cell::Cell::new(options.scope),
             outside_callers: Default::default(),
             accounts_named: Default::default(),
+            dead_ends: Default::default(),
         }
     }
 
