@@ -327,17 +327,26 @@ pub fn proof_file(sweep: &Sweep, from: &ProofSources) -> (Value, Vec<LeftOut>) {
     let mut left_out = Vec::new();
     for pair in &sweep.pairs {
         let described = format!("{} {}", pair.access.name, pair.target.arn);
-        let unknown: Vec<String> = pair
-            .unknown()
-            .map(|a| match &a.reason {
-                Some(reason) => format!("{} ({reason})", a.query.principal),
-                None => a.query.principal.clone(),
-            })
-            .collect();
+        // The principals undecided, grouped by reason in the order they come.
+        let mut unknown: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+        for answer in pair.unknown() {
+            let reason = answer.reason.as_deref();
+            match unknown.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, principals)) => principals.push(&answer.query.principal),
+                None => unknown.push((reason, vec![&answer.query.principal])),
+            }
+        }
         if !unknown.is_empty() {
+            let groups: Vec<String> = unknown
+                .iter()
+                .map(|(reason, principals)| match reason {
+                    Some(reason) => format!("{} ({reason})", principals.join(", ")),
+                    None => principals.join(", "),
+                })
+                .collect();
             left_out.push(LeftOut {
                 pair: described,
-                reason: format!("unknown for {}", unknown.join("; ")),
+                reason: format!("unknown for {}", groups.join("; ")),
             });
             continue;
         }
