@@ -482,3 +482,33 @@ fn proofs_carry_the_context_and_scope_of_the_sweep() {
     assert!(file["proofs"][0].get("context").is_none());
     assert!(file["proofs"][0].get("scope").is_none());
 }
+
+/// The text of a user document of the repository.
+fn document(file: &str) -> String {
+    std::fs::read_to_string(project_root().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+#[test]
+fn the_readme_example_is_what_sweep_prints() {
+    let readme = document("README.md");
+    let command = "$ iamproof sweep --account models/mediaconvert-sse-kms\n";
+    let start = readme.find(command).expect("the README runs sweep") + command.len();
+    let end = start + readme[start..].find("```").expect("the block ends");
+    assert_eq!(sweep(&[]), readme[start..end]);
+}
+
+#[test]
+fn the_csv_example_of_the_docs_is_what_sweep_prints() {
+    let docs = document("docs/sweep.md");
+    let header = "resource,kind,access,action,question_resource,principal,verdict,outside\n";
+    let start = docs.find(header).expect("docs/sweep.md shows the CSV");
+    let end = start + docs[start..].find("```").expect("the block ends");
+    let printed = sweep(&["--format", "csv"]).replace("\r\n", "\n");
+    for line in docs[start..end].lines() {
+        assert!(printed.contains(&format!("{line}\n")), "{line}\n{printed}");
+    }
+    // Every column is described.
+    for column in header.trim().split(',') {
+        assert!(docs.contains(&format!("| `{column}` |")), "{column}");
+    }
+}
