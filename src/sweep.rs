@@ -285,10 +285,7 @@ fn no_match(all: &[Target], accesses: &[&Access], pattern: &str) -> SweepError {
 pub fn sweep(engine: &Engine, scope: &Scope) -> Result<Sweep, SweepError> {
     let planned = plan(engine.model, scope)?;
     engine.progress.stage(
-        &format!(
-            "sweep: who-can for {} buckets, keys and accesses",
-            planned.len()
-        ),
+        &format!("sweep: {} who-can questions", planned.len()),
         Some(planned.len() as u64),
     );
     let mut pairs = Vec::with_capacity(planned.len());

@@ -481,6 +481,38 @@ fn proofs_carry_the_context_and_scope_of_the_sweep() {
     .expect("a proof file is JSON");
     assert!(file["proofs"][0].get("context").is_none());
     assert!(file["proofs"][0].get("scope").is_none());
+
+    // A proof file has no place for --at: a warning says so.
+    let run = iamproof(&[
+        "sweep",
+        "--quiet",
+        "--account",
+        SSE_KMS,
+        "--format",
+        "proofs",
+        "--at",
+        "2026-12-03T17:00:00Z",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "warning: a proof file does not record --at; check this one with `iamproof prove --at 2026-12-03T17:00:00Z`\n"
+    );
+}
+
+#[test]
+fn the_sweep_is_one_stage_of_progress() {
+    let run = iamproof(&[
+        "sweep",
+        "--verbose",
+        "--account",
+        SSE_KMS,
+        "--access",
+        "decrypt",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stages: Vec<&str> = run.stderr.lines().filter(|l| l.ends_with('…')).collect();
+    assert_eq!(stages, ["sweep: 3 who-can questions…"], "{}", run.stderr);
 }
 
 /// The text of a user document of the repository.
