@@ -544,3 +544,35 @@ fn the_csv_example_of_the_docs_is_what_sweep_prints() {
         assert!(docs.contains(&format!("| `{column}` |")), "{column}");
     }
 }
+
+#[test]
+fn callers_from_outside_are_pinned_by_their_names() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(
+        &project_root().join("tests/fixtures/outside/account"),
+        &dir.path().join("account"),
+    );
+    let run = iamproof_in(
+        dir.path(),
+        &[
+            "sweep",
+            "--quiet",
+            "--account",
+            "account",
+            "--format",
+            "proofs",
+        ],
+        "",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("\"oidc:token.actions.githubusercontent.com\""),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(dir.path().join("sweep.json"), &run.stdout).expect("the proof file is written");
+    let prove = iamproof_in(dir.path(), &["prove", "--quiet", "sweep.json"], "");
+    assert_eq!(prove.code, 0, "{}{}", prove.stdout, prove.stderr);
+    assert!(!prove.stdout.contains("FAIL"), "{}", prove.stdout);
+}
