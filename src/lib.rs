@@ -34,6 +34,7 @@
 //! | [`whatif`] | `what-if`: answers (`can`, `who-can` or a proof file) before and after a change, side by side |
 //! | [`compare`] | `compare`: does a new policy allow any request an old one does not, with a replayed counterexample |
 //! | [`progress`] | the progress of long runs, reported to whoever watches (the command line draws a bar) |
+//! | [`sweep`] | `sweep`: who can read, write or decrypt every bucket and key, one `who-can` per bucket or key and access (the accesses a table of rows) on one engine; written as text, JSON, CSV, or a proof file of `only` proofs that pins who can now ([`sweep::render`]) |
 //! | [`diagram`] | `graph`: pictures of who reaches which buckets and keys, drawn from verified `who-can` witnesses, with look-alike nodes merged; Graphviz dot, Mermaid and JSON |
 //!
 //! `src/main.rs` is the thin clap command line: it maps input errors to exit code 2, failed
@@ -92,6 +93,7 @@ pub mod simulate;
 pub mod smt;
 pub mod snapshot;
 pub mod sources;
+pub mod sweep;
 pub mod synthetic;
 pub mod terraform;
 pub mod whatif;

@@ -60,10 +60,19 @@ enum ReportFormat {
     Markdown,
 }
 
-/// How a question is answered: context it fixes, solver timeout, output format (`can`,
-/// `who-can` and `what-if`).
+/// How a question is answered and written out (`can`, `who-can` and `what-if`).
 #[derive(clap::Args)]
 struct AnswerArgs {
+    #[command(flatten)]
+    how: Answering,
+    #[arg(long, value_enum, default_value = "text")]
+    format: ReportFormat,
+}
+
+/// How a question is answered: context it fixes, solver timeout, instant, scope (`can`,
+/// `who-can`, `what-if` and `sweep`).
+#[derive(clap::Args)]
+struct Answering {
     /// Fix a context key (KEY=VALUE; `KEY=[a,b]` for a set); other keys are free.
     #[arg(long = "context", value_name = "KEY=VALUE")]
     context: Vec<String>,
@@ -79,8 +88,13 @@ struct AnswerArgs {
     /// (groups, role assumption and MediaConvert jobs only).
     #[arg(long, value_enum, default_value = "all")]
     scope: ScopeArg,
-    #[arg(long, value_enum, default_value = "text")]
-    format: ReportFormat,
+}
+
+impl Answering {
+    /// The engine's options.
+    fn options(&self) -> iamproof::query::Options {
+        question_options(self.timeout_ms, self.at, self.scope)
+    }
 }
 
 /// `--scope`.
@@ -274,6 +288,9 @@ enum Command {
     /// Draw who reaches which buckets and keys, and through which roles and services; every
     /// edge is a hop of a verified witness.
     Graph(GraphArgs),
+    /// Who can read, write or decrypt every bucket and key: one `who-can` per bucket or key
+    /// and access, as a table, JSON, CSV, or a proof file that pins today's access.
+    Sweep(SweepArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -352,6 +369,7 @@ fn run(command: Command, ui: &Ui) -> ExitCode {
             format,
         } => run_inspect(&accounts, principal.as_deref(), format, ui),
         Command::Graph(args) => run_graph(args, ui),
+        Command::Sweep(args) => run_sweep(args, ui),
     }
 }
 
@@ -418,6 +436,100 @@ fn run_graph(args: GraphArgs, ui: &Ui) -> ExitCode {
     }
 }
 
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum SweepFormat {
+    Text,
+    Json,
+    Csv,
+    /// A proof file of `only` proofs, one per bucket or key and access, that pins who can now.
+    Proofs,
+}
+
+/// The arguments of `sweep`.
+#[derive(clap::Args)]
+struct SweepArgs {
+    #[command(flatten)]
+    sources: SourceArgs,
+    /// An access to ask about; repeat for several (default: all).
+    #[arg(long = "access", value_name = "ACCESS", value_parser = access_parser())]
+    accesses: Vec<String>,
+    /// Only the buckets and keys whose ARN matches this pattern (`*` and `?` as in IAM), such
+    /// as arn:aws:s3:::media-*; repeatable. A pattern that matches none is an error.
+    #[arg(long = "resource", value_name = "PATTERN")]
+    resources: Vec<String>,
+    #[command(flatten)]
+    how: Answering,
+    #[arg(long, value_enum, default_value = "text")]
+    format: SweepFormat,
+}
+
+/// The names of `--access`, each with the question it asks, from the library's table.
+fn access_parser() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(iamproof::sweep::ACCESSES.iter().map(|access| {
+        clap::builder::PossibleValue::new(access.name).help(format!(
+            "{} on {}",
+            access.action,
+            access.question_resource(&format!("{}_ARN", access.kind.word().to_uppercase()))
+        ))
+    }))
+}
+
+fn run_sweep(args: SweepArgs, ui: &Ui) -> ExitCode {
+    use iamproof::sweep::{render, Scope};
+    let sources = match args.sources.required() {
+        Ok(sources) => sources,
+        Err(code) => return code,
+    };
+    let (model, context) = match load_question_inputs(&sources, &args.how.context, ui) {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
+    };
+    let scope = Scope {
+        accesses: args.accesses,
+        patterns: args.resources,
+        context,
+    };
+    // A pattern that matches nothing is refused before the graph is built.
+    if let Err(e) = iamproof::sweep::plan(&model, &scope) {
+        return usage_error(&e.to_string());
+    }
+    let engine = ui.engine(&model, args.how.options());
+    let sweep = match iamproof::sweep::sweep(&engine, &scope) {
+        Ok(sweep) => sweep,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    match args.format {
+        SweepFormat::Text => emit(&render::text(&sweep)),
+        SweepFormat::Json => emit(&format!("{:#}\n", render::json(&sweep))),
+        SweepFormat::Csv => emit(&render::csv(&sweep)),
+        SweepFormat::Proofs => {
+            let from = render::ProofSources {
+                sources: Some(&sources),
+                scope: args.how.scope.into(),
+            };
+            let (file, left_out) = render::proof_file(&sweep, &from);
+            for pair in &left_out {
+                eprintln!(
+                    "warning: {} is left out of the proof file: {}",
+                    pair.pair, pair.reason
+                );
+            }
+            if let Some(at) = args.how.at {
+                eprintln!(
+                    "warning: a proof file does not record --at; check this one with `iamproof prove --at {}`",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+            }
+            emit(&format!("{file:#}\n"));
+        }
+    }
+    if sweep.has_unknown() {
+        ExitCode::from(EXIT_UNDECIDED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 /// The arguments of `what-if`.
 #[derive(clap::Args)]
 struct WhatIfArgs {
@@ -474,12 +586,12 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         Some(path) => {
             base.terraform.extend(given.terraform.iter().cloned());
             base.templates.extend(given.templates.iter().cloned());
-            file_change(&base, path, &args.answering.context, ui)
+            file_change(&base, path, &args.answering.how.context, ui)
         }
         None if given.terraform.is_empty() && given.templates.is_empty() => Err(usage_error(
             "what-if needs a change: --change CHANGE.json, --terraform PLAN.json or --template TEMPLATE",
         )),
-        None => plan_change(&base, &given, &args.answering.context, ui),
+        None => plan_change(&base, &given, &args.answering.how.context, ui),
     };
     let (model, change, changed, context) = match loaded {
         Ok(loaded) => loaded,
@@ -504,11 +616,7 @@ fn run_what_if(args: WhatIfArgs, ui: &Ui) -> ExitCode {
         &changed,
         &change,
         &questions,
-        question_options(
-            args.answering.timeout_ms,
-            args.answering.at,
-            args.answering.scope,
-        ),
+        args.answering.how.options(),
         ui,
     ) {
         Ok(outcome) => outcome,
@@ -742,19 +850,12 @@ fn run_can(principal: String, args: &QuestionArgs, ui: &Ui) -> ExitCode {
     let (model, context) = match args
         .sources
         .required()
-        .and_then(|sources| load_question_inputs(&sources, &args.answering.context, ui))
+        .and_then(|sources| load_question_inputs(&sources, &args.answering.how.context, ui))
     {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = ui.engine(
-        &model,
-        question_options(
-            args.answering.timeout_ms,
-            args.answering.at,
-            args.answering.scope,
-        ),
-    );
+    let engine = ui.engine(&model, args.answering.how.options());
     let question = iamproof::query::Question {
         principal,
         action: args.action.clone(),
@@ -782,19 +883,12 @@ fn run_who_can(args: &QuestionArgs, ui: &Ui) -> ExitCode {
     let (model, context) = match args
         .sources
         .required()
-        .and_then(|sources| load_question_inputs(&sources, &args.answering.context, ui))
+        .and_then(|sources| load_question_inputs(&sources, &args.answering.how.context, ui))
     {
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
-    let engine = ui.engine(
-        &model,
-        question_options(
-            args.answering.timeout_ms,
-            args.answering.at,
-            args.answering.scope,
-        ),
-    );
+    let engine = ui.engine(&model, args.answering.how.options());
     let answers = match engine.who_can(&args.action, &args.resource, &context) {
         Ok(answers) => answers,
         Err(e) => return usage_error(&e.to_string()),
