@@ -323,7 +323,12 @@ impl<'e, 'm> Search<'e, 'm> {
     /// found in one round are made before the next, which searches again with them, until a
     /// round finds no new edit.
     pub fn run(mut self, first_steps: Option<Vec<Step>>) -> Answer {
-        if !self.explain && first_steps.is_none() && self.engine.options.max_steps.is_none() {
+        let options = &self.engine.options;
+        if options.share_refutations
+            && !self.explain
+            && first_steps.is_none()
+            && options.max_steps.is_none()
+        {
             self.dead_key = Some(self.memo_key(format!("dead|{}", self.engine.scope().name())));
         }
         loop {

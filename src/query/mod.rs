@@ -162,6 +162,10 @@ pub struct Options {
     /// How many threads `who-can` spreads its principals over (each with its own engine and
     /// solver); the answers are the same whatever the number.
     pub threads: usize,
+    /// Whether a search may skip the actors an earlier search of the same question proved
+    /// can go nowhere (see [`chain::Search`]); the answers are the same either way, and
+    /// tests compare them.
+    pub share_refutations: bool,
 }
 
 /// Which ways of becoming another principal a question covers.
@@ -212,6 +216,7 @@ impl Default for Options {
             at: None,
             scope: Scope::All,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            share_refutations: true,
         }
     }
 }
