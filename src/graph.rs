@@ -92,10 +92,10 @@ pub struct DelegationGraph {
     /// Who each role's trust policy admits, indexed.
     trust: Vec<TrustedRole>,
     /// What each technique may apply to, by (technique, actor account), as configured.
-    candidates: std::cell::RefCell<CandidateMemo>,
+    candidates: std::sync::Mutex<CandidateMemo>,
     /// The buckets and keys whose own policy allows some principal every request of a
     /// technique, by (technique, actor account).
-    granting: std::cell::RefCell<CandidateMemo>,
+    granting: std::sync::Mutex<CandidateMemo>,
 }
 
 /// A role and who its trust policy admits.
@@ -108,7 +108,7 @@ struct TrustedRole {
 }
 
 /// Targets of a technique, by `(technique id, actor account)`.
-type CandidateMemo = std::collections::HashMap<(&'static str, String), std::rc::Rc<[String]>>;
+type CandidateMemo = std::collections::HashMap<(&'static str, String), std::sync::Arc<[String]>>;
 
 /// The principal that acts for a user or role: the user itself, or a session of the role.
 pub fn acting_principal(arn: &str, session: &str) -> Option<Principal> {
@@ -499,20 +499,28 @@ impl DelegationGraph {
         technique: &Technique,
         account: &str,
         opened: Option<&dyn Fn(&str) -> bool>,
-    ) -> std::rc::Rc<[String]> {
+    ) -> std::sync::Arc<[String]> {
         if let Some(opened) = opened {
             return self
                 .find_candidates(model, technique, account, opened)
                 .into();
         }
         let key = (technique.id, account.to_string());
-        if let Some(hit) = self.candidates.borrow().get(&key) {
+        if let Some(hit) = self
+            .candidates
+            .lock()
+            .expect("no thread panics holding the memo")
+            .get(&key)
+        {
             return hit.clone();
         }
-        let found: std::rc::Rc<[String]> = self
+        let found: std::sync::Arc<[String]> = self
             .find_candidates(model, technique, account, &|_| false)
             .into();
-        self.candidates.borrow_mut().insert(key, found.clone());
+        self.candidates
+            .lock()
+            .expect("no thread panics holding the memo")
+            .insert(key, found.clone());
         found
     }
 
@@ -523,12 +531,17 @@ impl DelegationGraph {
         model: &Model,
         technique: &Technique,
         account: &str,
-    ) -> std::rc::Rc<[String]> {
+    ) -> std::sync::Arc<[String]> {
         let key = (technique.id, account.to_string());
-        if let Some(hit) = self.granting.borrow().get(&key) {
+        if let Some(hit) = self
+            .granting
+            .lock()
+            .expect("no thread panics holding the memo")
+            .get(&key)
+        {
             return hit.clone();
         }
-        let found: std::rc::Rc<[String]> =
+        let found: std::sync::Arc<[String]> =
             self.candidates(model, technique, account, None)
                 .iter()
                 .filter(|target| {
@@ -543,7 +556,10 @@ impl DelegationGraph {
                 })
                 .cloned()
                 .collect();
-        self.granting.borrow_mut().insert(key, found.clone());
+        self.granting
+            .lock()
+            .expect("no thread panics holding the memo")
+            .insert(key, found.clone());
         found
     }
 

@@ -241,7 +241,8 @@ type TargetMemo =
 /// The engine over one model: the graph is built once and shared by all questions.
 pub struct Engine<'m> {
     pub model: &'m Model,
-    pub graph: DelegationGraph,
+    /// Shared with the engines of other threads of one `who-can` ([`Engine::spread`]).
+    pub graph: std::sync::Arc<DelegationGraph>,
     pub options: Options,
     /// Each principal's side of its requests, computed once per run.
     policy_sets:
@@ -277,9 +278,18 @@ pub struct Engine<'m> {
 
 impl<'m> Engine<'m> {
     pub fn new(model: &'m Model, options: Options) -> Engine<'m> {
+        Engine::with_graph(model, options, DelegationGraph::build(model).into())
+    }
+
+    /// An engine over a graph already built for `model`.
+    fn with_graph(
+        model: &'m Model,
+        options: Options,
+        graph: std::sync::Arc<DelegationGraph>,
+    ) -> Engine<'m> {
         Engine {
             model,
-            graph: DelegationGraph::build(model),
+            graph,
             options,
             policy_sets: Default::default(),
             may_grant: Default::default(),
@@ -669,12 +679,13 @@ impl<'m> Engine<'m> {
         let own = shares.next().unwrap_or_default();
         let scope = self.scope();
         let (model, options) = (self.model, self.options);
+        let graph = &self.graph;
         let (out, others) = std::thread::scope(|s| {
             let handles: Vec<_> = shares
                 .map(|share| {
                     let ask = &ask;
                     s.spawn(move || {
-                        let engine = Engine::new(model, options);
+                        let engine = Engine::with_graph(model, options, graph.clone());
                         engine.scoped(scope, || ask(&engine, share, false))
                     })
                 })
