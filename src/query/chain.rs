@@ -739,7 +739,7 @@ impl<'e, 'm> Search<'e, 'm> {
         let describe = describe_chain(&self.question.principal, &steps);
         for place in self.places_of(state, step) {
             self.combinations += 1;
-            let key = self.memo_key(format!(
+            let key = self.step_memo_key(format!(
                 "step|{}|{:?}|{:?}|{step:?}|{session:?}|{place:?}",
                 state.actor, state.acts, state.session
             ));
@@ -2289,6 +2289,17 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// The memo key of a step or final request of this question.
     fn memo_key(&self, what: String) -> String {
+        let step_key = self.step_memo_key(what);
+        format!(
+            "{step_key}|{}|{}",
+            self.question.action, self.question.resource
+        )
+    }
+
+    /// The memo key of a step: the steps out of an actor are planned without the question's
+    /// action and resource, so questions about other resources (a sweep, the `only` proofs of
+    /// a file) share their solutions.
+    fn step_memo_key(&self, what: String) -> String {
         let context: Vec<String> = self
             .question
             .context
@@ -2297,9 +2308,7 @@ impl<'e, 'm> Search<'e, 'm> {
             .collect();
         // A federated search frees aws:FederatedProvider on every hop: its solutions are its own.
         format!(
-            "{what}|{}|{}|{}|{}|{}|{:?}|{}",
-            self.question.action,
-            self.question.resource,
+            "{what}|{}|{}|{}|{:?}|{}",
             context.join(","),
             self.explain,
             self.edits.fingerprint(),
