@@ -9,6 +9,12 @@
 //! by hop through the concrete evaluator before it is reported; a refutation is explained by
 //! the hop that blocks the path that got furthest, and what the search does not try makes it
 //! `unknown`.
+//!
+//! The work is done as late as the answer allows: an actor's steps are taken, and each step
+//! solved, only when the queue comes to it (a chain found earlier leaves the rest untouched);
+//! steps are memoized on the engine without the question's action and resource, so questions
+//! about other resources share them; and a search that proves its question unreachable records
+//! every actor it reached, which later searches of the same question skip.
 
 use super::targets::{targets, Target};
 
