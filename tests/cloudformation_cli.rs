@@ -488,9 +488,23 @@ fn a_stack_update_that_leaves_out_a_snapshot_policy_leaves_its_principal_undecid
 /// `AWS::Organizations::Policy` is read as the Terraform rows read an organization policy and
 /// its attachments: `Content` (an object or JSON text), `Type`, `TargetIds` (roots, OUs or
 /// accounts) (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-organizations-policy.html).
+/// The account is a member: its snapshot's `organizations/organization.json` names another
+/// management account.
 #[test]
 fn an_scp_of_a_template_attached_to_the_account_restricts_it() {
     let dir = tempfile::tempdir().unwrap();
+    let member = dir.path().join("member");
+    copy_tree(&project_root().join(LEAST), &member);
+    std::fs::write(
+        {
+            std::fs::create_dir_all(member.join("organizations")).unwrap();
+            member.join("organizations/organization.json")
+        },
+        json!({"Organization": {"Id": "o-a1b2c3d4e5", "MasterAccountId": "999988887777"}})
+            .to_string(),
+    )
+    .unwrap();
+    let member = member.display().to_string();
     let scp = |kind: &str, targets: &str| {
         format!(
             r#"
@@ -516,7 +530,7 @@ Resources:
     let ask = |path: &str| {
         can(&[
             "--account",
-            LEAST,
+            &member,
             "--template",
             path,
             "--stack-name",
@@ -553,6 +567,42 @@ Resources:
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("MediaFreeze.TargetIds"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A stack that makes organization policies runs in the management account (or a delegated
+/// administrator's), and SCPs do not restrict the management account
+/// (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html):
+/// an SCP the template attaches to its own account, when no `organizations/organization.json`
+/// says which account manages the organization, may restrict nothing.
+#[test]
+fn an_scp_of_a_template_attached_to_its_own_account_of_no_known_organization_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = template(
+        dir.path(),
+        "Resources:\n  MediaFreeze:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: media-freeze\n      Type: SERVICE_CONTROL_POLICY\n      TargetIds: ['111122223333']\n      Content:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Deny\n            Action: s3:PutObject\n            Resource: arn:aws:s3:::media-out/*\n",
+    );
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--stack-name",
+        "media-extras",
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "the stack's own account, which may be the organization's management account"
+        ),
         "{}",
         run.stdout
     );

@@ -806,7 +806,6 @@ fn self_attaching_plan(dir: &Path, account: &str) -> String {
 }
 
 #[test]
-#[ignore = "defect: an SCP a plan attaches to the plan's own account, with no snapshot naming the management account, is applied although that account is most likely the management account, which SCPs do not restrict (wrong refutation)"]
 fn an_scp_attached_to_the_plans_own_account_may_restrict_nothing() {
     let dir = tempfile::tempdir().unwrap();
     // The plan alone.
