@@ -826,3 +826,96 @@ fn a_stack_policy_the_update_takes_from_a_principal_leaves_its_refutations_unkno
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
 }
+
+/// A stack's `AWS::Organizations::Policy` (physical id `p-freeze0001`) that the member's
+/// snapshot lists at its own level without describing it: the template's policy of the same
+/// logical id takes its place. A target `TargetIds` no longer names may be detached, which
+/// lifts what the policy denied there: the write is not refuted. Still attached, the template's
+/// content (a `Deny` of the write) refutes it.
+#[test]
+fn an_undescribed_organization_policy_the_stack_updates_keeps_no_old_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let member = dir.path().join("member");
+    copy_tree(&project_root().join(LEAST), &member);
+    std::fs::create_dir_all(member.join("organizations/scps")).unwrap();
+    std::fs::copy(
+        project_root()
+            .join("models/mediaconvert-cross-account/organizations/scps/p-FullAWSAccess.json"),
+        member.join("organizations/scps/p-FullAWSAccess.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        member.join("organizations/targets.json"),
+        json!({"levels": [{"id": "r-a1b2", "policies": ["p-FullAWSAccess"]},
+                          {"id": ACCOUNT, "policies": ["p-FullAWSAccess", "p-freeze0001"]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let management = dir.path().join("management");
+    std::fs::create_dir_all(management.join("iam")).unwrap();
+    std::fs::create_dir_all(management.join("organizations")).unwrap();
+    std::fs::create_dir_all(management.join("cloudformation/stacks")).unwrap();
+    for (file, value) in [
+        (
+            "caller-identity.json",
+            json!({"UserId": "AIDAMANAGEMENT", "Account": "999988887777",
+                   "Arn": "arn:aws:iam::999988887777:user/admin"}),
+        ),
+        (
+            "iam/account-authorization-details.json",
+            json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}),
+        ),
+        (
+            "organizations/organization.json",
+            json!({"Organization": {"Id": "o-a1b2c3d4e5", "MasterAccountId": "999988887777"}}),
+        ),
+        (
+            "cloudformation/stacks/org-guard.json",
+            json!({"StackResourceSummaries": [{"LogicalResourceId": "MediaFreeze",
+                "PhysicalResourceId": "p-freeze0001", "ResourceType": "AWS::Organizations::Policy",
+                "ResourceStatus": "CREATE_COMPLETE"}]}),
+        ),
+    ] {
+        std::fs::write(management.join(file), value.to_string()).unwrap();
+    }
+    std::fs::write(management.join("region.txt"), "us-east-1\n").unwrap();
+    let (member, management) = (
+        member.display().to_string(),
+        management.display().to_string(),
+    );
+    let ask = |targets: &str| {
+        let path = template(
+            dir.path(),
+            &format!("Resources:\n  MediaFreeze:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: media-freeze\n      Type: SERVICE_CONTROL_POLICY\n      TargetIds: {targets}\n      Content:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Deny\n            Action: s3:PutObject\n            Resource: arn:aws:s3:::media-out/*\n"),
+        );
+        can(&[
+            "--account",
+            &member,
+            "--account",
+            &management,
+            "--account-id",
+            "999988887777",
+            "--template",
+            &path,
+            "--stack-name",
+            "org-guard",
+            "--principal",
+            EDITOR,
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::media-out/*",
+        ])
+    };
+    let run = ask("[]");
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("may take p-freeze0001 from 111122223333"),
+        "{}",
+        run.stdout
+    );
+    let run = ask("['111122223333']");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+}

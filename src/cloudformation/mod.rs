@@ -435,9 +435,8 @@ fn kept_resource(
                 return Vec::new();
             };
             let targets = attached_targets(model, id);
-            let Some(old) = organization_policies(model).get(id).copied() else {
-                return Vec::new();
-            };
+            // `None`: attached where a snapshot lists it, but not described.
+            let old = organization_policies(model).get(id).copied();
             if targets.is_empty() {
                 return Vec::new();
             }
@@ -453,12 +452,14 @@ fn kept_resource(
                     .map(ControlKind::of_type),
             };
             match new {
-                Some(new) if new != Some(old) => vec![format!(
+                Some(new) if old.is_some() && new != old => vec![format!(
                     "{id} from {}: its Type changes, which replaces it and deletes the old policy",
                     targets.join(", ")
                 )],
-                // Of the same type, or of a type known only at deployment: the policy is
-                // updated, and where it is attached it is marked so already.
+                // Of the same type, or of a type known only at deployment (or of an old type
+                // not known): the policy is updated, and where it is attached it holds the new
+                // content already (or is marked unknown); replaced, it is deleted where the
+                // template does not attach its new policy.
                 _ => {
                     let attachments: Vec<&Value> = ours
                         .iter()
