@@ -919,3 +919,77 @@ fn an_undescribed_organization_policy_the_stack_updates_keeps_no_old_target() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
 }
+
+/// A role the stack made with a name CloudFormation chose keeps that name when the update keeps
+/// it (the listing's physical id): the template is read as an update of that role, not as a new
+/// one beside it. The snapshot's role holds an inline `Deny` of the write the template no longer
+/// declares, which the update may delete: the write is not refuted.
+#[test]
+fn a_kept_role_with_a_chosen_name_is_the_listed_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    copy_tree(&project_root().join(LEAST), &snapshot);
+    let details_path = snapshot.join("iam/account-authorization-details.json");
+    let mut details: Value =
+        serde_json::from_str(&std::fs::read_to_string(&details_path).unwrap()).unwrap();
+    let guard = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "Action": "s3:PutObject", "Resource": "arn:aws:s3:::media-out/*"}]});
+    for role in details["RoleDetailList"].as_array_mut().unwrap() {
+        if role["RoleName"] == "MediaConvertRole" {
+            role["RolePolicyList"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"PolicyName": "guard", "PolicyDocument": guard}));
+        }
+    }
+    std::fs::write(&details_path, details.to_string()).unwrap();
+    std::fs::create_dir_all(snapshot.join("cloudformation/stacks")).unwrap();
+    std::fs::write(
+        snapshot.join("cloudformation/stacks/roles.json"),
+        json!({"StackResourceSummaries": [{"LogicalResourceId": "Role",
+            "PhysicalResourceId": "MediaConvertRole", "ResourceType": "AWS::IAM::Role",
+            "ResourceStatus": "CREATE_COMPLETE"}]})
+        .to_string(),
+    )
+    .unwrap();
+    let account = snapshot.display().to_string();
+    let ask = || {
+        let path = template(
+            dir.path(),
+            "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: {Service: mediaconvert.amazonaws.com}\n            Action: sts:AssumeRole\n",
+        );
+        can(&[
+            "--account",
+            &account,
+            "--template",
+            &path,
+            "--stack-name",
+            "roles",
+            "--principal",
+            EDITOR,
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::media-out/*",
+        ])
+    };
+    // Without the template, the guard refutes the write.
+    let run = can(&[
+        "--account",
+        &account,
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+    ]);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+    let run = ask();
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("the stack update may remove policies"),
+        "{}",
+        run.stdout
+    );
+}
