@@ -63,7 +63,7 @@ struct Template<'a> {
     /// The resources of the stack the template updates, by logical id, when the snapshot
     /// lists them.
     listed: BTreeMap<String, StackResource>,
-    /// The kind of each organization policy of the model, by id (`None`: another type).
+    /// The kind of each service or resource control policy of the model, by id.
     organization_policies: BTreeMap<String, ControlKind>,
 }
 
@@ -1049,8 +1049,8 @@ impl Template<'_> {
                     (Resolved::Unknown(why.clone()), Resolved::Unknown(why))
                 }
                 // Kept by the stack with its type, the resource keeps the name CloudFormation
-                // chose, which the listing gives (a managed policy's ARN), unless a new path
-                // replaces it.
+                // chose, which the listing gives (a managed policy's ARN, unless a new path
+                // replaces it).
                 _ if self.kept_name(logical, kind, &arn_of).is_some() => {
                     let name = self.kept_name(logical, kind, &arn_of).unwrap_or_default();
                     let arn = arn_of(&name);
