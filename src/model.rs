@@ -64,7 +64,17 @@ pub struct Model {
     /// The CloudFormation stacks each snapshot records (`cloudformation/stacks/<name>.json`),
     /// by account and stack name; `None` for a snapshot that does not record them. Accounts of
     /// no snapshot are absent.
-    pub stacks: BTreeMap<String, Option<BTreeMap<String, Vec<StackResource>>>>,
+    pub stacks: BTreeMap<String, Option<BTreeMap<String, Stack>>>,
+}
+
+/// One stack of a snapshot, as `list-stack-resources` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stack {
+    /// The resources listed, without those already deleted.
+    pub resources: Vec<StackResource>,
+    /// Whether the listing carries a `NextToken`: it is one page of a longer one, and the
+    /// stack may have resources it does not list.
+    pub partial: bool,
 }
 
 /// One resource of a CloudFormation stack, as `list-stack-resources` lists it.

@@ -488,9 +488,23 @@ fn a_stack_update_that_leaves_out_a_snapshot_policy_leaves_its_principal_undecid
 /// `AWS::Organizations::Policy` is read as the Terraform rows read an organization policy and
 /// its attachments: `Content` (an object or JSON text), `Type`, `TargetIds` (roots, OUs or
 /// accounts) (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-organizations-policy.html).
+/// The account is a member: its snapshot's `organizations/organization.json` names another
+/// management account.
 #[test]
 fn an_scp_of_a_template_attached_to_the_account_restricts_it() {
     let dir = tempfile::tempdir().unwrap();
+    let member = dir.path().join("member");
+    copy_tree(&project_root().join(LEAST), &member);
+    std::fs::write(
+        {
+            std::fs::create_dir_all(member.join("organizations")).unwrap();
+            member.join("organizations/organization.json")
+        },
+        json!({"Organization": {"Id": "o-a1b2c3d4e5", "MasterAccountId": "999988887777"}})
+            .to_string(),
+    )
+    .unwrap();
+    let member = member.display().to_string();
     let scp = |kind: &str, targets: &str| {
         format!(
             r#"
@@ -516,7 +530,7 @@ Resources:
     let ask = |path: &str| {
         can(&[
             "--account",
-            LEAST,
+            &member,
             "--template",
             path,
             "--stack-name",
@@ -553,6 +567,42 @@ Resources:
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("MediaFreeze.TargetIds"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A stack that makes organization policies runs in the management account (or a delegated
+/// administrator's), and SCPs do not restrict the management account
+/// (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html):
+/// an SCP the template attaches to its own account, when no `organizations/organization.json`
+/// says which account manages the organization, may restrict nothing.
+#[test]
+fn an_scp_of_a_template_attached_to_its_own_account_of_no_known_organization_is_unknown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = template(
+        dir.path(),
+        "Resources:\n  MediaFreeze:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: media-freeze\n      Type: SERVICE_CONTROL_POLICY\n      TargetIds: ['111122223333']\n      Content:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Deny\n            Action: s3:PutObject\n            Resource: arn:aws:s3:::media-out/*\n",
+    );
+    let run = can(&[
+        "--account",
+        LEAST,
+        "--template",
+        &path,
+        "--stack-name",
+        "media-extras",
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+    ]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "the stack's own account, which may be the organization's management account"
+        ),
         "{}",
         run.stdout
     );
@@ -775,4 +825,171 @@ fn a_stack_policy_the_update_takes_from_a_principal_leaves_its_refutations_unkno
     let run = ask(&path);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+}
+
+/// A stack's `AWS::Organizations::Policy` (physical id `p-freeze0001`) that the member's
+/// snapshot lists at its own level without describing it: the template's policy of the same
+/// logical id takes its place. A target `TargetIds` no longer names may be detached, which
+/// lifts what the policy denied there: the write is not refuted. Still attached, the template's
+/// content (a `Deny` of the write) refutes it.
+#[test]
+fn an_undescribed_organization_policy_the_stack_updates_keeps_no_old_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let member = dir.path().join("member");
+    copy_tree(&project_root().join(LEAST), &member);
+    std::fs::create_dir_all(member.join("organizations/scps")).unwrap();
+    std::fs::copy(
+        project_root()
+            .join("models/mediaconvert-cross-account/organizations/scps/p-FullAWSAccess.json"),
+        member.join("organizations/scps/p-FullAWSAccess.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        member.join("organizations/targets.json"),
+        json!({"levels": [{"id": "r-a1b2", "policies": ["p-FullAWSAccess"]},
+                          {"id": ACCOUNT, "policies": ["p-FullAWSAccess", "p-freeze0001"]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let management = dir.path().join("management");
+    std::fs::create_dir_all(management.join("iam")).unwrap();
+    std::fs::create_dir_all(management.join("organizations")).unwrap();
+    std::fs::create_dir_all(management.join("cloudformation/stacks")).unwrap();
+    for (file, value) in [
+        (
+            "caller-identity.json",
+            json!({"UserId": "AIDAMANAGEMENT", "Account": "999988887777",
+                   "Arn": "arn:aws:iam::999988887777:user/admin"}),
+        ),
+        (
+            "iam/account-authorization-details.json",
+            json!({"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}),
+        ),
+        (
+            "organizations/organization.json",
+            json!({"Organization": {"Id": "o-a1b2c3d4e5", "MasterAccountId": "999988887777"}}),
+        ),
+        (
+            "cloudformation/stacks/org-guard.json",
+            json!({"StackResourceSummaries": [{"LogicalResourceId": "MediaFreeze",
+                "PhysicalResourceId": "p-freeze0001", "ResourceType": "AWS::Organizations::Policy",
+                "ResourceStatus": "CREATE_COMPLETE"}]}),
+        ),
+    ] {
+        std::fs::write(management.join(file), value.to_string()).unwrap();
+    }
+    std::fs::write(management.join("region.txt"), "us-east-1\n").unwrap();
+    let (member, management) = (
+        member.display().to_string(),
+        management.display().to_string(),
+    );
+    let ask = |targets: &str| {
+        let path = template(
+            dir.path(),
+            &format!("Resources:\n  MediaFreeze:\n    Type: AWS::Organizations::Policy\n    Properties:\n      Name: media-freeze\n      Type: SERVICE_CONTROL_POLICY\n      TargetIds: {targets}\n      Content:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Deny\n            Action: s3:PutObject\n            Resource: arn:aws:s3:::media-out/*\n"),
+        );
+        can(&[
+            "--account",
+            &member,
+            "--account",
+            &management,
+            "--account-id",
+            "999988887777",
+            "--template",
+            &path,
+            "--stack-name",
+            "org-guard",
+            "--principal",
+            EDITOR,
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::media-out/*",
+        ])
+    };
+    let run = ask("[]");
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("may take p-freeze0001 from 111122223333"),
+        "{}",
+        run.stdout
+    );
+    let run = ask("['111122223333']");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+}
+
+/// A role the stack made with a name CloudFormation chose keeps that name when the update keeps
+/// it (the listing's physical id): the template is read as an update of that role, not as a new
+/// one beside it. The snapshot's role holds an inline `Deny` of the write the template no longer
+/// declares, which the update may delete: the write is not refuted.
+#[test]
+fn a_kept_role_with_a_chosen_name_is_the_listed_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    copy_tree(&project_root().join(LEAST), &snapshot);
+    let details_path = snapshot.join("iam/account-authorization-details.json");
+    let mut details: Value =
+        serde_json::from_str(&std::fs::read_to_string(&details_path).unwrap()).unwrap();
+    let guard = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+        "Action": "s3:PutObject", "Resource": "arn:aws:s3:::media-out/*"}]});
+    for role in details["RoleDetailList"].as_array_mut().unwrap() {
+        if role["RoleName"] == "MediaConvertRole" {
+            role["RolePolicyList"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"PolicyName": "guard", "PolicyDocument": guard}));
+        }
+    }
+    std::fs::write(&details_path, details.to_string()).unwrap();
+    std::fs::create_dir_all(snapshot.join("cloudformation/stacks")).unwrap();
+    std::fs::write(
+        snapshot.join("cloudformation/stacks/roles.json"),
+        json!({"StackResourceSummaries": [{"LogicalResourceId": "Role",
+            "PhysicalResourceId": "MediaConvertRole", "ResourceType": "AWS::IAM::Role",
+            "ResourceStatus": "CREATE_COMPLETE"}]})
+        .to_string(),
+    )
+    .unwrap();
+    let account = snapshot.display().to_string();
+    let ask = || {
+        let path = template(
+            dir.path(),
+            "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      AssumeRolePolicyDocument:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: {Service: mediaconvert.amazonaws.com}\n            Action: sts:AssumeRole\n",
+        );
+        can(&[
+            "--account",
+            &account,
+            "--template",
+            &path,
+            "--stack-name",
+            "roles",
+            "--principal",
+            EDITOR,
+            "--action",
+            "s3:PutObject",
+            "--resource",
+            "arn:aws:s3:::media-out/*",
+        ])
+    };
+    // Without the template, the guard refutes the write.
+    let run = can(&[
+        "--account",
+        &account,
+        "--principal",
+        EDITOR,
+        "--action",
+        "s3:PutObject",
+        "--resource",
+        "arn:aws:s3:::media-out/*",
+    ]);
+    assert!(run.stdout.starts_with("unreachable"), "{}", run.stdout);
+    let run = ask();
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("the stack update may remove policies"),
+        "{}",
+        run.stdout
+    );
 }

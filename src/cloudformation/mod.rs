@@ -20,8 +20,9 @@
 mod yaml;
 
 use crate::input::{parse_json, InputError};
-use crate::model::{Account, Model};
+use crate::model::{Account, Model, StackResource};
 use crate::policy::Policy;
+use crate::snapshot::organizations::ControlKind;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,6 +60,23 @@ struct Template<'a> {
     parameters: BTreeMap<String, Resolved>,
     /// Physical names and ARNs of the template's resources, by logical id.
     names: BTreeMap<String, Physical>,
+    /// The resources of the stack the template updates, by logical id, when the snapshot
+    /// lists them.
+    listed: BTreeMap<String, StackResource>,
+    /// The kind of each service or resource control policy of the model, by id.
+    organization_policies: BTreeMap<String, ControlKind>,
+}
+
+/// What the snapshot says of the stack a template updates.
+enum Listing {
+    /// The account is of no snapshot: what its stack had is not in the model to begin with.
+    Absent,
+    /// Which resources the stack has is not known, and why.
+    Unknown(String),
+    /// A stack the snapshot's region does not list: a new one.
+    New,
+    /// The stack's name and its resources.
+    Listed(String, Vec<StackResource>),
 }
 
 /// What `Ref` and `Fn::GetAtt` give for one resource.
@@ -88,6 +106,14 @@ pub fn apply_file(
         (read.value, read.lines)
     };
     let (account, region_known) = account_for(model, &file, inputs)?;
+    let listing = stack_listing(model, &file, &account.id, inputs);
+    let listed = match &listing {
+        Listing::Listed(_, resources) => resources
+            .iter()
+            .map(|r| (r.logical_id.clone(), r.clone()))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
     let mut template = Template {
         file: file.clone(),
         root: &value,
@@ -97,6 +123,8 @@ pub fn apply_file(
         stack: inputs.stack_name.clone(),
         parameters: BTreeMap::new(),
         names: BTreeMap::new(),
+        listed,
+        organization_policies: organization_policies(model),
     };
     template.read_parameters(&inputs.parameters)?;
     let resources = template.resources()?;
@@ -127,7 +155,7 @@ pub fn apply_file(
             (logical.as_str(), kind.unwrap_or_default())
         })
         .collect();
-    note_dropped(model, &file, &template.account.id, inputs, &kept, &changes);
+    note_dropped(model, &file, &template.account.id, listing, &kept, &changes);
     let plan = json!({"format_version": "1.2", "resource_changes": changes});
     let mut read = crate::terraform::read(&file, &plan)?;
     read.known_when = "resolved only at deployment";
@@ -157,6 +185,77 @@ const DROPPED_NARROWS: &[&str] = &[
     "AWS::MediaConvert::Queue",
 ];
 
+/// The kind of each service or resource control policy attached somewhere in the model, by id.
+fn organization_policies(model: &Model) -> BTreeMap<String, ControlKind> {
+    let mut kinds = BTreeMap::new();
+    for level in model
+        .accounts
+        .iter()
+        .filter_map(|a| a.organization.as_ref())
+        .flat_map(|o| &o.levels)
+    {
+        for policy in &level.scps {
+            kinds.insert(policy.id.clone(), ControlKind::Service);
+        }
+        for policy in &level.rcps {
+            kinds.insert(policy.id.clone(), ControlKind::Resource);
+        }
+    }
+    kinds
+}
+
+/// The levels of the model's accounts the organization policy `id` is attached to.
+fn attached_targets(model: &Model, id: &str) -> Vec<String> {
+    let mut targets: Vec<String> = model
+        .accounts
+        .iter()
+        .filter_map(|a| a.organization.as_ref())
+        .flat_map(|o| &o.levels)
+        .filter(|level| {
+            level.scps.iter().chain(&level.rcps).any(|p| p.id == id)
+                || level
+                    .missing
+                    .iter()
+                    .any(|m| m == id || m.starts_with(&format!("{id} (")))
+        })
+        .map(|level| level.target.clone())
+        .collect();
+    targets.sort();
+    targets.dedup();
+    targets
+}
+
+/// Which resources the stack the template updates has, as the snapshot of `account` says.
+/// Stacks are regional, and a snapshot lists those of its own region: a template deployed in
+/// another region updates a stack the snapshot does not show. A listing with a `NextToken` is
+/// one page of a longer one.
+fn stack_listing(model: &Model, file: &str, account: &str, inputs: &TemplateInputs) -> Listing {
+    let Some(recorded) = model.stacks.get(account) else {
+        return Listing::Absent;
+    };
+    let Some(stacks) = recorded else {
+        return Listing::Unknown(format!("{file}: the snapshot of account {account} does not record its CloudFormation stacks (cloudformation/stacks/), so the resources of the stack that the template no longer holds, which the update deletes, are not known, and what they restricted may be lifted"));
+    };
+    let Some(name) = inputs.stack_name.as_deref() else {
+        return Listing::Unknown(format!("{file}: without --stack-name, which stack of account {account} the template updates is not known, nor the resources it deletes, and what they restricted may be lifted"));
+    };
+    let recorded_region = model
+        .accounts
+        .iter()
+        .find(|a| a.id == account)
+        .map(|a| a.region.as_str());
+    if let (Some(region), Some(recorded_region)) = (inputs.region.as_deref(), recorded_region) {
+        if region != recorded_region {
+            return Listing::Unknown(format!("{file}: the snapshot of account {account} records the CloudFormation stacks of {recorded_region} (cloudformation/stacks/), not of {region}, where the template updates stack {name}: the resources it has there, which the update may delete, are not known, and what they restricted may be lifted"));
+        }
+    }
+    match stacks.get(name) {
+        None => Listing::New,
+        Some(stack) if stack.partial => Listing::Unknown(format!("{file}: cloudformation/stacks/{name}.json of the snapshot of account {account} is one page of the stack's resources (it has a NextToken), so the resources of the stack that the template no longer holds, which the update deletes, are not known, and what they restricted may be lifted")),
+        Some(stack) => Listing::Listed(name.to_string(), stack.resources.clone()),
+    }
+}
+
 /// The resources of the stack that the template no longer holds (`kept` are the logical ids
 /// it does): a stack update deletes them, unless their `DeletionPolicy` retains them, which
 /// the listing does not say. Deleting a principal, bucket or key, or a managed policy without
@@ -168,42 +267,35 @@ const DROPPED_NARROWS: &[&str] = &[
 /// stack's resources, or a template without `--stack-name`, leaves every refutation about the
 /// account `unknown`, since any restriction of the snapshot may be one of them. A stack the
 /// snapshot's stacks do not list is a new one: it deletes nothing.
+///
+/// A resource the template keeps with its type is updated, and may be replaced: what the old
+/// one restricted and the new one does not is taken away ([`kept_resource`]).
 fn note_dropped(
     model: &mut Model,
     file: &str,
     account: &str,
-    inputs: &TemplateInputs,
+    listing: Listing,
     kept: &[(&str, &str)],
     changes: &[Value],
 ) {
-    // An account of no snapshot: what its stack had is not in the model to begin with.
-    let Some(recorded) = model.stacks.get(account) else {
-        return;
+    let (name, listing) = match listing {
+        Listing::Absent | Listing::New => return,
+        Listing::Unknown(reason) => {
+            model.unread.push(reason);
+            return;
+        }
+        Listing::Listed(name, resources) => (name, resources),
     };
-    let reason = match (recorded, inputs.stack_name.as_deref()) {
-        (None, _) => Some(format!("{file}: the snapshot of account {account} does not record its CloudFormation stacks (cloudformation/stacks/), so the resources of the stack that the template no longer holds, which the update deletes, are not known, and what they restricted may be lifted")),
-        (Some(_), None) => Some(format!("{file}: without --stack-name, which stack of account {account} the template updates is not known, nor the resources it deletes, and what they restricted may be lifted")),
-        (Some(_), Some(_)) => None,
-    };
-    if let Some(reason) = reason {
-        model.unread.push(reason);
-        return;
-    }
-    let (Some(stacks), Some(name)) = (recorded, inputs.stack_name.as_deref()) else {
-        return;
-    };
-    let Some(listing) = stacks.get(name) else {
-        return;
-    };
+    let name = name.as_str();
     let mut lifted = Vec::new();
-    for resource in listing {
+    for resource in &listing {
         let kind = resource.kind.as_str();
         // Kept with the same type, it is updated in place; with another type, replaced.
         if kept.contains(&(resource.logical_id.as_str(), kind)) {
             lifted.extend(
-                narrowed_relations(model, account, resource, changes)
+                kept_resource(model, account, resource, changes)
                     .into_iter()
-                    .map(|what| format!("{file}: the update of {} ({kind}) of stack {name} may take {what}, which the template no longer names, and what it restricted may be lifted", resource.logical_id)),
+                    .map(|what| format!("{file}: the update of {} ({kind}) of stack {name} may take {what}, and what it restricted may be lifted", resource.logical_id)),
             );
             continue;
         }
@@ -240,47 +332,195 @@ fn denies(policy: &Policy) -> bool {
         .any(|s| s.effect == crate::policy::Effect::Deny)
 }
 
-/// A user, group or role of the snapshot: its kind, name, ARN, inline and managed policies.
-type Holder<'m> = (
-    &'static str,
-    &'m str,
-    &'m str,
-    &'m [crate::model::InlinePolicy],
-    &'m [String],
-);
-
-/// What the update of a stack's policy or group addition takes from principals of the snapshot
-/// that the template no longer names, where it restricts them: an inline policy
-/// (`AWS::IAM::Policy`) or managed policy (`AWS::IAM::ManagedPolicy`) with a `Deny` that a user,
-/// group or role of the snapshot holds, or a user in a group (`AWS::IAM::UserToGroupAddition`)
-/// whose policies hold one. Held outside the stack, they stay; which it is, is not known.
-fn narrowed_relations(
-    model: &Model,
+/// What the update of a resource the template keeps with its type takes away that the model
+/// holds, where that may lift a restriction; what it can tell is taken away is removed from
+/// the model instead.
+///
+/// - `AWS::IAM::ManagedPolicy`: the listing's physical id is the policy's ARN. The same ARN
+///   (a new document) is a new default version of it, and the template's policy takes its
+///   place; another (a new `ManagedPolicyName` or `Path`) replaces it, and the old policy is
+///   deleted: with a `Deny`, it is removed from the model (without one, keeping it only
+///   over-approximates); an ARN known only at deployment may be either.
+/// - `AWS::IAM::Policy`, `UserPolicy`, `RolePolicy`, `GroupPolicy`: the physical id does not
+///   say which inline policy the stack put where, and a new name or principal replaces it,
+///   deleting the old one. Every inline policy of the snapshot with a `Deny` that the template
+///   does not put again on the same principal under the same name may be that one.
+/// - `AWS::Organizations::Policy`: the physical id is the policy's id. The same type is an
+///   update of it (the template's policy takes its place, [`Translation::organizations_policy`]),
+///   which detaches it from the targets `TargetIds` no longer names; another type replaces it,
+///   and the old policy is deleted.
+/// - `AWS::IAM::UserToGroupAddition`: the users it no longer names ([`narrowed_relations`]).
+fn kept_resource(
+    model: &mut Model,
     account: &str,
-    resource: &crate::model::StackResource,
+    resource: &StackResource,
     changes: &[Value],
 ) -> Vec<String> {
-    let logical = resource.logical_id.as_str();
-    let ours: Vec<(&str, Value)> = changes
+    let no_longer = |what: Vec<String>| -> Vec<String> {
+        what.into_iter()
+            .map(|what| format!("{what}, which the template no longer names"))
+            .collect()
+    };
+    let ours = changes_of(&resource.logical_id, changes);
+    match resource.kind.as_str() {
+        "AWS::IAM::ManagedPolicy" => {
+            let Some(old) = resource.physical_id.clone() else {
+                return Vec::new();
+            };
+            let new = ours
+                .iter()
+                .find(|(kind, _, _)| *kind == "aws_iam_policy")
+                .map(|(_, after, _)| after.get("arn").and_then(Value::as_str));
+            let old_denies = model
+                .managed_policies
+                .get(&old)
+                .is_some_and(|p| denies(&p.policy));
+            match new {
+                Some(Some(arn)) if arn == old => {
+                    no_longer(narrowed_relations(model, account, resource, changes))
+                }
+                Some(Some(_)) => {
+                    if old_denies {
+                        remove_managed_policy(model, &old);
+                    }
+                    Vec::new()
+                }
+                _ if old_denies => vec![format!(
+                    "{old} away: its name is known only at deployment, and a new one replaces it"
+                )],
+                _ => Vec::new(),
+            }
+        }
+        kind @ ("AWS::IAM::Policy"
+        | "AWS::IAM::UserPolicy"
+        | "AWS::IAM::RolePolicy"
+        | "AWS::IAM::GroupPolicy") => {
+            let owners: &[&str] = match kind {
+                "AWS::IAM::UserPolicy" => &["user"],
+                "AWS::IAM::RolePolicy" => &["role"],
+                "AWS::IAM::GroupPolicy" => &["group"],
+                _ => &["user", "group", "role"],
+            };
+            let put: Vec<(&str, &str, &str)> = ours
+                .iter()
+                .filter_map(|(kind, after, _)| {
+                    let owner = kind.strip_prefix("aws_iam_")?.strip_suffix("_policy")?;
+                    let owner = ["user", "group", "role"]
+                        .into_iter()
+                        .find(|o| *o == owner)?;
+                    Some((
+                        owner,
+                        after.get(owner)?.as_str()?,
+                        after.get("name")?.as_str()?,
+                    ))
+                })
+                .collect();
+            let mut taken = Vec::new();
+            for (owner, name, arn, inline, _) in holders(model, account) {
+                if !owners.contains(&owner) {
+                    continue;
+                }
+                for policy in inline.iter().filter(|p| denies(&p.policy)) {
+                    if !put.contains(&(owner, name, policy.name.as_str())) {
+                        taken.push(format!("inline policy {} from {arn}", policy.name));
+                    }
+                }
+            }
+            // Put on another principal or under another name, it replaces the old one, which
+            // the physical id does not name.
+            no_longer(taken)
+        }
+        "AWS::Organizations::Policy" => {
+            let Some(id) = resource.physical_id.as_deref() else {
+                return Vec::new();
+            };
+            let targets = attached_targets(model, id);
+            // `None`: attached where a snapshot lists it, but not described.
+            let old = organization_policies(model).get(id).copied();
+            if targets.is_empty() {
+                return Vec::new();
+            }
+            // No policy resource: a type that grants and denies nothing.
+            let new = match ours
+                .iter()
+                .find(|(kind, _, _)| *kind == "aws_organizations_policy")
+            {
+                None => Some(None),
+                Some((_, after, _)) => after
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .map(ControlKind::of_type),
+            };
+            match new {
+                Some(new) if old.is_some() && new != old => vec![format!(
+                    "{id} from {}: its Type changes, which replaces it and deletes the old policy",
+                    targets.join(", ")
+                )],
+                // Of the same type, or of a type known only at deployment (or of an old type
+                // not known): the policy is updated, and where it is attached it holds the new
+                // content already (or is marked unknown); replaced, it is deleted where the
+                // template does not attach its new policy.
+                _ => {
+                    let attachments: Vec<&Value> = ours
+                        .iter()
+                        .filter(|(kind, _, _)| *kind == "aws_organizations_policy_attachment")
+                        .map(|(_, after, _)| *after)
+                        .collect();
+                    let unknown = attachments.iter().any(|a| a.get("target_id").is_none());
+                    let detached = targets
+                        .iter()
+                        .filter(|target| {
+                            unknown
+                                || !attachments.iter().any(|a| {
+                                    a.get("target_id").and_then(Value::as_str)
+                                        == Some(target.as_str())
+                                })
+                        })
+                        .map(|target| format!("{id} from {target}"))
+                        .collect();
+                    no_longer(detached)
+                }
+            }
+        }
+        _ => no_longer(narrowed_relations(model, account, resource, changes)),
+    }
+}
+
+/// The Terraform resources made for the template resource `logical`: type, known values and
+/// values known only at deployment.
+fn changes_of<'c>(logical: &str, changes: &'c [Value]) -> Vec<(&'c str, &'c Value, &'c Value)> {
+    changes
         .iter()
         .filter(|c| {
             let address = c.get("address").and_then(Value::as_str).unwrap_or_default();
             address.split('.').next() == Some(logical)
         })
         .map(|c| {
-            let kind = c.get("type").and_then(Value::as_str).unwrap_or_default();
             (
-                kind,
-                c.pointer("/change/after").cloned().unwrap_or_default(),
+                c.get("type").and_then(Value::as_str).unwrap_or_default(),
+                c.pointer("/change/after").unwrap_or(&Value::Null),
+                c.pointer("/change/after_unknown").unwrap_or(&Value::Null),
             )
         })
-        .collect();
-    let named = |values: &Value, field: &str| -> Option<String> {
-        values
-            .get(field)
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
+        .collect()
+}
+
+/// Deletes a managed policy from the model: detached from every principal.
+fn remove_managed_policy(model: &mut Model, arn: &str) {
+    model.managed_policies.remove(arn);
+    for user in model.users.values_mut() {
+        user.managed_policy_arns.retain(|a| a != arn);
+    }
+    for group in model.groups.values_mut() {
+        group.managed_policy_arns.retain(|a| a != arn);
+    }
+    for role in model.roles.values_mut() {
+        role.managed_policy_arns.retain(|a| a != arn);
+    }
+}
+
+/// The users, groups and roles of `account` in the model.
+fn holders<'m>(model: &'m Model, account: &str) -> Vec<Holder<'m>> {
     let mut holders: Vec<Holder> = Vec::new();
     for u in model.users.values().filter(|u| u.account == account) {
         holders.push((
@@ -309,6 +549,50 @@ fn narrowed_relations(
             &r.managed_policy_arns,
         ));
     }
+    holders
+}
+
+/// A user, group or role of the snapshot: its kind, name, ARN, inline and managed policies.
+type Holder<'m> = (
+    &'static str,
+    &'m str,
+    &'m str,
+    &'m [crate::model::InlinePolicy],
+    &'m [String],
+);
+
+/// What the update of a stack's managed policy or group addition takes from principals of the
+/// snapshot that the template no longer names, where it restricts them: a managed policy
+/// (`AWS::IAM::ManagedPolicy`) with a `Deny` that a user, group or role of the snapshot holds,
+/// or a user in a group (`AWS::IAM::UserToGroupAddition`) whose policies hold one. Held outside the stack, they stay; which it is, is not known.
+fn narrowed_relations(
+    model: &Model,
+    account: &str,
+    resource: &crate::model::StackResource,
+    changes: &[Value],
+) -> Vec<String> {
+    let logical = resource.logical_id.as_str();
+    let ours: Vec<(&str, Value)> = changes
+        .iter()
+        .filter(|c| {
+            let address = c.get("address").and_then(Value::as_str).unwrap_or_default();
+            address.split('.').next() == Some(logical)
+        })
+        .map(|c| {
+            let kind = c.get("type").and_then(Value::as_str).unwrap_or_default();
+            (
+                kind,
+                c.pointer("/change/after").cloned().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let named = |values: &Value, field: &str| -> Option<String> {
+        values
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let holders = holders(model, account);
     let declared = |owner_kind: &str, owner: &str| {
         ours.iter()
             .any(|(_, values)| named(values, owner_kind).as_deref() == Some(owner))
@@ -321,16 +605,6 @@ fn narrowed_relations(
     };
     let mut taken = Vec::new();
     match resource.kind.as_str() {
-        "AWS::IAM::Policy" => {
-            let names: Vec<String> = ours.iter().filter_map(|(_, v)| named(v, "name")).collect();
-            for (kind, name, arn, inline, _) in &holders {
-                for policy in inline.iter().filter(|p| names.contains(&p.name)) {
-                    if !declared(kind, name) && denies(&policy.policy) {
-                        taken.push(format!("inline policy {} from {arn}", policy.name));
-                    }
-                }
-            }
-        }
         "AWS::IAM::ManagedPolicy" => {
             let Some(policy_arn) = resource.physical_id.clone() else {
                 return taken;
@@ -774,6 +1048,17 @@ impl Template<'_> {
                 Some(Resolved::Unknown(why)) => {
                     (Resolved::Unknown(why.clone()), Resolved::Unknown(why))
                 }
+                // Kept by the stack with its type, the resource keeps the name CloudFormation
+                // chose, which the listing gives (a managed policy's ARN, unless a new path
+                // replaces it).
+                _ if self.kept_name(logical, kind, &arn_of).is_some() => {
+                    let name = self.kept_name(logical, kind, &arn_of).unwrap_or_default();
+                    let arn = arn_of(&name);
+                    (
+                        Resolved::Known(Value::String(name)),
+                        Resolved::Known(Value::String(arn)),
+                    )
+                }
                 _ => {
                     let (placeholder, known) = self.generated_name(logical, kind);
                     let arn = arn_of(&placeholder);
@@ -806,6 +1091,34 @@ impl Template<'_> {
                 .insert(logical.clone(), Physical { reference, arn });
         }
         Ok(())
+    }
+
+    /// The name CloudFormation chose for the stack's resource `logical` of type `kind`, which
+    /// an update keeps, from the listing's physical id: the name itself, or for a managed
+    /// policy its ARN, which must be the ARN the template's path gives.
+    fn kept_name(
+        &self,
+        logical: &str,
+        kind: &str,
+        arn_of: &dyn Fn(&str) -> String,
+    ) -> Option<String> {
+        const KEPT: &[&str] = &[
+            "AWS::IAM::Role",
+            "AWS::IAM::User",
+            "AWS::IAM::Group",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::S3::Bucket",
+        ];
+        if !KEPT.contains(&kind) {
+            return None;
+        }
+        let listed = self.listed.get(logical).filter(|r| r.kind == kind)?;
+        let physical = listed.physical_id.as_deref()?;
+        if kind == "AWS::IAM::ManagedPolicy" {
+            let name = physical.rsplit('/').next()?;
+            return (arn_of(name) == physical).then(|| name.to_string());
+        }
+        (!physical.contains([':', '/'])).then(|| physical.to_string())
     }
 
     /// A placeholder for a name CloudFormation chooses (`{stack}-{LogicalId}-{chosen}`), and
@@ -1742,8 +2055,25 @@ impl Translation<'_, '_> {
             }
             _ => Resolved::Unknown("the policy's Type".into()),
         };
-        // The policy id is chosen at creation; the attachments below name it.
-        let id = Resolved::Known(Value::String(format!("p-{}", self.logical)));
+        // The policy id is chosen at creation; the attachments below name it. The stack's
+        // policy of this logical id, of the same type, is updated: the id stays.
+        let listed = self
+            .template
+            .listed
+            .get(self.logical)
+            .filter(|r| r.kind == "AWS::Organizations::Policy")
+            .and_then(|r| r.physical_id.clone());
+        let same_type = |id: &String| match (&kind, self.template.organization_policies.get(id)) {
+            (Resolved::Known(Value::String(kind)), Some(old)) => {
+                ControlKind::of_type(kind) == Some(*old)
+            }
+            _ => true,
+        };
+        let id = match listed {
+            Some(id) if same_type(&id) => id,
+            _ => format!("p-{}", self.logical),
+        };
+        let id = Resolved::Known(Value::String(id));
         let mut values = Values::default();
         values.set("id", id.clone());
         values.set("name", self.property("Name"));

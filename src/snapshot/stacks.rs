@@ -6,14 +6,15 @@
 use super::json::Node;
 use super::read_json;
 use crate::input::InputError;
-use crate::model::StackResource;
+use crate::model::{Stack, StackResource};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// The resources of each stack, by stack name. Resources already deleted are left out.
+/// The resources of each stack, by stack name. Resources already deleted are left out; a
+/// listing with a `NextToken` is marked partial.
 pub(super) fn read(
     files: &BTreeMap<String, PathBuf>,
-) -> Result<BTreeMap<String, Vec<StackResource>>, InputError> {
+) -> Result<BTreeMap<String, Stack>, InputError> {
     let mut stacks = BTreeMap::new();
     for (name, path) in files {
         let (file, value) = read_json(path)?;
@@ -32,7 +33,11 @@ pub(super) fn read(
                 kind: summary.required_str("ResourceType")?.to_string(),
             });
         }
-        stacks.insert(name.clone(), resources);
+        // A page of a longer listing (`--max-items`, `--no-paginate`) ends with its token.
+        let partial = root
+            .optional_str("NextToken")?
+            .is_some_and(|t| !t.is_empty());
+        stacks.insert(name.clone(), Stack { resources, partial });
     }
     Ok(stacks)
 }

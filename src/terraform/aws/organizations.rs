@@ -175,11 +175,40 @@ pub(super) fn make_attachment(
         if let Declared::Known(kind, _) = &declared {
             enable(b, r, account, *kind);
         }
+        let unsure = own && target == b.account.id && may_be_management(b.model, account);
         for level in levels_mut(b.model, account).filter(|level| level.target == target) {
             attach(level, &declared, &id);
+            if unsure {
+                push_unique(
+                    &mut level.missing,
+                    format!("{id} (attached by {} to account {target}, {}, which may be the organization's management account: no organizations/organization.json names it, and SCPs and RCPs do not apply there)", r.address, if b.plan.template { "the stack's own account" } else { "the plan's own account" }),
+                );
+            }
         }
     }
     Ok(())
+}
+
+/// Whether the model's account at `account` may be its organization's management account,
+/// which organization policies do not restrict, and which is where plans that attach them
+/// usually run: no snapshot's `organizations/organization.json` says it is or is not.
+fn may_be_management(model: &Model, account: usize) -> bool {
+    let id = &model.accounts[account].id;
+    let own = model.accounts[account]
+        .organization
+        .as_ref()
+        .and_then(|o| o.management_account.as_deref());
+    if own.is_some() {
+        // `is_management` decides.
+        return false;
+    }
+    // Another snapshot of the organization names a management account other than this one.
+    let named: Vec<&str> = model
+        .accounts
+        .iter()
+        .filter_map(|a| a.organization.as_ref()?.management_account.as_deref())
+        .collect();
+    named.is_empty() || named.contains(&id.as_str())
 }
 
 pub(super) fn remove_attachment(
