@@ -54,13 +54,13 @@ pub enum Edge {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
     AssumeRole {
-        role: String,
+        role: std::sync::Arc<str>,
     },
     /// A technique of [`crate::service::technique`] on a target: the role passed or taken over,
     /// the user whose credentials are taken, or the principal, group or policy edited.
     Technique {
         technique: &'static str,
-        target: String,
+        target: std::sync::Arc<str>,
     },
 }
 
@@ -101,6 +101,8 @@ pub struct DelegationGraph {
 /// A role and who its trust policy admits.
 struct TrustedRole {
     arn: String,
+    /// The ARN again, shared by every step that assumes the role.
+    shared_arn: std::sync::Arc<str>,
     account: String,
     /// Whether the role's path is reserved for roles AWS manages.
     reserved: bool,
@@ -108,7 +110,8 @@ struct TrustedRole {
 }
 
 /// Targets of a technique, by `(technique id, actor account)`.
-type CandidateMemo = std::collections::HashMap<(&'static str, String), std::sync::Arc<[String]>>;
+type CandidateMemo =
+    std::collections::HashMap<(&'static str, String), std::sync::Arc<[std::sync::Arc<str>]>>;
 
 /// The principal that acts for a user or role: the user itself, or a session of the role.
 pub fn acting_principal(arn: &str, session: &str) -> Option<Principal> {
@@ -323,6 +326,7 @@ impl DelegationGraph {
                 .values()
                 .map(|r| TrustedRole {
                     arn: r.arn.clone(),
+                    shared_arn: r.arn.as_str().into(),
                     account: r.account.clone(),
                     reserved: technique::is_reserved_role_path(&r.path),
                     index: TrustIndex::of(r),
@@ -354,7 +358,7 @@ impl DelegationGraph {
             let from = graph.actor_node(model, actor);
             for step in &steps {
                 let (to, edge) = match step {
-                    Step::AssumeRole { role } => (Node::Role(role.clone()), Edge::AssumeRole),
+                    Step::AssumeRole { role } => (Node::Role(role.to_string()), Edge::AssumeRole),
                     Step::Technique { technique, target } => {
                         (target_node(model, target), Edge::Technique { technique })
                     }
@@ -439,7 +443,7 @@ impl DelegationGraph {
             };
             if assumable {
                 steps.push(Step::AssumeRole {
-                    role: role.arn.clone(),
+                    role: role.shared_arn.clone(),
                 });
             }
         }
@@ -480,7 +484,7 @@ impl DelegationGraph {
             };
             // A principal may edit itself; becoming itself gains nothing.
             for target in candidates.iter() {
-                if (target != actor || !technique.becomes_target()) && covers_target(target) {
+                if (**target != *actor || !technique.becomes_target()) && covers_target(target) {
                     steps.push(Step::Technique {
                         technique: technique.id,
                         target: target.clone(),
@@ -499,11 +503,13 @@ impl DelegationGraph {
         technique: &Technique,
         account: &str,
         opened: Option<&dyn Fn(&str) -> bool>,
-    ) -> std::sync::Arc<[String]> {
+    ) -> std::sync::Arc<[std::sync::Arc<str>]> {
         if let Some(opened) = opened {
             return self
                 .find_candidates(model, technique, account, opened)
-                .into();
+                .into_iter()
+                .map(std::sync::Arc::from)
+                .collect();
         }
         let key = (technique.id, account.to_string());
         if let Some(hit) = self
@@ -514,9 +520,11 @@ impl DelegationGraph {
         {
             return hit.clone();
         }
-        let found: std::sync::Arc<[String]> = self
+        let found: std::sync::Arc<[std::sync::Arc<str>]> = self
             .find_candidates(model, technique, account, &|_| false)
-            .into();
+            .into_iter()
+            .map(std::sync::Arc::from)
+            .collect();
         self.candidates
             .lock()
             .expect("no thread panics holding the memo")
@@ -531,7 +539,7 @@ impl DelegationGraph {
         model: &Model,
         technique: &Technique,
         account: &str,
-    ) -> std::sync::Arc<[String]> {
+    ) -> std::sync::Arc<[std::sync::Arc<str>]> {
         let key = (technique.id, account.to_string());
         if let Some(hit) = self
             .granting
@@ -541,7 +549,7 @@ impl DelegationGraph {
         {
             return hit.clone();
         }
-        let found: std::sync::Arc<[String]> =
+        let found: std::sync::Arc<[std::sync::Arc<str>]> =
             self.candidates(model, technique, account, None)
                 .iter()
                 .filter(|target| {

@@ -826,7 +826,7 @@ impl<'m> Engine<'m> {
             .values()
             .filter(|role| crate::graph::trust_admits_to(role, &principal, assume))
             .map(|role| crate::graph::Step::AssumeRole {
-                role: role.arn.clone(),
+                role: role.arn.as_str().into(),
             })
             .collect()
     }
