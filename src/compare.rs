@@ -502,7 +502,7 @@ impl ActionPatterns {
     fn of(old: &Policy, new: &Policy) -> ActionPatterns {
         let globs: Vec<&Glob> = [new, old]
             .iter()
-            .flat_map(|p| p.statements.iter().flat_map(|s| &s.action.patterns))
+            .flat_map(|p| p.statements.iter().flat_map(|s| s.action.patterns()))
             .collect();
         let mut by_service: BTreeMap<String, Vec<regions::StringPattern>> = BTreeMap::new();
         let mut global = Vec::new();

@@ -266,7 +266,7 @@ pub fn action_warnings(model: &Model) -> Vec<Warning> {
             } else {
                 "Action"
             };
-            for pattern in &statement.action.patterns {
+            for pattern in statement.action.patterns() {
                 let text = pattern.to_text();
                 use crate::service::reference::ActionCheck;
                 let problem = match reference.check_action_pattern(&text) {

@@ -34,6 +34,24 @@ proptest! {
         prop_assert!(!glob.matches(&longer));
     }
 
+    /// `Action` elements index their patterns by service; the index must never change what an
+    /// element covers.
+    #[test]
+    fn an_action_element_covers_what_its_patterns_match(
+        patterns in proptest::collection::vec("[sSkK*?:\u{212A}]{0,5}", 0..6),
+        action in "[sSkK:\u{212A}]{0,5}",
+        negated in any::<bool>(),
+    ) {
+        let element = if negated { "NotAction" } else { "Action" };
+        let policy = Policy::from_value(&json!({"Version": "2012-10-17", "Statement": {
+            "Effect": "Allow", element: patterns, "Resource": "*"}}));
+        // An empty list is refused by the parser; nothing to compare then.
+        if let Ok(policy) = policy {
+            let scanned = patterns.iter().any(|p| Glob::parse(p).matches_ignore_case(&action));
+            prop_assert_eq!(policy.statements[0].action.covers(&action), scanned != negated);
+        }
+    }
+
     #[test]
     fn negated_string_operators_are_complements_on_present_keys(value in "[a-c]{0,4}", policy_value in "[a-c*?]{0,4}") {
         for (positive, negative) in [("StringEquals", "StringNotEquals"), ("StringLike", "StringNotLike"),

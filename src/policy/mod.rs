@@ -5,6 +5,7 @@
 //! that a typo is reported instead of silently granting or denying; it accepts every shape AWS
 //! accepts (single values or lists, a single statement object or a list).
 
+pub mod action_index;
 pub mod condition;
 pub mod context;
 pub mod pattern;
@@ -92,16 +93,60 @@ pub struct PrincipalElement {
 }
 
 /// `Action`/`NotAction`: patterns matched case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct ActionElement {
     pub negated: bool,
-    pub patterns: Vec<Glob>,
+    patterns: Vec<Glob>,
+    /// The patterns by service, so that `covers` tries only those that may match.
+    index: action_index::ActionIndex,
 }
 
 impl ActionElement {
+    pub fn new(negated: bool, patterns: Vec<Glob>) -> ActionElement {
+        let index = action_index::ActionIndex::of(&patterns);
+        ActionElement {
+            negated,
+            patterns,
+            index,
+        }
+    }
+
+    pub fn patterns(&self) -> &[Glob] {
+        &self.patterns
+    }
+
     /// Whether this element covers `action` (after `NotAction` negation).
     pub fn covers(&self, action: &str) -> bool {
-        self.patterns.iter().any(|p| p.matches_ignore_case(action)) != self.negated
+        let matched = match self.index.candidates(action) {
+            Some(mut positions) => positions.any(|p| self.patterns[p].matches_ignore_case(action)),
+            None => self.patterns.iter().any(|p| p.matches_ignore_case(action)),
+        };
+        matched != self.negated
+    }
+}
+
+// The index is a function of the patterns: equality, hashing and debugging look at them alone.
+impl PartialEq for ActionElement {
+    fn eq(&self, other: &Self) -> bool {
+        self.negated == other.negated && self.patterns == other.patterns
+    }
+}
+
+impl Eq for ActionElement {}
+
+impl std::hash::Hash for ActionElement {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.negated.hash(state);
+        self.patterns.hash(state);
+    }
+}
+
+impl std::fmt::Debug for ActionElement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActionElement")
+            .field("negated", &self.negated)
+            .field("patterns", &self.patterns)
+            .finish()
     }
 }
 
@@ -384,13 +429,13 @@ fn parse_statement(
     };
     let principal = parse_principal(object, path)?;
     let action = match exclusive_pair(object, path, "Action", "NotAction")? {
-        Some((negated, name, value)) => ActionElement {
+        Some((negated, name, value)) => ActionElement::new(
             negated,
-            patterns: string_list(value, &format!("{path}.{name}"))?
+            string_list(value, &format!("{path}.{name}"))?
                 .iter()
                 .map(|a| Glob::parse(a))
                 .collect(),
-        },
+        ),
         None => {
             return Err(PolicyError::new(
                 &format!("{path}.Action"),
