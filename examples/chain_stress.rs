@@ -71,10 +71,7 @@ fn main() {
                 "unreachable"
             };
             let started = Instant::now();
-            let edges = Engine::new(&model, Options::default())
-                .graph
-                .graph
-                .edge_count();
+            let edges = Engine::new(&model, Options::default()).graph.edge_count();
             println!(
                 "{name} [{variant}] graph: {:.2?} ({edges} edges)",
                 started.elapsed()

@@ -26,10 +26,9 @@ fn main() {
     let started = Instant::now();
     let engine = Engine::new(&model, Options::default());
     println!(
-        "graph: {:.2?} ({} nodes, {} edges)",
+        "graph: {:.2?} ({} edges)",
         started.elapsed(),
-        engine.graph.graph.node_count(),
-        engine.graph.graph.edge_count()
+        engine.graph.edge_count()
     );
     let users: Vec<&String> = model.users.keys().collect();
     let question = |user: usize, bucket: usize| Question {

@@ -255,10 +255,7 @@ fn main() {
         assert!(model.warnings.is_empty(), "{:#?}", model.warnings);
         println!("{name}: loaded {} in {load:.2?}", model.counts());
         let started = Instant::now();
-        let edges = Engine::new(&model, Options::default())
-            .graph
-            .graph
-            .edge_count();
+        let edges = Engine::new(&model, Options::default()).graph.edge_count();
         let graph = started.elapsed();
         println!("{name}: graph of {edges} edges in {graph:.2?}");
         let budget = Budget::new(args.budget);

@@ -584,7 +584,7 @@ impl Drawing {
 
     /// The groups of the users drawn: membership is where most users' permissions come from.
     fn add_memberships(&mut self, engine: &Engine) {
-        let graph = &engine.graph.graph;
+        let graph = engine.graph.petgraph(engine.model);
         for edge in graph.edge_indices() {
             if graph[edge] != GraphEdge::MemberOf {
                 continue;

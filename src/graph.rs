@@ -40,7 +40,7 @@ impl Node {
 }
 
 /// How the source of an edge reaches its target.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Edge {
     /// A user's group: its policies are the user's.
     MemberOf,
@@ -51,7 +51,7 @@ pub enum Edge {
 }
 
 /// One step of a delegation chain, from the actor before it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
     AssumeRole {
         role: std::sync::Arc<str>,
@@ -84,11 +84,15 @@ impl Step {
 
 /// The graph over a model.
 pub struct DelegationGraph {
-    pub graph: DiGraph<Node, Edge>,
-    index: BTreeMap<Node, NodeIndex>,
     /// The steps out of each user and role, computed once: the search asks for them every
-    /// time it reaches an actor.
+    /// time it reaches an actor. Actors whose steps are the same share one list: in a broad
+    /// account most principals may assume the same hundreds of roles.
     steps: std::collections::HashMap<String, std::sync::Arc<[Step]>>,
+    /// Each user's groups, as `(user, group)` ARNs.
+    memberships: Vec<(String, String)>,
+    /// The graph as petgraph nodes and edges, built when first asked for: only drawings need
+    /// it, and it holds an edge per step.
+    petgraph: std::sync::OnceLock<DiGraph<Node, Edge>>,
     /// Who each role's trust policy admits, indexed.
     trust: Vec<TrustedRole>,
     /// What each technique may apply to, by (technique, actor account), as configured.
@@ -318,9 +322,9 @@ impl MayCover {
 impl DelegationGraph {
     pub fn build(model: &Model) -> DelegationGraph {
         let mut graph = DelegationGraph {
-            graph: DiGraph::new(),
-            index: BTreeMap::new(),
             steps: Default::default(),
+            memberships: Vec::new(),
+            petgraph: std::sync::OnceLock::new(),
             trust: model
                 .roles
                 .values()
@@ -336,56 +340,81 @@ impl DelegationGraph {
             granting: Default::default(),
         };
         for user in model.users.values() {
-            let user_node = graph.node(Node::User(user.arn.clone()));
             for name in &user.groups {
                 if let Some(group) = model.group_named(&user.account, name) {
-                    let group_node = graph.node(Node::Group(group.arn.clone()));
-                    graph.graph.add_edge(user_node, group_node, Edge::MemberOf);
+                    graph
+                        .memberships
+                        .push((user.arn.clone(), group.arn.clone()));
                 }
             }
         }
-        let actors: Vec<String> = model
-            .users
-            .keys()
-            .chain(model.roles.keys())
-            .cloned()
-            .collect();
-        for actor in &actors {
+        let mut distinct: std::collections::HashSet<std::sync::Arc<[Step]>> = Default::default();
+        for actor in model.users.keys().chain(model.roles.keys()) {
             let Some(effective) = model.effective_policies(actor) else {
                 continue;
             };
-            let steps = graph.steps_for(model, actor, &effective.policy_set(), None);
-            let from = graph.actor_node(model, actor);
-            for step in &steps {
-                let (to, edge) = match step {
-                    Step::AssumeRole { role } => (Node::Role(role.to_string()), Edge::AssumeRole),
-                    Step::Technique { technique, target } => {
-                        (target_node(model, target), Edge::Technique { technique })
-                    }
-                };
-                let to = graph.node(to);
-                graph.graph.add_edge(from, to, edge);
-            }
-            graph.steps.insert(actor.clone(), steps.into());
+            let steps: std::sync::Arc<[Step]> = graph
+                .steps_for(model, actor, &effective.policy_set(), None)
+                .into();
+            let steps = match distinct.get(&steps) {
+                Some(same) => same.clone(),
+                None => {
+                    distinct.insert(steps.clone());
+                    steps
+                }
+            };
+            graph.steps.insert(actor.clone(), steps);
         }
         graph
     }
 
-    fn node(&mut self, node: Node) -> NodeIndex {
-        if let Some(&index) = self.index.get(&node) {
-            return index;
-        }
-        let index = self.graph.add_node(node.clone());
-        self.index.insert(node, index);
-        index
+    /// How many edges the graph has: one per membership and per step.
+    pub fn edge_count(&self) -> usize {
+        self.memberships.len() + self.steps.values().map(|s| s.len()).sum::<usize>()
     }
 
-    fn actor_node(&mut self, model: &Model, arn: &str) -> NodeIndex {
-        if model.users.contains_key(arn) {
-            self.node(Node::User(arn.to_string()))
-        } else {
-            self.node(Node::Role(arn.to_string()))
+    /// The graph as petgraph nodes and edges: users, groups, roles and technique targets, with
+    /// an edge per membership and per step of every actor, in a fixed order.
+    pub fn petgraph(&self, model: &Model) -> &DiGraph<Node, Edge> {
+        self.petgraph.get_or_init(|| self.build_petgraph(model))
+    }
+
+    fn build_petgraph(&self, model: &Model) -> DiGraph<Node, Edge> {
+        let mut graph = DiGraph::new();
+        let mut index: BTreeMap<Node, NodeIndex> = BTreeMap::new();
+        let mut node = |graph: &mut DiGraph<Node, Edge>, node: Node| {
+            *index
+                .entry(node)
+                .or_insert_with_key(|node| graph.add_node(node.clone()))
+        };
+        for (user, group) in &self.memberships {
+            let from = node(&mut graph, Node::User(user.clone()));
+            let to = node(&mut graph, Node::Group(group.clone()));
+            graph.add_edge(from, to, Edge::MemberOf);
         }
+        let groups: BTreeSet<&str> = model.groups.values().map(|g| g.arn.as_str()).collect();
+        for actor in model.users.keys().chain(model.roles.keys()) {
+            let Some(steps) = self.steps.get(actor) else {
+                continue;
+            };
+            let from = if model.users.contains_key(actor) {
+                node(&mut graph, Node::User(actor.clone()))
+            } else {
+                node(&mut graph, Node::Role(actor.clone()))
+            };
+            for step in steps.iter() {
+                let (to, edge) = match step {
+                    Step::AssumeRole { role } => (Node::Role(role.to_string()), Edge::AssumeRole),
+                    Step::Technique { technique, target } => (
+                        target_node(model, &groups, target),
+                        Edge::Technique { technique },
+                    ),
+                };
+                let to = node(&mut graph, to);
+                graph.add_edge(from, to, edge);
+            }
+        }
+        graph
     }
 
     /// The steps out of an actor of the model as configured: role assumptions first, then
@@ -666,10 +695,10 @@ fn resource_policy(model: &Model, arn: &str) -> Option<std::sync::Arc<crate::pol
 }
 
 /// The node a technique's target is.
-fn target_node(model: &Model, arn: &str) -> Node {
+fn target_node(model: &Model, groups: &BTreeSet<&str>, arn: &str) -> Node {
     if model.users.contains_key(arn) {
         Node::User(arn.to_string())
-    } else if model.groups.values().any(|g| g.arn == arn) {
+    } else if groups.contains(arn) {
         Node::Group(arn.to_string())
     } else if model.managed_policies.contains_key(arn) {
         Node::ManagedPolicy(arn.to_string())

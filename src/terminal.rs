@@ -124,9 +124,9 @@ impl Ui {
         let started = Instant::now();
         let engine = Engine::new(model, options).with_progress(self);
         self.detail(&format!(
-            "delegation graph: {} nodes, {} edges in {:.2?}",
-            engine.graph.graph.node_count(),
-            engine.graph.graph.edge_count(),
+            "delegation graph: {} principals, {} edges in {:.2?}",
+            model.users.len() + model.roles.len(),
+            engine.graph.edge_count(),
             started.elapsed()
         ));
         engine
