@@ -1,14 +1,17 @@
-//! `who-can` answers are the same bytes whether or not a search may skip the actors an earlier
-//! search of the same question proved can go nowhere (`Options::share_refutations`): on the
-//! example models, the project's fixtures, synthetic broad accounts and a role mesh, for
-//! writes and reads of every bucket and decryption with every key, asked one after the other
-//! on one engine as `sweep` and `only` proofs ask them.
+//! Answers are the same bytes whether or not a search may skip the actors an earlier search of
+//! the same question proved can go nowhere (`Options::share_refutations`), and whether a search
+//! solves the edits of the account where its queue meets them or when the round ends, those
+//! that bear on the principal first (`Options::defer_edits`): `who-can` on the example models,
+//! the project's fixtures, synthetic broad accounts and a role mesh, for writes and reads of
+//! every bucket and decryption with every key, asked one after the other on one engine as
+//! `sweep` and `only` proofs ask them; and `can` of every principal of the fixtures, whose
+//! refutations are explained.
 
 mod common;
 
 use iamproof::model::Model;
 use iamproof::policy::Context;
-use iamproof::query::{Engine, Options};
+use iamproof::query::{Engine, Options, Question};
 use iamproof::synthetic::{write_account, write_role_mesh_account, Profile, SyntheticSpec};
 use std::path::{Path, PathBuf};
 
@@ -26,13 +29,26 @@ fn questions(model: &Model) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The answers of every question, as `who-can --format json` prints them, on one engine.
-fn answers(model: &Model, share_refutations: bool) -> Vec<String> {
-    let options = Options {
+/// The options of the search that does all its work where its queue meets it.
+fn eager() -> Options {
+    Options {
         threads: 1,
-        share_refutations,
+        share_refutations: false,
+        defer_edits: false,
         ..Options::default()
-    };
+    }
+}
+
+/// The options of the search that shares and defers its work.
+fn lazy() -> Options {
+    Options {
+        threads: 1,
+        ..Options::default()
+    }
+}
+
+/// The answers of every question, as `who-can --format json` prints them, on one engine.
+fn answers(model: &Model, options: Options) -> Vec<String> {
     let engine = Engine::new(model, options);
     questions(model)
         .into_iter()
@@ -48,13 +64,34 @@ fn answers(model: &Model, share_refutations: bool) -> Vec<String> {
 /// Asserts both ways of searching answer the same; returns how many principals can, summed
 /// over the questions, so that a caller can check the account is not trivial.
 fn assert_same(label: &str, model: &Model) -> usize {
-    let shared = answers(model, true);
-    let independent = answers(model, false);
+    let shared = answers(model, lazy());
+    let independent = answers(model, eager());
     assert_eq!(shared.len(), independent.len());
     for (a, b) in shared.iter().zip(&independent) {
         assert_eq!(a, b, "{label}: answers differ");
     }
     shared.iter().map(|a| a.matches("verdict").count()).sum()
+}
+
+/// The answers of `can`, refutations explained, for every principal and question.
+fn explained(model: &Model, options: Options) -> Vec<String> {
+    let engine = Engine::new(model, options);
+    let mut out = Vec::new();
+    for principal in model.users.keys().chain(model.roles.keys()) {
+        for (action, resource) in questions(model) {
+            let question = Question {
+                principal: principal.clone(),
+                action: action.into(),
+                resource,
+                context: Context::new(),
+            };
+            let answer = engine
+                .can(&question)
+                .map(|a| serde_json::to_string(&a).expect("answers serialize"));
+            out.push(format!("{principal} {action}: {answer:?}"));
+        }
+    }
+    out
 }
 
 fn load(dirs: &[PathBuf]) -> Option<Model> {
@@ -88,6 +125,10 @@ fn example_models_and_fixtures_answer_the_same_with_shared_refutations() {
             continue;
         };
         reachable += assert_same(&dir.display().to_string(), &model);
+        let (lazy, eager) = (explained(&model, lazy()), explained(&model, eager()));
+        for (a, b) in lazy.iter().zip(&eager) {
+            assert_eq!(a, b, "{}: explained answers differ", dir.display());
+        }
         checked += 1;
     }
     assert!(

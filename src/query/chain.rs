@@ -33,6 +33,8 @@ use crate::smt::formula::{Formula, Slot, ABSENT};
 use crate::smt::solve::{Outcome, Solver};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+mod deferred_edits;
+
 /// Keys that describe where a request comes from: a `--context` value for them describes the
 /// principal's own calls, not the calls a service makes later on its behalf.
 const ORIGIN_KEYS: [&str; 5] = [
@@ -203,6 +205,15 @@ type EditedActor = (std::rc::Rc<PolicySet>, std::sync::Arc<[Step]>);
 /// of the problem, whether it is the final request).
 type Progress = (usize, usize, usize, bool);
 
+/// The blocked step or final request that got furthest so far.
+#[derive(Debug, Clone)]
+struct Closest {
+    rank: Progress,
+    /// When it was recorded: of two equally far, the first recorded wins.
+    stamp: u64,
+    explanation: String,
+}
+
 /// The solved part of a witness: links and the assumptions they rest on.
 pub type Solved = (Vec<Link>, Vec<String>);
 
@@ -233,7 +244,9 @@ pub struct Search<'e, 'm> {
     /// the steps passed, then the hops passed within its problem, then the hops of its
     /// problem, then a final request over a step; the first found wins ties (shorter chains
     /// come first).
-    closest: Option<(Progress, String)>,
+    closest: Option<Closest>,
+    /// Blocked paths recorded so far, for their stamps.
+    events: u64,
     combinations: usize,
     /// Whether refutations need their blocking hop (for `unreachable` reasons); `who-can`
     /// drops the principals that cannot, so it skips that work.
@@ -246,6 +259,8 @@ pub struct Search<'e, 'm> {
     made: Vec<FoundEdit>,
     /// Edits found in the current round, made before the next.
     found: Vec<FoundEdit>,
+    /// Edit steps met in the current round, solved when it ends.
+    deferred: Vec<deferred_edits::DeferredEdit>,
     /// The policies and steps of actors the edits change, for the current round.
     edited: std::cell::RefCell<BTreeMap<String, EditedActor>>,
     /// Actions of [`technique::UNMODELLED`] that a reached actor may be allowed, each with the
@@ -286,12 +301,14 @@ impl<'e, 'm> Search<'e, 'm> {
             pattern,
             unknown: Vec::new(),
             closest: None,
+            events: 0,
             combinations: 0,
             explain: true,
             tags_untried: BTreeSet::new(),
             edits: Edits::default(),
             made: Vec::new(),
             found: Vec::new(),
+            deferred: Vec::new(),
             edited: Default::default(),
             unmodelled: BTreeMap::new(),
             source_account: None,
@@ -341,6 +358,9 @@ impl<'e, 'm> Search<'e, 'm> {
             if let Some(answer) = self.round(first_steps.as_deref()) {
                 return answer;
             }
+            if let Some(answer) = self.finish_round() {
+                return answer;
+            }
             let mut grew = false;
             for found in std::mem::take(&mut self.found) {
                 if self.edits.apply(found.edit, &found.target, &found.account) {
@@ -374,14 +394,7 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// One breadth-first search over the account as the edits made so far leave it.
     fn round(&mut self, first_steps: Option<&[Step]>) -> Option<Answer> {
-        let start = Reached {
-            actor: self.question.principal.clone(),
-            acts: Acts::Itself,
-            session: Session::named(ASSUMED_SESSION_NAME),
-            steps: Vec::new(),
-            links: Vec::new(),
-            assumptions: Vec::new(),
-        };
+        let start = self.start_state();
         let mut visited: BTreeSet<(String, Acts, Session)> =
             BTreeSet::from([(start.actor.clone(), Acts::Itself, start.session.clone())]);
         // Actors with the one session no policy tells apart, by role ARN (role sessions,
@@ -486,6 +499,18 @@ impl<'e, 'm> Search<'e, 'm> {
         None
     }
 
+    /// The question's principal, where every round starts.
+    fn start_state(&self) -> Reached {
+        Reached {
+            actor: self.question.principal.clone(),
+            acts: Acts::Itself,
+            session: Session::named(ASSUMED_SESSION_NAME),
+            steps: Vec::new(),
+            links: Vec::new(),
+            assumptions: Vec::new(),
+        }
+    }
+
     /// The policies of an actor, as the edits made leave them.
     fn policies_of(&self, actor: &str) -> std::rc::Rc<PolicySet> {
         if self.edits.is_empty() {
@@ -512,7 +537,11 @@ impl<'e, 'm> Search<'e, 'm> {
                 .edits
                 .has(edit, step.target(), &account_of(&state.actor))
             {
-                self.try_edit(state, step, edit);
+                if self.engine.options.defer_edits {
+                    self.defer_edit(state, step, edit);
+                } else {
+                    self.try_edit(state, step, edit);
+                }
             }
             return Vec::new();
         }
@@ -2018,7 +2047,10 @@ impl<'e, 'm> Search<'e, 'm> {
         let mut needed: Vec<FoundEdit> = Vec::new();
         let mut later: Vec<&Link> = own.iter().collect();
         for made in self.made.iter().rev() {
-            if later.iter().any(|link| self.bears_on(made, link)) {
+            if later
+                .iter()
+                .any(|link| self.bears_on(made.edit, &made.target, link))
+            {
                 later.extend(made.links.iter());
                 needed.push(made.clone());
             }
@@ -2028,16 +2060,16 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     /// Whether an edit can change the decision on a request.
-    fn bears_on(&self, made: &FoundEdit, link: &Link) -> bool {
+    fn bears_on(&self, edit: Edit, target: &str, link: &Link) -> bool {
         let model = self.model();
         let principal = principal_arn(model, &link.principal);
-        match made.edit {
+        match edit {
             Edit::PutInlinePolicy | Edit::AttachAdministratorAccess | Edit::RemoveBoundary => {
-                principal.as_deref() == Some(made.target.as_str())
+                principal.as_deref() == Some(target)
                     || model
                         .groups
                         .values()
-                        .find(|g| g.arn == made.target)
+                        .find(|g| g.arn == target)
                         .is_some_and(|group| {
                             principal
                                 .as_deref()
@@ -2050,17 +2082,17 @@ impl<'e, 'm> Search<'e, 'm> {
             Edit::AddUserToGroup => principal.is_some_and(|p| model.users.contains_key(&p)),
             Edit::ReplacePolicyVersion => principal.is_some_and(|p| {
                 model.effective_policies(&p).is_some_and(|e| {
-                    e.boundary_arn.as_deref() == Some(made.target.as_str())
-                        || e.identity.iter().any(|i| i.policy.name == made.target)
+                    e.boundary_arn.as_deref() == Some(target)
+                        || e.identity.iter().any(|i| i.policy.name == target)
                 })
             }),
-            Edit::OpenTrust => link.resource == made.target,
+            Edit::OpenTrust => link.resource == target,
             // A rewrite also drops denies, which no statement of the witness shows.
             Edit::RewriteResourcePolicy => {
-                link.resource == made.target
+                link.resource == target
                     || link
                         .resource
-                        .strip_prefix(made.target.as_str())
+                        .strip_prefix(target)
                         .is_some_and(|rest| rest.starts_with('/'))
             }
             // A rewritten key policy allows all a grant does.
@@ -2068,9 +2100,9 @@ impl<'e, 'm> Search<'e, 'm> {
                 let rewritten = self
                     .made
                     .iter()
-                    .any(|m| m.edit == Edit::RewriteResourcePolicy && m.target == made.target);
+                    .any(|m| m.edit == Edit::RewriteResourcePolicy && m.target == target);
                 !rewritten
-                    && link.resource == made.target
+                    && link.resource == target
                     && link
                         .allowed_by
                         .iter()
@@ -2082,7 +2114,7 @@ impl<'e, 'm> Search<'e, 'm> {
     /// Records why a reached actor cannot do the action, when no policy could grant it.
     fn record_no_grant(&mut self, state: &Reached, target: &Target) {
         let rank = (state.steps.len(), 0, 0, true);
-        if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
+        if self.closest.as_ref().is_some_and(|best| best.rank >= rank) {
             return;
         }
         let explanation = format!(
@@ -2096,7 +2128,11 @@ impl<'e, 'm> Search<'e, 'm> {
                 None => format!("no resource-based policy of {}", target.label),
             }
         );
-        self.closest = Some((rank, explanation));
+        self.closest = Some(Closest {
+            rank,
+            stamp: self.stamp(),
+            explanation,
+        });
     }
 
     /// Solves the hops of one step or one final request: the replayed links, the hop that
@@ -2327,7 +2363,7 @@ impl<'e, 'm> Search<'e, 'm> {
     fn record(&mut self, block: &Block, state: &Reached, is_final: bool, describe: &str) {
         let passed = state.links.len();
         let rank = (state.steps.len(), block.prefix, block.hops, is_final);
-        if self.closest.as_ref().is_some_and(|(best, _)| *best >= rank) {
+        if self.closest.as_ref().is_some_and(|best| best.rank >= rank) {
             return;
         }
         let explanation = format!(
@@ -2336,7 +2372,11 @@ impl<'e, 'm> Search<'e, 'm> {
             block.hop,
             block.reason
         );
-        self.closest = Some((rank, explanation));
+        self.closest = Some(Closest {
+            rank,
+            stamp: self.stamp(),
+            explanation,
+        });
     }
 
     fn resource_constraint(&self, problem: &Problem, var: usize, target: &Target) -> Formula {
@@ -2436,7 +2476,7 @@ impl<'e, 'm> Search<'e, 'm> {
         }
         let assumptions = self.time_statement();
         let reason = match self.closest {
-            Some((_, explanation)) => explanation,
+            Some(closest) => closest.explanation,
             None if self.combinations == 0 => format!(
                 "no delegation path: {} holds no way to {} itself, through a role it may assume, or by any technique {}",
                 self.question.principal,

@@ -166,6 +166,10 @@ pub struct Options {
     /// can go nowhere (see [`chain::Search`]); the answers are the same either way, and
     /// tests compare them.
     pub share_refutations: bool,
+    /// Whether a search solves the edits of the account a round meets when the round ends,
+    /// those that bear on the principal first (see [`chain::Search`]); the answers are the
+    /// same either way, and tests compare them.
+    pub defer_edits: bool,
 }
 
 /// Which ways of becoming another principal a question covers.
@@ -217,6 +221,7 @@ impl Default for Options {
             scope: Scope::All,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             share_refutations: true,
+            defer_edits: true,
         }
     }
 }

@@ -255,7 +255,7 @@ pub enum Targets {
 }
 
 /// An edit of the account a technique makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Edit {
     /// An inline policy of the attacker's writing on the target user, group or role; it
     /// replaces the target's inline policies, since one name overwrites another.
