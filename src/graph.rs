@@ -95,6 +95,14 @@ pub struct DelegationGraph {
     petgraph: std::sync::OnceLock<DiGraph<Node, Edge>>,
     /// Who each role's trust policy admits, indexed.
     trust: Vec<TrustedRole>,
+    /// The roles (positions in `trust`) whose trust policy names accounts and no one else,
+    /// by account: a caller of such an account may assume them exactly when its own
+    /// policies allow it, so which it may is a function of those policies alone.
+    account_trusting: std::collections::HashMap<String, Vec<usize>>,
+    /// The other roles: their trust policies are read for every caller.
+    special: Vec<usize>,
+    /// Which of an account's `account_trusting` roles some `sts:AssumeRole` grants cover.
+    assumable: std::sync::Mutex<AssumableMemo>,
     /// What each technique may apply to, by (technique, actor account), as configured.
     candidates: std::sync::Mutex<CandidateMemo>,
     /// The buckets and keys whose own policy allows some principal every request of a
@@ -113,9 +121,58 @@ struct TrustedRole {
     index: TrustIndex,
 }
 
+/// The roles some `sts:AssumeRole` grants may cover, by the account and the grants (the
+/// address of each policy and its statement's position); the entry holds the policies, so the
+/// addresses stay theirs.
+type AssumableMemo = std::collections::HashMap<
+    (String, Vec<(usize, usize)>),
+    (
+        Vec<std::sync::Arc<crate::policy::Policy>>,
+        std::sync::Arc<[usize]>,
+    ),
+>;
+
 /// Targets of a technique, by `(technique id, actor account)`.
 type CandidateMemo =
     std::collections::HashMap<(&'static str, String), std::sync::Arc<[std::sync::Arc<str>]>>;
+
+/// A list of steps, equal to another when it holds the very same targets (the graph shares
+/// one ARN per role and per technique target), so that comparing lists of thousands of
+/// steps reads no ARN.
+struct SharedSteps(std::sync::Arc<[Step]>);
+
+impl SharedSteps {
+    /// What tells steps apart here: the target's address, and the technique (none for an
+    /// assumption; no technique's id is empty).
+    fn parts(step: &Step) -> (*const u8, &'static str) {
+        match step {
+            Step::AssumeRole { role } => (role.as_ptr(), ""),
+            Step::Technique { technique, target } => (target.as_ptr(), technique),
+        }
+    }
+}
+
+impl PartialEq for SharedSteps {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(other.0.iter())
+                .all(|(a, b)| Self::parts(a) == Self::parts(b))
+    }
+}
+
+impl Eq for SharedSteps {}
+
+impl std::hash::Hash for SharedSteps {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.len().hash(state);
+        for step in self.0.iter() {
+            Self::parts(step).0.hash(state);
+        }
+    }
+}
 
 /// The principal that acts for a user or role: the user itself, or a session of the role.
 pub fn acting_principal(arn: &str, session: &str) -> Option<Principal> {
@@ -227,6 +284,16 @@ impl TrustIndex {
         self.exact.insert(value.to_string());
     }
 
+    /// The accounts the trust policy names when it names AWS principals by account alone
+    /// (by ID or root ARN; services aside, which no AWS caller is); `None` when it names
+    /// anyone otherwise.
+    fn accounts_only(&self) -> Option<&BTreeSet<String>> {
+        let by_account = !self.everyone
+            && self.roles.is_empty()
+            && self.exact.iter().all(|arn| arn.ends_with(":root"));
+        by_account.then_some(&self.accounts)
+    }
+
     /// How strongly the trust policy names `caller`, at most.
     fn strength(&self, caller: &Principal) -> Option<PrincipalMatch> {
         let mut best = self.everyone.then_some(PrincipalMatch::Everyone);
@@ -336,9 +403,26 @@ impl DelegationGraph {
                     index: TrustIndex::of(r),
                 })
                 .collect(),
+            account_trusting: Default::default(),
+            special: Vec::new(),
+            assumable: Default::default(),
             candidates: Default::default(),
             granting: Default::default(),
         };
+        for (position, role) in graph.trust.iter().enumerate() {
+            match role.index.accounts_only() {
+                Some(accounts) => {
+                    for account in accounts {
+                        graph
+                            .account_trusting
+                            .entry(account.clone())
+                            .or_default()
+                            .push(position);
+                    }
+                }
+                None => graph.special.push(position),
+            }
+        }
         for user in model.users.values() {
             for name in &user.groups {
                 if let Some(group) = model.group_named(&user.account, name) {
@@ -348,19 +432,21 @@ impl DelegationGraph {
                 }
             }
         }
-        let mut distinct: std::collections::HashSet<std::sync::Arc<[Step]>> = Default::default();
+        let mut distinct: std::collections::HashSet<SharedSteps> = Default::default();
         for actor in model.users.keys().chain(model.roles.keys()) {
             let Some(effective) = model.effective_policies(actor) else {
                 continue;
             };
-            let steps: std::sync::Arc<[Step]> = graph
-                .steps_for(model, actor, &effective.policy_set(), None)
-                .into();
+            let steps = SharedSteps(
+                graph
+                    .steps_for(model, actor, &effective.policy_set(), None)
+                    .into(),
+            );
             let steps = match distinct.get(&steps) {
-                Some(same) => same.clone(),
+                Some(same) => same.0.clone(),
                 None => {
-                    distinct.insert(steps.clone());
-                    steps
+                    distinct.insert(SharedSteps(steps.0.clone()));
+                    steps.0
                 }
             };
             graph.steps.insert(actor.clone(), steps);
@@ -452,11 +538,12 @@ impl DelegationGraph {
         let account = crate::model::arn_account(actor).unwrap_or_default();
         // Identity grants are needed for every technique (no resource policy of the snapshots
         // grants them), and for AssumeRole unless the trust policy names the caller itself.
-        let assume_grants = MayCover::of(&identity_allows(policies, "sts:AssumeRole"));
+        let assume_statements = identity_allows(policies, "sts:AssumeRole");
+        let assume_grants = MayCover::of(&assume_statements);
         let mut steps = Vec::new();
-        for role in &self.trust {
+        let assumable = |role: &TrustedRole| {
             if role.arn == actor {
-                continue;
+                return false;
             }
             let strength = if is_opened(&role.arn) && role.account == account {
                 Some(PrincipalMatch::Everyone)
@@ -465,15 +552,39 @@ impl DelegationGraph {
             };
             // Within the account, a trust policy that names the caller, its role or
             // everyone allows on its own; one that names the account delegates to IAM.
-            let assumable = match strength {
+            match strength {
                 Some(PrincipalMatch::Account) => assume_grants.covers(&role.arn),
                 Some(_) => role.account == account || assume_grants.covers(&role.arn),
                 None => false,
-            };
-            if assumable {
-                steps.push(Step::AssumeRole {
-                    role: role.shared_arn.clone(),
-                });
+            }
+        };
+        let assume = |role: &TrustedRole| Step::AssumeRole {
+            role: role.shared_arn.clone(),
+        };
+        let named_alone = matches!(&caller, Principal::Aws(p) if !p.arn.ends_with(":root"));
+        if opened.is_some() || !named_alone {
+            steps.extend(self.trust.iter().filter(|r| assumable(r)).map(assume));
+        } else {
+            // Roles that trust the caller's account alone need only its grants, which many
+            // callers share; the others are read one by one. Both in the order of `trust`.
+            let covered =
+                self.assumable_by_grants(policies, &assume_statements, &caller, &assume_grants);
+            let mut positions: Vec<usize> = covered.to_vec();
+            positions.extend(self.special.iter().copied());
+            if !covered.is_empty() && !self.special.is_empty() {
+                positions.sort_unstable();
+            }
+            for position in positions {
+                let role = &self.trust[position];
+                let special = self.special.binary_search(&position).is_ok();
+                let taken = if special {
+                    assumable(role)
+                } else {
+                    role.arn != actor
+                };
+                if taken {
+                    steps.push(assume(role));
+                }
             }
         }
         for technique in technique::all() {
@@ -522,6 +633,52 @@ impl DelegationGraph {
             }
         }
         steps
+    }
+
+    /// The roles that trust the caller's account alone and that `grants` (the caller's
+    /// `sts:AssumeRole` statements, `cover` their resources) may cover, in `trust` order;
+    /// memoized by the grants.
+    fn assumable_by_grants(
+        &self,
+        policies: &PolicySet,
+        grants: &[&Statement],
+        caller: &Principal,
+        cover: &MayCover,
+    ) -> std::sync::Arc<[usize]> {
+        let Principal::Aws(aws) = caller else {
+            return Vec::new().into();
+        };
+        let Some(trusting) = self.account_trusting.get(&aws.account) else {
+            return Vec::new().into();
+        };
+        let mut owners = Vec::new();
+        let mut key = Vec::new();
+        for named in &policies.identity {
+            for statement in &named.policy.statements {
+                if grants.iter().any(|g| std::ptr::eq(*g, statement)) {
+                    key.push((
+                        std::sync::Arc::as_ptr(&named.policy) as usize,
+                        statement.index,
+                    ));
+                    owners.push(named.policy.clone());
+                }
+            }
+        }
+        let key = (aws.account.clone(), key);
+        let mut memo = self
+            .assumable
+            .lock()
+            .expect("no thread panics holding the memo");
+        if let Some((_, hit)) = memo.get(&key) {
+            return hit.clone();
+        }
+        let covered: std::sync::Arc<[usize]> = trusting
+            .iter()
+            .copied()
+            .filter(|&position| cover.covers(&self.trust[position].arn))
+            .collect();
+        memo.insert(key, (owners, covered.clone()));
+        covered
     }
 
     /// What a technique may apply to, for an actor of `account`, in ARN order; computed once

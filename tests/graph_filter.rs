@@ -128,3 +128,55 @@ fn every_assume_role_the_evaluator_allows_is_a_step_of_the_graph() {
     // The combinations cover allowed cases of every kind, so the check is not vacuous.
     assert!(allowed >= 15, "only {allowed} allowed combinations");
 }
+
+/// The steps of every actor are the same whether the roles that trust an account alone are
+/// found through the memo of their callers' grants (the graph as built) or read one trust
+/// policy at a time (as `steps_for` does when escalations opened trust policies; here none is).
+#[test]
+fn roles_trusting_an_account_are_the_same_through_the_grants_memo() {
+    let mut models = Vec::new();
+    for trust_principal in TRUST_PRINCIPALS {
+        for grant in GRANTS {
+            models.push(model(trust_principal, grant));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let spec = iamproof::synthetic::SyntheticSpec {
+        profile: iamproof::synthetic::Profile::Broad,
+        users: 120,
+        groups: 8,
+        roles: 60,
+        managed_policies: 30,
+        buckets: 6,
+        keys: 2,
+        mediaconvert_trusting_roles: 4,
+        escalating_every: 9,
+    };
+    iamproof::synthetic::write_account(dir.path(), &spec).unwrap();
+    models.push(iamproof::snapshot::load(&[dir.path().to_path_buf()]).unwrap());
+    let root = env!("CARGO_MANIFEST_DIR");
+    for name in [
+        "mediaconvert-default",
+        "mediaconvert-cross-account",
+        "mediaconvert-cross-account-partner",
+    ] {
+        let path = std::path::Path::new(root).join("models").join(name);
+        if let Ok(model) = iamproof::snapshot::load(&[path]) {
+            models.push(model);
+        }
+    }
+    let mut assumptions = 0;
+    for model in &models {
+        let graph = DelegationGraph::build(model);
+        for actor in model.users.keys().chain(model.roles.keys()) {
+            let policies = model.effective_policies(actor).unwrap().policy_set();
+            let one_by_one = graph.steps_for(model, actor, &policies, Some(&|_: &str| false));
+            assert_eq!(graph.steps_from(actor), &one_by_one[..], "{actor}");
+            assumptions += one_by_one
+                .iter()
+                .filter(|s| matches!(s, Step::AssumeRole { .. }))
+                .count();
+        }
+    }
+    assert!(assumptions > 500, "only {assumptions} role assumptions");
+}
