@@ -59,9 +59,46 @@ pub enum Step {
     /// A technique of [`crate::service::technique`] on a target: the role passed or taken over,
     /// the user whose credentials are taken, or the principal, group or policy edited.
     Technique {
-        technique: &'static str,
+        technique: TechniqueRef,
         target: std::sync::Arc<str>,
     },
+}
+
+/// A technique of the table, compared, ordered, hashed and printed by its id: steps hold a
+/// reference rather than the id so that [`Step::technique`] need not look it up.
+#[derive(Clone, Copy)]
+pub struct TechniqueRef(pub &'static Technique);
+
+impl PartialEq for TechniqueRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for TechniqueRef {}
+
+impl PartialOrd for TechniqueRef {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for TechniqueRef {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.id.cmp(other.0.id)
+    }
+}
+
+impl std::hash::Hash for TechniqueRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}
+
+impl std::fmt::Debug for TechniqueRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.id.fmt(f)
+    }
 }
 
 impl Step {
@@ -77,7 +114,7 @@ impl Step {
     pub fn technique(&self) -> Option<&'static Technique> {
         match self {
             Step::AssumeRole { .. } => None,
-            Step::Technique { technique, .. } => technique::by_id(technique),
+            Step::Technique { technique, .. } => Some(technique.0),
         }
     }
 }
@@ -147,7 +184,7 @@ impl SharedSteps {
     fn parts(step: &Step) -> (*const u8, &'static str) {
         match step {
             Step::AssumeRole { role } => (role.as_ptr(), ""),
-            Step::Technique { technique, target } => (target.as_ptr(), technique),
+            Step::Technique { technique, target } => (target.as_ptr(), technique.0.id),
         }
     }
 }
@@ -493,7 +530,9 @@ impl DelegationGraph {
                     Step::AssumeRole { role } => (Node::Role(role.to_string()), Edge::AssumeRole),
                     Step::Technique { technique, target } => (
                         target_node(model, &groups, target),
-                        Edge::Technique { technique },
+                        Edge::Technique {
+                            technique: technique.0.id,
+                        },
                     ),
                 };
                 let to = node(&mut graph, to);
@@ -626,7 +665,7 @@ impl DelegationGraph {
             for target in candidates.iter() {
                 if (**target != *actor || !technique.becomes_target()) && covers_target(target) {
                     steps.push(Step::Technique {
-                        technique: technique.id,
+                        technique: TechniqueRef(technique),
                         target: target.clone(),
                     });
                 }
@@ -861,5 +900,21 @@ fn target_node(model: &Model, groups: &BTreeSet<&str>, arn: &str) -> Node {
         Node::ManagedPolicy(arn.to_string())
     } else {
         Node::Role(arn.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broad account of 15,000 principals has tens of millions of steps: each byte of a
+    /// step is tens of megabytes.
+    #[test]
+    fn a_step_is_three_words() {
+        assert!(
+            std::mem::size_of::<Step>() <= 24,
+            "{}",
+            std::mem::size_of::<Step>()
+        );
     }
 }
