@@ -42,7 +42,8 @@ struct Budget {
     deadline: Instant,
     total: Cell<u64>,
     done: Cell<u64>,
-    /// The time each principal's answer was done, in order (users first, then roles).
+    /// The time each principal's answer was done, in the order `who-can` asks them (roles
+    /// first, then users).
     marks: RefCell<Vec<Instant>>,
 }
 
@@ -163,7 +164,7 @@ struct WhoCan {
 }
 
 /// `who-can s3:PutObject` on `bucket` with `engine`, stopped at the budget's deadline.
-fn who_can(engine: &Engine, budget: &Budget, bucket: &str, users: usize) -> WhoCan {
+fn who_can(engine: &Engine, budget: &Budget, bucket: &str, roles: usize) -> WhoCan {
     let resource = format!("arn:aws:s3:::{bucket}/*");
     let started = Instant::now();
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -187,7 +188,7 @@ fn who_can(engine: &Engine, budget: &Budget, bucket: &str, users: usize) -> WhoC
         }
         (at(to) - at(from)).as_secs_f64()
     };
-    let (users_seconds, roles_seconds) = (split(0, users), split(users, marks.len()));
+    let (roles_seconds, users_seconds) = (split(0, roles), split(roles, marks.len()));
     match result {
         Ok(answers) => {
             let inside = |a: &&iamproof::query::Answer| {
@@ -262,7 +263,7 @@ fn main() {
         let started = Instant::now();
         let engine = Engine::new(&model, Options::default()).with_progress(&budget);
         let built = started.elapsed().as_secs_f64();
-        let one = who_can(&engine, &budget, "synthetic-bucket-0003", model.users.len());
+        let one = who_can(&engine, &budget, "synthetic-bucket-0003", model.roles.len());
         drop(engine);
         let one_seconds = one.seconds + built;
         let who = if one.finished {
@@ -277,13 +278,13 @@ fn main() {
                 model.users.len() + model.roles.len()
             )
         } else {
-            let users = model.users.len() as u64;
-            // Users come first; when the budget ran out among them, the users alone are
-            // extrapolated too (roles tend to cost far less than users).
-            let users_only = (one.answered < users).then(|| {
+            let (users, roles) = (model.users.len() as u64, model.roles.len() as u64);
+            // Roles come first; when the budget ran out among the users, the users alone are
+            // extrapolated too.
+            let users_only = (one.answered > roles).then(|| {
                 format!(
                     ", {:.0} s for the users alone",
-                    one.users_seconds / one.answered.max(1) as f64 * users as f64 + built
+                    one.users_seconds / (one.answered - roles) as f64 * users as f64
                 )
             });
             let note = format!(
@@ -326,7 +327,7 @@ fn main() {
         let mut can = 0;
         let mut finished = true;
         for bucket in &names {
-            let answer = who_can(&engine, &budget, bucket, model.users.len());
+            let answer = who_can(&engine, &budget, bucket, model.roles.len());
             if !answer.finished {
                 done += budget.fraction();
                 finished = false;
