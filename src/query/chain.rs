@@ -32,6 +32,7 @@ use crate::smt::encode::{Hop, KeyFreedom, Problem, Term};
 use crate::smt::formula::{Formula, Slot, ABSENT};
 use crate::smt::solve::{Outcome, Solver};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 /// Keys that describe where a request comes from: a `--context` value for them describes the
 /// principal's own calls, not the calls a service makes later on its behalf.
@@ -141,6 +142,96 @@ impl Reached {
 /// An actor reached as it acts, with its session unless no policy tells its sessions apart.
 pub(crate) type ReachedActor = (Acts, String, Option<Session>);
 
+/// The actors a round reached with the one session no policy tells apart (role sessions,
+/// jobs, users), by how they act: the common case, which every step out of every actor
+/// reached is checked against.
+#[derive(Default)]
+struct PlainActors {
+    /// One entry per way of acting; there are a few at most.
+    by_acts: Vec<(Acts, ReachedArns)>,
+}
+
+impl PlainActors {
+    fn contains(&mut self, acts: Acts, arn: &Arc<str>) -> bool {
+        self.by_acts
+            .iter_mut()
+            .any(|(each, arns)| *each == acts && arns.contains(arn))
+    }
+
+    fn insert(&mut self, acts: Acts, arn: &Arc<str>) {
+        let index = match self.by_acts.iter().position(|(each, _)| *each == acts) {
+            Some(index) => index,
+            None => {
+                self.by_acts.push((acts, ReachedArns::default()));
+                self.by_acts.len() - 1
+            }
+        };
+        self.by_acts[index].1.insert(arn);
+    }
+}
+
+/// The ARNs of the actors reached one way. The graph shares one ARN among the steps into an
+/// actor, so most steps into an actor reached are found by the address of their ARN: in a
+/// large account, a search passes over many times more such steps than it takes, and reading
+/// and hashing each ARN would cost more than the rest of the search.
+#[derive(Default)]
+struct ReachedArns {
+    arns: std::collections::HashSet<Arc<str>>,
+    /// ARNs found in `arns`, by address; held, so that no other ARN takes their address.
+    by_address: std::collections::HashMap<usize, Arc<str>, BuildAddressHasher>,
+}
+
+impl ReachedArns {
+    fn contains(&mut self, arn: &Arc<str>) -> bool {
+        let address = address_of(arn);
+        if self.by_address.contains_key(&address) {
+            return true;
+        }
+        if !self.arns.contains(&**arn) {
+            return false;
+        }
+        self.by_address.insert(address, arn.clone());
+        true
+    }
+
+    fn insert(&mut self, arn: &Arc<str>) {
+        self.arns.insert(arn.clone());
+        self.by_address.insert(address_of(arn), arn.clone());
+    }
+}
+
+fn address_of(arn: &Arc<str>) -> usize {
+    Arc::as_ptr(arn).cast::<u8>() as usize
+}
+
+type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
+
+/// Hashes addresses with MurmurHash3's 64-bit finalizer, which spreads every bit over the
+/// whole hash (the low bits of aligned addresses are all zero). Addresses are distinct and no
+/// input chooses them, so SipHash's guard against chosen collisions, which costs as much as
+/// the rest of a lookup, is not needed.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        self.0 = address as u64;
+    }
+
+    fn finish(&self) -> u64 {
+        let mut hash = self.0;
+        hash = (hash ^ (hash >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash = (hash ^ (hash >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        hash ^ (hash >> 33)
+    }
+}
+
 /// An entry of the breadth-first queue: an actor reached, a step out of one, solved only when
 /// the queue comes to it, or the steps of an actor still to take. Taking and solving them then,
 /// rather than when their actor was reached, visits the same actors in the same order; a
@@ -154,6 +245,14 @@ enum Queued {
         steps: std::sync::Arc<[Step]>,
         next: usize,
     },
+}
+
+/// What the steps out of a reached actor are checked against: the actors the round reached,
+/// and whether the actor's session is tagged (its tags may pass on, making other actors).
+struct Expanding<'r> {
+    reached_plain: &'r mut PlainActors,
+    visited: &'r BTreeSet<(String, Acts, Session)>,
+    tagged: bool,
 }
 
 /// A step out of a reached actor into a session, not solved yet.
@@ -384,10 +483,8 @@ impl<'e, 'm> Search<'e, 'm> {
         };
         let mut visited: BTreeSet<(String, Acts, Session)> =
             BTreeSet::from([(start.actor.clone(), Acts::Itself, start.session.clone())]);
-        // Actors with the one session no policy tells apart, by role ARN (role sessions,
-        // jobs): the common case, checked without building a key.
-        let mut reached_plain: std::collections::HashSet<(Acts, String)> =
-            std::collections::HashSet::from([(Acts::Itself, start.actor.clone())]);
+        let mut reached_plain = PlainActors::default();
+        reached_plain.insert(Acts::Itself, &start.actor.as_str().into());
         self.reached.clear();
         self.reached.push((Acts::Itself, start.actor.clone(), None));
         let mut queue = VecDeque::from([Queued::Reached(start)]);
@@ -395,17 +492,12 @@ impl<'e, 'm> Search<'e, 'm> {
             let state = match item {
                 Queued::Reached(state) => state,
                 Queued::Expand { from, steps, next } => {
-                    let pending = self.pending_steps(&from, &steps[next], &reached_plain, &visited);
-                    if next + 1 < steps.len() {
-                        queue.push_front(Queued::Expand {
-                            from,
-                            steps,
-                            next: next + 1,
-                        });
-                    }
-                    for step in pending.into_iter().rev() {
-                        queue.push_front(Queued::Step(step));
-                    }
+                    let mut expanding = Expanding {
+                        reached_plain: &mut reached_plain,
+                        visited: &visited,
+                        tagged: from.session.has_tags(),
+                    };
+                    self.expand(from, steps, next, &mut expanding, &mut queue);
                     continue;
                 }
                 Queued::Step(pending) => {
@@ -417,7 +509,7 @@ impl<'e, 'm> Search<'e, 'm> {
                     } = pending;
                     let key = (step.target().to_string(), acts_after(&step), session);
                     let reached = if plain {
-                        reached_plain.contains(&(key.1, key.0.clone()))
+                        reached_plain.contains(key.1, shared_target(&step))
                     } else {
                         visited.contains(&key)
                     };
@@ -428,8 +520,8 @@ impl<'e, 'm> Search<'e, 'm> {
                         continue;
                     };
                     if plain {
-                        self.reached.push((key.1, key.0.clone(), None));
-                        reached_plain.insert((key.1, key.0));
+                        self.reached.push((key.1, key.0, None));
+                        reached_plain.insert(key.1, shared_target(&step));
                     } else {
                         self.reached
                             .push((key.1, key.0.clone(), Some(key.2.clone())));
@@ -494,15 +586,46 @@ impl<'e, 'm> Search<'e, 'm> {
         self.edited_entry(actor).0
     }
 
+    /// Takes the steps of a reached actor from `next` on, up to the first that gives steps to
+    /// solve: those go to the front of the queue, ahead of the actor's steps still to take.
+    /// The steps that give none are passed over in one go, as the queue would come back to
+    /// the actor's next step at once.
+    fn expand(
+        &mut self,
+        from: std::rc::Rc<Reached>,
+        steps: std::sync::Arc<[Step]>,
+        next: usize,
+        expanding: &mut Expanding,
+        queue: &mut VecDeque<Queued>,
+    ) {
+        for (index, step) in steps.iter().enumerate().skip(next) {
+            let pending = self.pending_steps(&from, step, expanding);
+            if pending.is_empty() {
+                continue;
+            }
+            if index + 1 < steps.len() {
+                queue.push_front(Queued::Expand {
+                    from: from.clone(),
+                    steps: steps.clone(),
+                    next: index + 1,
+                });
+            }
+            for step in pending.into_iter().rev() {
+                queue.push_front(Queued::Step(step));
+            }
+            return;
+        }
+    }
+
     /// The steps out of a reached actor that `step` gives, one per session, not solved yet;
     /// none for a step out of scope, an edit (tried at once) or an actor already reached.
     fn pending_steps(
         &mut self,
         state: &std::rc::Rc<Reached>,
         step: &Step,
-        reached_plain: &std::collections::HashSet<(Acts, String)>,
-        visited: &BTreeSet<(String, Acts, Session)>,
+        expanding: &mut Expanding,
     ) -> Vec<PendingStep> {
+        let tagged = expanding.tagged;
         let technique = step.technique();
         if technique.is_some_and(|t| !self.engine.scope().admits(t)) {
             return Vec::new();
@@ -522,9 +645,8 @@ impl<'e, 'm> Search<'e, 'm> {
         }
         // Only plain actors are in this set, so a hit needs no further test; a tagged caller
         // may also pass its tags on, which makes another actor.
-        let tagged = !state.session.all_tags().is_empty();
         let target = step.target();
-        if !tagged && reached_plain.contains(&(acts, target.to_string())) {
+        if !tagged && expanding.reached_plain.contains(acts, shared_target(step)) {
             return Vec::new();
         }
         let plain = acts != Acts::Itself
@@ -532,7 +654,11 @@ impl<'e, 'm> Search<'e, 'm> {
             || (!tagged && self.is_plain(target));
         let mut pending = Vec::new();
         for session in self.sessions(state, step) {
-            if !plain && visited.contains(&(target.to_string(), acts, session.clone())) {
+            if !plain
+                && expanding
+                    .visited
+                    .contains(&(target.to_string(), acts, session.clone()))
+            {
                 continue;
             }
             // A step is worth solving only when the actor it leads to could go on: a job acts
@@ -660,7 +786,7 @@ impl<'e, 'm> Search<'e, 'm> {
             return vec![Session::named(ASSUMED_SESSION_NAME)];
         };
         let known = self.engine.session_names();
-        let tagged = !state.session.all_tags().is_empty();
+        let tagged = state.session.has_tags();
         if known.is_plain(role) && !tagged {
             return vec![Session::named(ASSUMED_SESSION_NAME)];
         }
@@ -3060,6 +3186,14 @@ fn plain_hop(hop: Hop) -> PlannedHop {
         is_target: false,
         guard: None,
         refused: None,
+    }
+}
+
+/// The ARN a step leads to, as the graph shares it ([`Step::target`]).
+fn shared_target(step: &Step) -> &Arc<str> {
+    match step {
+        Step::AssumeRole { role } => role,
+        Step::Technique { target, .. } => target,
     }
 }
 
