@@ -106,14 +106,33 @@ struct Reached {
     acts: Acts,
     /// The actor's session, for a role: its name (a service's, for a job or code) and tags.
     session: Session,
+    /// The principal that makes the actor's requests (the user, the session of the role), or
+    /// why the actor's ARN names none: told once, for the final request and every step out.
+    caller: Result<Principal, String>,
     steps: Vec<Step>,
     links: Vec<Link>,
     assumptions: Vec<String>,
 }
 
 impl Reached {
-    fn session(&self) -> &str {
-        &self.session.name
+    /// An actor reached by `steps`, with the requests that make them.
+    fn new(
+        actor: String,
+        acts: Acts,
+        session: Session,
+        steps: Vec<Step>,
+        solved: Solved,
+    ) -> Reached {
+        let (links, assumptions) = solved;
+        Reached {
+            caller: acting(&actor, &session.name),
+            actor,
+            acts,
+            session,
+            steps,
+            links,
+            assumptions,
+        }
     }
 
     /// The principal tags the caller gave the actor's session: they override the role's.
@@ -359,6 +378,20 @@ pub struct Search<'e, 'm> {
     dead_key: Option<String>,
     /// Every actor the search reached, in order.
     reached: Vec<ReachedActor>,
+    /// Whether the question's principal signs in with an identity provider.
+    federated: bool,
+    /// `aws:CurrentTime` and `aws:EpochTime` as every hop has them.
+    clock: Context,
+    /// The edits' fingerprint and the end of every memo key, as the edits made so far leave
+    /// them: they change between rounds only.
+    keys: RoundKeys,
+}
+
+/// What the memo keys of a round share ([`Search::refresh_keys`]).
+#[derive(Default)]
+struct RoundKeys {
+    fingerprint: String,
+    step_suffix: String,
 }
 
 /// The organization of the account a service acts for (`aws:SourceOrgID`,
@@ -396,6 +429,12 @@ impl<'e, 'm> Search<'e, 'm> {
             source_account: None,
             dead_key: None,
             reached: Vec::new(),
+            federated: matches!(
+                Principal::parse(&question.principal),
+                Some(Principal::Federated(_))
+            ),
+            clock: engine.clock.context(),
+            keys: RoundKeys::default(),
         }
     }
 
@@ -403,14 +442,6 @@ impl<'e, 'm> Search<'e, 'm> {
     pub fn acting_for(mut self, account: &str, organization: SourceOrganization) -> Self {
         self.source_account = Some((account.to_string(), organization));
         self
-    }
-
-    /// Whether the question's principal signs in with an identity provider.
-    fn is_federated(&self) -> bool {
-        matches!(
-            Principal::parse(&self.question.principal),
-            Some(Principal::Federated(_))
-        )
     }
 
     /// A search that does not explain refutations.
@@ -428,6 +459,7 @@ impl<'e, 'm> Search<'e, 'm> {
     /// found in one round are made before the next, which searches again with them, until a
     /// round finds no new edit.
     pub fn run(mut self, first_steps: Option<Vec<Step>>) -> Answer {
+        self.refresh_keys();
         let options = &self.engine.options;
         if options.share_refutations
             && !self.explain
@@ -468,19 +500,19 @@ impl<'e, 'm> Search<'e, 'm> {
             self.unknown.clear();
             self.closest = None;
             self.edited.borrow_mut().clear();
+            self.refresh_keys();
         }
     }
 
     /// One breadth-first search over the account as the edits made so far leave it.
     fn round(&mut self, first_steps: Option<&[Step]>) -> Option<Answer> {
-        let start = Reached {
-            actor: self.question.principal.clone(),
-            acts: Acts::Itself,
-            session: Session::named(ASSUMED_SESSION_NAME),
-            steps: Vec::new(),
-            links: Vec::new(),
-            assumptions: Vec::new(),
-        };
+        let start = Reached::new(
+            self.question.principal.clone(),
+            Acts::Itself,
+            Session::named(ASSUMED_SESSION_NAME),
+            Vec::new(),
+            Solved::default(),
+        );
         let mut visited: BTreeSet<(String, Acts, Session)> =
             BTreeSet::from([(start.actor.clone(), Acts::Itself, start.session.clone())]);
         let mut reached_plain = PlainActors::default();
@@ -821,17 +853,17 @@ impl<'e, 'm> Search<'e, 'm> {
         let (links, assumptions) = self.solve_step(state, step, session)?;
         let mut steps = state.steps.clone();
         steps.push(step.clone());
-        let mut next = Reached {
-            actor: step.target().to_string(),
-            acts: acts_after(step),
-            session: session.clone(),
+        let mut all_links = state.links.clone();
+        all_links.extend(links);
+        let mut all_assumptions = state.assumptions.clone();
+        merge(&mut all_assumptions, assumptions);
+        Some(Reached::new(
+            step.target().to_string(),
+            acts_after(step),
+            session.clone(),
             steps,
-            links: state.links.clone(),
-            assumptions: state.assumptions.clone(),
-        };
-        next.links.extend(links);
-        merge(&mut next.assumptions, assumptions);
-        Some(next)
+            (all_links, all_assumptions),
+        ))
     }
 
     /// Solves an edit of the account from a reached actor; when it is allowed, it is made
@@ -950,15 +982,14 @@ impl<'e, 'm> Search<'e, 'm> {
         if !may_make(acts, &self.question.action) {
             return true;
         }
-        let state = Reached {
-            actor: actor.to_string(),
+        let state = Reached::new(
+            actor.to_string(),
             acts,
-            session: session.clone(),
-            steps: Vec::new(),
-            links: Vec::new(),
-            assumptions: Vec::new(),
-        };
-        let Ok(caller) = acting(actor, state.session()) else {
+            session.clone(),
+            Vec::new(),
+            Solved::default(),
+        );
+        let Ok(caller) = &state.caller else {
             return false;
         };
         let account = crate::model::arn_account(actor)
@@ -971,7 +1002,7 @@ impl<'e, 'm> Search<'e, 'm> {
             if self.refusal(target).is_some() {
                 return true;
             }
-            if !self.may_grant(actor, &caller, target) {
+            if !self.may_grant(actor, caller, target) {
                 return true;
             }
             let key = self.memo_key(format!(
@@ -980,7 +1011,7 @@ impl<'e, 'm> Search<'e, 'm> {
             ));
             let plan = || {
                 let mut problem = Problem::new();
-                self.plan_final(&state, &caller, target, &mut problem)
+                self.plan_final(&state, caller, target, &mut problem)
                     .map(|planned| (planned, problem))
             };
             matches!(
@@ -992,16 +1023,12 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// Tries the question's action from a reached actor on every place of the resource.
     fn try_final(&mut self, state: &Reached) -> Option<Answer> {
-        let account = crate::model::arn_account(&state.actor)
-            .unwrap_or_default()
-            .to_string();
-        let partition = crate::model::arn_partition(&state.actor)
-            .unwrap_or("aws")
-            .to_string();
-        let caller = match acting(&state.actor, state.session()) {
+        let account = crate::model::arn_account(&state.actor).unwrap_or_default();
+        let partition = crate::model::arn_partition(&state.actor).unwrap_or("aws");
+        let caller = match &state.caller {
             Ok(caller) => caller,
             Err(reason) => {
-                self.unknown.push(reason);
+                self.unknown.push(reason.clone());
                 return None;
             }
         };
@@ -1012,8 +1039,9 @@ impl<'e, 'm> Search<'e, 'm> {
         if matches!(caller, Principal::Federated(_)) {
             return None;
         }
-        let describe = describe_chain(&self.question.principal, &state.steps);
-        for target in self.targets_for(&account, &partition).iter() {
+        // Told only for a request refused or solved: most actors reached are granted nothing.
+        let mut describe: Option<String> = None;
+        for target in self.targets_for(account, partition).iter() {
             self.combinations += 1;
             if let Some(refusal) = self.refusal(target) {
                 let block = Block {
@@ -1022,10 +1050,12 @@ impl<'e, 'm> Search<'e, 'm> {
                     hop: format!("{} on {}", self.question.action, target.label),
                     reason: refusal,
                 };
-                self.record(&block, state, true, &describe);
+                let describe = describe
+                    .get_or_insert_with(|| describe_chain(&self.question.principal, &state.steps));
+                self.record(&block, state, true, describe);
                 continue;
             }
-            if !self.may_grant(&state.actor, &caller, target) {
+            if !self.may_grant(&state.actor, caller, target) {
                 self.record_no_grant(state, target);
                 continue;
             }
@@ -1035,10 +1065,12 @@ impl<'e, 'm> Search<'e, 'm> {
             ));
             let plan = || {
                 let mut problem = Problem::new();
-                self.plan_final(state, &caller, target, &mut problem)
+                self.plan_final(state, caller, target, &mut problem)
                     .map(|planned| (planned, problem))
             };
-            match self.solve_cached(key, plan, Some(target), &describe) {
+            let describe = describe
+                .get_or_insert_with(|| describe_chain(&self.question.principal, &state.steps));
+            match self.solve_cached(key, plan, Some(target), describe) {
                 SolveResult::Solved((links, assumptions)) => {
                     let mut own = state.links.clone();
                     own.extend(links);
@@ -1063,7 +1095,7 @@ impl<'e, 'm> Search<'e, 'm> {
                         outside: None,
                     });
                 }
-                SolveResult::Blocked(block) => self.record(&block, state, true, &describe),
+                SolveResult::Blocked(block) => self.record(&block, state, true, describe),
                 SolveResult::Unknown(reason) => self.unknown.push(reason),
             }
         }
@@ -1208,13 +1240,13 @@ impl<'e, 'm> Search<'e, 'm> {
     ) -> Result<Vec<PlannedHop>, String> {
         let model = self.model();
         let actor = &state.actor;
-        let caller = acting(actor, state.session())?;
+        let caller = state.caller.as_ref().map_err(String::clone)?;
         let Some(technique) = step.technique() else {
             let role = model
                 .roles
                 .get(step.target())
                 .ok_or_else(|| format!("role {} is not in the model", step.target()))?;
-            return self.plan_assume(state, &caller, role, session);
+            return self.plan_assume(state, caller, role, session);
         };
         let account = crate::model::arn_account(actor)
             .unwrap_or_default()
@@ -1292,7 +1324,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 (policies.resource, policies.rcps) = self.policies_on(target);
             }
             let mut hop = self.hop(
-                &caller,
+                caller,
                 actor,
                 needed.action,
                 resource,
@@ -2022,7 +2054,7 @@ impl<'e, 'm> Search<'e, 'm> {
     ) -> Result<Hop, String> {
         let mut fixed = principal_context(self.model(), actor_arn, caller);
         let facts = context_model::service_facts(&origin, Some(S3_SERVICE));
-        for (key, value) in facts.iter().chain(self.engine.clock.context().iter()) {
+        for (key, value) in facts.iter().chain(self.clock.iter()) {
             fixed.insert(key, value.clone());
         }
         for (key, value) in extra.iter() {
@@ -2044,7 +2076,7 @@ impl<'e, 'm> Search<'e, 'm> {
             absent: Vec::new(),
             undocumented: Vec::new(),
         };
-        if self.is_federated() {
+        if self.federated {
             // Whether and to what AWS sets the provider on a federated session's calls is
             // left to the solver, and said.
             hop.undocumented.push("aws:federatedprovider".into());
@@ -2106,7 +2138,7 @@ impl<'e, 'm> Search<'e, 'm> {
         self.engine.may_grant(
             actor,
             &policies,
-            &self.edits.fingerprint(),
+            &self.keys.fingerprint,
             caller,
             &self.question.action,
             self.pattern,
@@ -2432,6 +2464,12 @@ impl<'e, 'm> Search<'e, 'm> {
     /// action and resource, so questions about other resources (a sweep, the `only` proofs of
     /// a file) share their solutions.
     fn step_memo_key(&self, what: String) -> String {
+        what + &self.keys.step_suffix
+    }
+
+    /// Tells [`Self::keys`] anew, for the edits made so far.
+    fn refresh_keys(&mut self) {
+        let fingerprint = self.edits.fingerprint();
         let context: Vec<String> = self
             .question
             .context
@@ -2439,14 +2477,17 @@ impl<'e, 'm> Search<'e, 'm> {
             .map(|(k, v)| format!("{k}={v:?}"))
             .collect();
         // A federated search frees aws:FederatedProvider on every hop: its solutions are its own.
-        format!(
-            "{what}|{}|{}|{}|{:?}|{}",
+        let step_suffix = format!(
+            "|{}|{}|{fingerprint}|{:?}|{}",
             context.join(","),
             self.explain,
-            self.edits.fingerprint(),
             self.source_account,
-            self.is_federated()
-        )
+            self.federated
+        );
+        self.keys = RoundKeys {
+            fingerprint,
+            step_suffix,
+        };
     }
 
     /// Records a blocked step or final request when it got further than any before.
