@@ -384,15 +384,17 @@ pub struct Search<'e, 'm> {
     federated: bool,
     /// `aws:CurrentTime` and `aws:EpochTime` as every hop has them.
     clock: Context,
-    /// The edits' fingerprint and the end of every memo key, as the edits made so far leave
-    /// them: they change between rounds only.
-    keys: RoundKeys,
+    /// The memo keys' common parts while the account is unedited, the common case: told
+    /// once, as the search makes thousands of keys.
+    unedited_keys: std::cell::OnceCell<MemoKeys>,
 }
 
-/// What the memo keys of a round share ([`Search::refresh_keys`]).
-#[derive(Default)]
-struct RoundKeys {
+/// What the memo keys of a search share, as its edits leave them ([`Search::memo_keys`]).
+#[derive(Clone)]
+struct MemoKeys {
+    /// The edits' fingerprint.
     fingerprint: String,
+    /// What every memo key of a step ends with.
     step_suffix: String,
 }
 
@@ -436,7 +438,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 Some(Principal::Federated(_))
             ),
             clock: engine.clock.context(),
-            keys: RoundKeys::default(),
+            unedited_keys: std::cell::OnceCell::new(),
         }
     }
 
@@ -461,7 +463,6 @@ impl<'e, 'm> Search<'e, 'm> {
     /// found in one round are made before the next, which searches again with them, until a
     /// round finds no new edit.
     pub fn run(mut self, first_steps: Option<Vec<Step>>) -> Answer {
-        self.refresh_keys();
         let options = &self.engine.options;
         if options.share_refutations
             && !self.explain
@@ -502,7 +503,6 @@ impl<'e, 'm> Search<'e, 'm> {
             self.unknown.clear();
             self.closest = None;
             self.edited.borrow_mut().clear();
-            self.refresh_keys();
         }
     }
 
@@ -2140,7 +2140,7 @@ impl<'e, 'm> Search<'e, 'm> {
         self.engine.may_grant(
             actor,
             &policies,
-            &self.keys.fingerprint,
+            &self.memo_keys().fingerprint,
             caller,
             &self.question.action,
             self.pattern,
@@ -2466,11 +2466,22 @@ impl<'e, 'm> Search<'e, 'm> {
     /// action and resource, so questions about other resources (a sweep, the `only` proofs of
     /// a file) share their solutions.
     fn step_memo_key(&self, what: String) -> String {
-        what + &self.keys.step_suffix
+        what + &self.memo_keys().step_suffix
     }
 
-    /// Tells [`Self::keys`] anew, for the edits made so far.
-    fn refresh_keys(&mut self) {
+    /// The memo keys' common parts, as the edits made so far leave them.
+    fn memo_keys(&self) -> std::borrow::Cow<'_, MemoKeys> {
+        // Read off the edits at each use, never kept for a round: whatever makes or undoes
+        // an edit, a key cannot outlive the edits it was told for.
+        if self.edits.is_empty() {
+            let unedited = self.unedited_keys.get_or_init(|| self.memo_keys_of_edits());
+            return std::borrow::Cow::Borrowed(unedited);
+        }
+        std::borrow::Cow::Owned(self.memo_keys_of_edits())
+    }
+
+    /// The memo keys' common parts for the edits made so far, told anew.
+    fn memo_keys_of_edits(&self) -> MemoKeys {
         let fingerprint = self.edits.fingerprint();
         let context: Vec<String> = self
             .question
@@ -2486,10 +2497,10 @@ impl<'e, 'm> Search<'e, 'm> {
             self.source_account,
             self.federated
         );
-        self.keys = RoundKeys {
+        MemoKeys {
             fingerprint,
             step_suffix,
-        };
+        }
     }
 
     /// Records a blocked step or final request when it got further than any before.
