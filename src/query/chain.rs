@@ -32,6 +32,7 @@ use crate::smt::encode::{Hop, KeyFreedom, Problem, Term};
 use crate::smt::formula::{Formula, Slot, ABSENT};
 use crate::smt::solve::{Outcome, Solver};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 mod deferred_edits;
 
@@ -107,14 +108,33 @@ struct Reached {
     acts: Acts,
     /// The actor's session, for a role: its name (a service's, for a job or code) and tags.
     session: Session,
+    /// The principal that makes the actor's requests (the user, the session of the role), or
+    /// why the actor's ARN names none: told once, for the final request and every step out.
+    caller: Result<Principal, String>,
     steps: Vec<Step>,
     links: Vec<Link>,
     assumptions: Vec<String>,
 }
 
 impl Reached {
-    fn session(&self) -> &str {
-        &self.session.name
+    /// An actor reached by `steps`, with the requests that make them.
+    fn new(
+        actor: String,
+        acts: Acts,
+        session: Session,
+        steps: Vec<Step>,
+        solved: Solved,
+    ) -> Reached {
+        let (links, assumptions) = solved;
+        Reached {
+            caller: acting(&actor, &session.name),
+            actor,
+            acts,
+            session,
+            steps,
+            links,
+            assumptions,
+        }
     }
 
     /// The principal tags the caller gave the actor's session: they override the role's.
@@ -143,19 +163,119 @@ impl Reached {
 /// An actor reached as it acts, with its session unless no policy tells its sessions apart.
 pub(crate) type ReachedActor = (Acts, String, Option<Session>);
 
+/// The actors a round reached with the one session no policy tells apart (role sessions,
+/// jobs, users), by how they act: the common case, which every step out of every actor
+/// reached is checked against.
+#[derive(Default)]
+struct PlainActors {
+    /// One entry per way of acting; there are a few at most.
+    by_acts: Vec<(Acts, ReachedArns)>,
+}
+
+impl PlainActors {
+    fn contains(&mut self, acts: Acts, arn: &Arc<str>) -> bool {
+        self.by_acts
+            .iter_mut()
+            .any(|(each, arns)| *each == acts && arns.contains(arn))
+    }
+
+    fn insert(&mut self, acts: Acts, arn: &Arc<str>) {
+        let index = match self.by_acts.iter().position(|(each, _)| *each == acts) {
+            Some(index) => index,
+            None => {
+                self.by_acts.push((acts, ReachedArns::default()));
+                self.by_acts.len() - 1
+            }
+        };
+        self.by_acts[index].1.insert(arn);
+    }
+}
+
+/// The ARNs of the actors reached one way. The graph shares one ARN among the steps into an
+/// actor, so most steps into an actor reached are found by the address of their ARN: in a
+/// large account, a search passes over many times more such steps than it takes, and reading
+/// and hashing each ARN would cost more than the rest of the search.
+#[derive(Default)]
+struct ReachedArns {
+    arns: std::collections::HashSet<Arc<str>>,
+    /// ARNs found in `arns`, by address; held, so that no other ARN takes their address.
+    by_address: std::collections::HashMap<usize, Arc<str>, BuildAddressHasher>,
+}
+
+impl ReachedArns {
+    fn contains(&mut self, arn: &Arc<str>) -> bool {
+        let address = address_of(arn);
+        if self.by_address.contains_key(&address) {
+            return true;
+        }
+        if !self.arns.contains(&**arn) {
+            return false;
+        }
+        self.by_address.insert(address, arn.clone());
+        true
+    }
+
+    fn insert(&mut self, arn: &Arc<str>) {
+        self.arns.insert(arn.clone());
+        self.by_address.insert(address_of(arn), arn.clone());
+    }
+}
+
+fn address_of(arn: &Arc<str>) -> usize {
+    Arc::as_ptr(arn).cast::<u8>() as usize
+}
+
+type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
+
+/// Hashes addresses with MurmurHash3's 64-bit finalizer, which spreads every bit over the
+/// whole hash (the low bits of aligned addresses are all zero). Addresses are distinct and no
+/// input chooses them, so SipHash's guard against chosen collisions, which costs as much as
+/// the rest of a lookup, is not needed.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_usize(&mut self, address: usize) {
+        self.0 = address as u64;
+    }
+
+    fn finish(&self) -> u64 {
+        let mut hash = self.0;
+        hash = (hash ^ (hash >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        hash = (hash ^ (hash >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        hash ^ (hash >> 33)
+    }
+}
+
 /// An entry of the breadth-first queue: an actor reached, a step out of one, solved only when
 /// the queue comes to it, or the steps of an actor still to take. Taking and solving them then,
 /// rather than when their actor was reached, visits the same actors in the same order; a
-/// search that ends at an earlier entry never takes or solves them.
+/// search that ends at an earlier entry never takes or solves them. The entries are boxed but
+/// for the steps still to take, which a large account queues by the hundred: a queue of small
+/// entries is a small allocation, which the allocator frees without sweeping its caches.
 enum Queued {
-    Reached(Reached),
-    Step(PendingStep),
+    Reached(Box<Reached>),
+    Step(Box<PendingStep>),
     /// The steps of a reached actor from `next` on, not taken yet.
     Expand {
         from: std::rc::Rc<Reached>,
         steps: std::sync::Arc<[Step]>,
         next: usize,
     },
+}
+
+/// What the steps out of a reached actor are checked against: the actors the round reached,
+/// and whether the actor's session is tagged (its tags may pass on, making other actors).
+struct Expanding<'r> {
+    reached_plain: &'r mut PlainActors,
+    visited: &'r BTreeSet<(String, Acts, Session)>,
+    tagged: bool,
 }
 
 /// A step out of a reached actor into a session, not solved yet.
@@ -275,6 +395,22 @@ pub struct Search<'e, 'm> {
     dead_key: Option<String>,
     /// Every actor the search reached, in order.
     reached: Vec<ReachedActor>,
+    /// Whether the question's principal signs in with an identity provider.
+    federated: bool,
+    /// `aws:CurrentTime` and `aws:EpochTime` as every hop has them.
+    clock: Context,
+    /// The memo keys' common parts while the account is unedited, the common case: told
+    /// once, as the search makes thousands of keys.
+    unedited_keys: std::cell::OnceCell<MemoKeys>,
+}
+
+/// What the memo keys of a search share, as its edits leave them ([`Search::memo_keys`]).
+#[derive(Clone)]
+struct MemoKeys {
+    /// The edits' fingerprint.
+    fingerprint: String,
+    /// What every memo key of a step ends with.
+    step_suffix: String,
 }
 
 /// The organization of the account a service acts for (`aws:SourceOrgID`,
@@ -314,6 +450,12 @@ impl<'e, 'm> Search<'e, 'm> {
             source_account: None,
             dead_key: None,
             reached: Vec::new(),
+            federated: matches!(
+                Principal::parse(&question.principal),
+                Some(Principal::Federated(_))
+            ),
+            clock: engine.clock.context(),
+            unedited_keys: std::cell::OnceCell::new(),
         }
     }
 
@@ -321,14 +463,6 @@ impl<'e, 'm> Search<'e, 'm> {
     pub fn acting_for(mut self, account: &str, organization: SourceOrganization) -> Self {
         self.source_account = Some((account.to_string(), organization));
         self
-    }
-
-    /// Whether the question's principal signs in with an identity provider.
-    fn is_federated(&self) -> bool {
-        matches!(
-            Principal::parse(&self.question.principal),
-            Some(Principal::Federated(_))
-        )
     }
 
     /// A search that does not explain refutations.
@@ -397,28 +531,21 @@ impl<'e, 'm> Search<'e, 'm> {
         let start = self.start_state();
         let mut visited: BTreeSet<(String, Acts, Session)> =
             BTreeSet::from([(start.actor.clone(), Acts::Itself, start.session.clone())]);
-        // Actors with the one session no policy tells apart, by role ARN (role sessions,
-        // jobs): the common case, checked without building a key.
-        let mut reached_plain: std::collections::HashSet<(Acts, String)> =
-            std::collections::HashSet::from([(Acts::Itself, start.actor.clone())]);
+        let mut reached_plain = PlainActors::default();
+        reached_plain.insert(Acts::Itself, &start.actor.as_str().into());
         self.reached.clear();
         self.reached.push((Acts::Itself, start.actor.clone(), None));
-        let mut queue = VecDeque::from([Queued::Reached(start)]);
+        let mut queue = VecDeque::from([Queued::Reached(Box::new(start))]);
         while let Some(item) = queue.pop_front() {
             let state = match item {
-                Queued::Reached(state) => state,
+                Queued::Reached(state) => *state,
                 Queued::Expand { from, steps, next } => {
-                    let pending = self.pending_steps(&from, &steps[next], &reached_plain, &visited);
-                    if next + 1 < steps.len() {
-                        queue.push_front(Queued::Expand {
-                            from,
-                            steps,
-                            next: next + 1,
-                        });
-                    }
-                    for step in pending.into_iter().rev() {
-                        queue.push_front(Queued::Step(step));
-                    }
+                    let mut expanding = Expanding {
+                        reached_plain: &mut reached_plain,
+                        visited: &visited,
+                        tagged: from.session.has_tags(),
+                    };
+                    self.expand(from, steps, next, &mut expanding, &mut queue);
                     continue;
                 }
                 Queued::Step(pending) => {
@@ -427,10 +554,10 @@ impl<'e, 'm> Search<'e, 'm> {
                         step,
                         session,
                         plain,
-                    } = pending;
+                    } = *pending;
                     let key = (step.target().to_string(), acts_after(&step), session);
                     let reached = if plain {
-                        reached_plain.contains(&(key.1, key.0.clone()))
+                        reached_plain.contains(key.1, shared_target(&step))
                     } else {
                         visited.contains(&key)
                     };
@@ -441,8 +568,8 @@ impl<'e, 'm> Search<'e, 'm> {
                         continue;
                     };
                     if plain {
-                        self.reached.push((key.1, key.0.clone(), None));
-                        reached_plain.insert((key.1, key.0));
+                        self.reached.push((key.1, key.0, None));
+                        reached_plain.insert(key.1, shared_target(&step));
                     } else {
                         self.reached
                             .push((key.1, key.0.clone(), Some(key.2.clone())));
@@ -501,14 +628,13 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// The question's principal, where every round starts.
     fn start_state(&self) -> Reached {
-        Reached {
-            actor: self.question.principal.clone(),
-            acts: Acts::Itself,
-            session: Session::named(ASSUMED_SESSION_NAME),
-            steps: Vec::new(),
-            links: Vec::new(),
-            assumptions: Vec::new(),
-        }
+        Reached::new(
+            self.question.principal.clone(),
+            Acts::Itself,
+            Session::named(ASSUMED_SESSION_NAME),
+            Vec::new(),
+            Solved::default(),
+        )
     }
 
     /// The policies of an actor, as the edits made leave them.
@@ -519,15 +645,46 @@ impl<'e, 'm> Search<'e, 'm> {
         self.edited_entry(actor).0
     }
 
+    /// Takes the steps of a reached actor from `next` on, up to the first that gives steps to
+    /// solve: those go to the front of the queue, ahead of the actor's steps still to take.
+    /// The steps that give none are passed over in one go, as the queue would come back to
+    /// the actor's next step at once.
+    fn expand(
+        &mut self,
+        from: std::rc::Rc<Reached>,
+        steps: std::sync::Arc<[Step]>,
+        next: usize,
+        expanding: &mut Expanding,
+        queue: &mut VecDeque<Queued>,
+    ) {
+        for (index, step) in steps.iter().enumerate().skip(next) {
+            let pending = self.pending_steps(&from, step, expanding);
+            if pending.is_empty() {
+                continue;
+            }
+            if index + 1 < steps.len() {
+                queue.push_front(Queued::Expand {
+                    from: from.clone(),
+                    steps: steps.clone(),
+                    next: index + 1,
+                });
+            }
+            for step in pending.into_iter().rev() {
+                queue.push_front(Queued::Step(Box::new(step)));
+            }
+            return;
+        }
+    }
+
     /// The steps out of a reached actor that `step` gives, one per session, not solved yet;
     /// none for a step out of scope, an edit (tried at once) or an actor already reached.
     fn pending_steps(
         &mut self,
         state: &std::rc::Rc<Reached>,
         step: &Step,
-        reached_plain: &std::collections::HashSet<(Acts, String)>,
-        visited: &BTreeSet<(String, Acts, Session)>,
+        expanding: &mut Expanding,
     ) -> Vec<PendingStep> {
+        let tagged = expanding.tagged;
         let technique = step.technique();
         if technique.is_some_and(|t| !self.engine.scope().admits(t)) {
             return Vec::new();
@@ -551,9 +708,8 @@ impl<'e, 'm> Search<'e, 'm> {
         }
         // Only plain actors are in this set, so a hit needs no further test; a tagged caller
         // may also pass its tags on, which makes another actor.
-        let tagged = !state.session.all_tags().is_empty();
         let target = step.target();
-        if !tagged && reached_plain.contains(&(acts, target.to_string())) {
+        if !tagged && expanding.reached_plain.contains(acts, shared_target(step)) {
             return Vec::new();
         }
         let plain = acts != Acts::Itself
@@ -561,7 +717,11 @@ impl<'e, 'm> Search<'e, 'm> {
             || (!tagged && self.is_plain(target));
         let mut pending = Vec::new();
         for session in self.sessions(state, step) {
-            if !plain && visited.contains(&(target.to_string(), acts, session.clone())) {
+            if !plain
+                && expanding
+                    .visited
+                    .contains(&(target.to_string(), acts, session.clone()))
+            {
                 continue;
             }
             // A step is worth solving only when the actor it leads to could go on: a job acts
@@ -689,7 +849,7 @@ impl<'e, 'm> Search<'e, 'm> {
             return vec![Session::named(ASSUMED_SESSION_NAME)];
         };
         let known = self.engine.session_names();
-        let tagged = !state.session.all_tags().is_empty();
+        let tagged = state.session.has_tags();
         if known.is_plain(role) && !tagged {
             return vec![Session::named(ASSUMED_SESSION_NAME)];
         }
@@ -724,17 +884,17 @@ impl<'e, 'm> Search<'e, 'm> {
         let (links, assumptions) = self.solve_step(state, step, session)?;
         let mut steps = state.steps.clone();
         steps.push(step.clone());
-        let mut next = Reached {
-            actor: step.target().to_string(),
-            acts: acts_after(step),
-            session: session.clone(),
+        let mut all_links = state.links.clone();
+        all_links.extend(links);
+        let mut all_assumptions = state.assumptions.clone();
+        merge(&mut all_assumptions, assumptions);
+        Some(Reached::new(
+            step.target().to_string(),
+            acts_after(step),
+            session.clone(),
             steps,
-            links: state.links.clone(),
-            assumptions: state.assumptions.clone(),
-        };
-        next.links.extend(links);
-        merge(&mut next.assumptions, assumptions);
-        Some(next)
+            (all_links, all_assumptions),
+        ))
     }
 
     /// Solves an edit of the account from a reached actor; when it is allowed, it is made
@@ -853,15 +1013,14 @@ impl<'e, 'm> Search<'e, 'm> {
         if !may_make(acts, &self.question.action) {
             return true;
         }
-        let state = Reached {
-            actor: actor.to_string(),
+        let state = Reached::new(
+            actor.to_string(),
             acts,
-            session: session.clone(),
-            steps: Vec::new(),
-            links: Vec::new(),
-            assumptions: Vec::new(),
-        };
-        let Ok(caller) = acting(actor, state.session()) else {
+            session.clone(),
+            Vec::new(),
+            Solved::default(),
+        );
+        let Ok(caller) = &state.caller else {
             return false;
         };
         let account = crate::model::arn_account(actor)
@@ -874,7 +1033,7 @@ impl<'e, 'm> Search<'e, 'm> {
             if self.refusal(target).is_some() {
                 return true;
             }
-            if !self.may_grant(actor, &caller, target) {
+            if !self.may_grant(actor, caller, target) {
                 return true;
             }
             let key = self.memo_key(format!(
@@ -883,7 +1042,7 @@ impl<'e, 'm> Search<'e, 'm> {
             ));
             let plan = || {
                 let mut problem = Problem::new();
-                self.plan_final(&state, &caller, target, &mut problem)
+                self.plan_final(&state, caller, target, &mut problem)
                     .map(|planned| (planned, problem))
             };
             matches!(
@@ -895,16 +1054,12 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// Tries the question's action from a reached actor on every place of the resource.
     fn try_final(&mut self, state: &Reached) -> Option<Answer> {
-        let account = crate::model::arn_account(&state.actor)
-            .unwrap_or_default()
-            .to_string();
-        let partition = crate::model::arn_partition(&state.actor)
-            .unwrap_or("aws")
-            .to_string();
-        let caller = match acting(&state.actor, state.session()) {
+        let account = crate::model::arn_account(&state.actor).unwrap_or_default();
+        let partition = crate::model::arn_partition(&state.actor).unwrap_or("aws");
+        let caller = match &state.caller {
             Ok(caller) => caller,
             Err(reason) => {
-                self.unknown.push(reason);
+                self.unknown.push(reason.clone());
                 return None;
             }
         };
@@ -915,8 +1070,9 @@ impl<'e, 'm> Search<'e, 'm> {
         if matches!(caller, Principal::Federated(_)) {
             return None;
         }
-        let describe = describe_chain(&self.question.principal, &state.steps);
-        for target in self.targets_for(&account, &partition).iter() {
+        // Told only for a request refused or solved: most actors reached are granted nothing.
+        let mut describe: Option<String> = None;
+        for target in self.targets_for(account, partition).iter() {
             self.combinations += 1;
             if let Some(refusal) = self.refusal(target) {
                 let block = Block {
@@ -925,10 +1081,12 @@ impl<'e, 'm> Search<'e, 'm> {
                     hop: format!("{} on {}", self.question.action, target.label),
                     reason: refusal,
                 };
-                self.record(&block, state, true, &describe);
+                let describe = describe
+                    .get_or_insert_with(|| describe_chain(&self.question.principal, &state.steps));
+                self.record(&block, state, true, describe);
                 continue;
             }
-            if !self.may_grant(&state.actor, &caller, target) {
+            if !self.may_grant(&state.actor, caller, target) {
                 self.record_no_grant(state, target);
                 continue;
             }
@@ -938,10 +1096,12 @@ impl<'e, 'm> Search<'e, 'm> {
             ));
             let plan = || {
                 let mut problem = Problem::new();
-                self.plan_final(state, &caller, target, &mut problem)
+                self.plan_final(state, caller, target, &mut problem)
                     .map(|planned| (planned, problem))
             };
-            match self.solve_cached(key, plan, Some(target), &describe) {
+            let describe = describe
+                .get_or_insert_with(|| describe_chain(&self.question.principal, &state.steps));
+            match self.solve_cached(key, plan, Some(target), describe) {
                 SolveResult::Solved((links, assumptions)) => {
                     let mut own = state.links.clone();
                     own.extend(links);
@@ -966,7 +1126,7 @@ impl<'e, 'm> Search<'e, 'm> {
                         outside: None,
                     });
                 }
-                SolveResult::Blocked(block) => self.record(&block, state, true, &describe),
+                SolveResult::Blocked(block) => self.record(&block, state, true, describe),
                 SolveResult::Unknown(reason) => self.unknown.push(reason),
             }
         }
@@ -1111,13 +1271,13 @@ impl<'e, 'm> Search<'e, 'm> {
     ) -> Result<Vec<PlannedHop>, String> {
         let model = self.model();
         let actor = &state.actor;
-        let caller = acting(actor, state.session())?;
+        let caller = state.caller.as_ref().map_err(String::clone)?;
         let Some(technique) = step.technique() else {
             let role = model
                 .roles
                 .get(step.target())
                 .ok_or_else(|| format!("role {} is not in the model", step.target()))?;
-            return self.plan_assume(state, &caller, role, session);
+            return self.plan_assume(state, caller, role, session);
         };
         let account = crate::model::arn_account(actor)
             .unwrap_or_default()
@@ -1195,7 +1355,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 (policies.resource, policies.rcps) = self.policies_on(target);
             }
             let mut hop = self.hop(
-                &caller,
+                caller,
                 actor,
                 needed.action,
                 resource,
@@ -1925,7 +2085,7 @@ impl<'e, 'm> Search<'e, 'm> {
     ) -> Result<Hop, String> {
         let mut fixed = principal_context(self.model(), actor_arn, caller);
         let facts = context_model::service_facts(&origin, Some(S3_SERVICE));
-        for (key, value) in facts.iter().chain(self.engine.clock.context().iter()) {
+        for (key, value) in facts.iter().chain(self.clock.iter()) {
             fixed.insert(key, value.clone());
         }
         for (key, value) in extra.iter() {
@@ -1947,7 +2107,7 @@ impl<'e, 'm> Search<'e, 'm> {
             absent: Vec::new(),
             undocumented: Vec::new(),
         };
-        if self.is_federated() {
+        if self.federated {
             // Whether and to what AWS sets the provider on a federated session's calls is
             // left to the solver, and said.
             hop.undocumented.push("aws:federatedprovider".into());
@@ -2009,7 +2169,7 @@ impl<'e, 'm> Search<'e, 'm> {
         self.engine.may_grant(
             actor,
             &policies,
-            &self.edits.fingerprint(),
+            &self.memo_keys().fingerprint,
             caller,
             &self.question.action,
             self.pattern,
@@ -2342,6 +2502,23 @@ impl<'e, 'm> Search<'e, 'm> {
     /// action and resource, so questions about other resources (a sweep, the `only` proofs of
     /// a file) share their solutions.
     fn step_memo_key(&self, what: String) -> String {
+        what + &self.memo_keys().step_suffix
+    }
+
+    /// The memo keys' common parts, as the edits made so far leave them.
+    fn memo_keys(&self) -> std::borrow::Cow<'_, MemoKeys> {
+        // Read off the edits at each use, never kept for a round: whatever makes or undoes
+        // an edit, a key cannot outlive the edits it was told for.
+        if self.edits.is_empty() {
+            let unedited = self.unedited_keys.get_or_init(|| self.memo_keys_of_edits());
+            return std::borrow::Cow::Borrowed(unedited);
+        }
+        std::borrow::Cow::Owned(self.memo_keys_of_edits())
+    }
+
+    /// The memo keys' common parts for the edits made so far, told anew.
+    fn memo_keys_of_edits(&self) -> MemoKeys {
+        let fingerprint = self.edits.fingerprint();
         let context: Vec<String> = self
             .question
             .context
@@ -2349,14 +2526,17 @@ impl<'e, 'm> Search<'e, 'm> {
             .map(|(k, v)| format!("{k}={v:?}"))
             .collect();
         // A federated search frees aws:FederatedProvider on every hop: its solutions are its own.
-        format!(
-            "{what}|{}|{}|{}|{:?}|{}",
+        let step_suffix = format!(
+            "|{}|{}|{fingerprint}|{:?}|{}",
             context.join(","),
             self.explain,
-            self.edits.fingerprint(),
             self.source_account,
-            self.is_federated()
-        )
+            self.federated
+        );
+        MemoKeys {
+            fingerprint,
+            step_suffix,
+        }
     }
 
     /// Records a blocked step or final request when it got further than any before.
@@ -3100,6 +3280,14 @@ fn plain_hop(hop: Hop) -> PlannedHop {
         is_target: false,
         guard: None,
         refused: None,
+    }
+}
+
+/// The ARN a step leads to, as the graph shares it ([`Step::target`]).
+fn shared_target(step: &Step) -> &Arc<str> {
+    match step {
+        Step::AssumeRole { role } => role,
+        Step::Technique { target, .. } => target,
     }
 }
 

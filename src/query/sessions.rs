@@ -51,6 +51,12 @@ impl Session {
         all
     }
 
+    /// Whether the session has any tag, inherited or its own: [`all_tags`](Self::all_tags)
+    /// is not empty, told without building it.
+    pub fn has_tags(&self) -> bool {
+        !self.tags.is_empty() || !self.inherited.is_empty()
+    }
+
     /// This session carrying `from`'s tags on as transitive ones, unless a tag of its own
     /// has the same key (AWS refuses that).
     pub fn inheriting(&self, from: &Session) -> Option<Session> {
