@@ -49,6 +49,31 @@ impl DeferredEdit {
     }
 }
 
+/// What the question's principal's own permissions may be made of: an edit of anything else
+/// cannot change what it may do itself.
+struct StartScope {
+    /// Every group: the principal may join any.
+    groups: BTreeSet<String>,
+    /// Its managed policies, its boundary, every group's policies, and AdministratorAccess.
+    policies: BTreeSet<String>,
+}
+
+impl StartScope {
+    /// Whether an edit may change what `principal` itself may do: its own policies, a
+    /// group's, a managed policy of either, the policy of a bucket or key.
+    fn may_change(&self, principal: &str, edit: Edit, target: &str) -> bool {
+        match edit {
+            Edit::RewriteResourcePolicy | Edit::GrantKeyUse | Edit::AddUserToGroup => true,
+            Edit::PutInlinePolicy | Edit::AttachAdministratorAccess | Edit::RemoveBoundary => {
+                target == principal || self.groups.contains(target)
+            }
+            Edit::ReplacePolicyVersion => self.policies.contains(target),
+            // A trust policy decides steps into a role, never a request of the principal.
+            Edit::OpenTrust => false,
+        }
+    }
+}
+
 /// What solving a deferred edit gave.
 #[derive(Default)]
 struct Outcome {
@@ -86,9 +111,10 @@ impl Search<'_, '_> {
         }
         let mut outcomes: Vec<Option<Outcome>> = Vec::new();
         outcomes.resize_with(deferred.len(), || None);
+        let scope = self.start_scope();
         let mut wanted: BTreeSet<(Edit, String, String)> = deferred
             .iter()
-            .filter(|d| self.may_change_start(d.edit, d.step.target()))
+            .filter(|d| scope.may_change(&self.question.principal, d.edit, d.step.target()))
             .map(|d| {
                 let (edit, target, account) = d.key();
                 (edit, target.to_string(), account)
@@ -158,32 +184,20 @@ impl Search<'_, '_> {
         more
     }
 
-    /// Whether an edit may change what the question's principal itself may do: its own
-    /// policies, a group's (it may join one), a managed policy of either, the policy of a
-    /// bucket or key.
-    fn may_change_start(&self, edit: Edit, target: &str) -> bool {
+    /// What the question's principal's own permissions may be made of, read once a round.
+    fn start_scope(&self) -> StartScope {
         let model = self.model();
-        let is_group = || model.groups.values().any(|g| g.arn == target);
-        match edit {
-            Edit::RewriteResourcePolicy | Edit::GrantKeyUse | Edit::AddUserToGroup => true,
-            Edit::PutInlinePolicy | Edit::AttachAdministratorAccess | Edit::RemoveBoundary => {
-                target == self.question.principal || is_group()
-            }
-            Edit::ReplacePolicyVersion => {
-                target == ADMINISTRATOR_ACCESS
-                    || model
-                        .effective_policies(&self.question.principal)
-                        .is_some_and(|e| {
-                            e.boundary_arn.as_deref() == Some(target)
-                                || e.identity.iter().any(|i| i.policy.name == target)
-                        })
-                    || model
-                        .groups
-                        .values()
-                        .any(|g| model.group_policies(g).iter().any(|p| p.name == target))
-            }
-            // A trust policy decides steps into a role, never a request of the principal.
-            Edit::OpenTrust => false,
+        let mut policies: BTreeSet<String> = BTreeSet::from([ADMINISTRATOR_ACCESS.to_string()]);
+        if let Some(effective) = model.effective_policies(&self.question.principal) {
+            policies.extend(effective.boundary_arn.clone());
+            policies.extend(effective.identity.iter().map(|i| i.policy.name.clone()));
+        }
+        for group in model.groups.values() {
+            policies.extend(model.group_policies(group).into_iter().map(|p| p.name));
+        }
+        StartScope {
+            groups: model.groups.values().map(|g| g.arn.clone()).collect(),
+            policies,
         }
     }
 
