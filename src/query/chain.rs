@@ -401,13 +401,16 @@ pub struct Search<'e, 'm> {
     clock: Context,
     /// The memo keys' common parts while the account is unedited, the common case: told
     /// once, as the search makes thousands of keys.
-    unedited_keys: std::cell::OnceCell<MemoKeys>,
+    unedited_keys: std::cell::OnceCell<std::rc::Rc<MemoKeys>>,
+    /// The memo keys' common parts for the last edits they were told for, by the address of
+    /// those edits' fingerprint (which the cache keeps alive, so no other edits can have it).
+    edited_keys: std::cell::RefCell<Option<(Arc<str>, std::rc::Rc<MemoKeys>)>>,
 }
 
 /// What the memo keys of a search share, as its edits leave them ([`Search::memo_keys`]).
 #[derive(Clone)]
 struct MemoKeys {
-    /// The edits' fingerprint.
+    /// The name of the edits made ([`Engine::edit_set_name`]); empty for none.
     fingerprint: String,
     /// What every memo key of a step ends with.
     step_suffix: String,
@@ -456,6 +459,7 @@ impl<'e, 'm> Search<'e, 'm> {
             ),
             clock: engine.clock.context(),
             unedited_keys: std::cell::OnceCell::new(),
+            edited_keys: std::cell::RefCell::new(None),
         }
     }
 
@@ -2506,19 +2510,32 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     /// The memo keys' common parts, as the edits made so far leave them.
-    fn memo_keys(&self) -> std::borrow::Cow<'_, MemoKeys> {
+    fn memo_keys(&self) -> std::rc::Rc<MemoKeys> {
         // Read off the edits at each use, never kept for a round: whatever makes or undoes
         // an edit, a key cannot outlive the edits it was told for.
         if self.edits.is_empty() {
-            let unedited = self.unedited_keys.get_or_init(|| self.memo_keys_of_edits());
-            return std::borrow::Cow::Borrowed(unedited);
+            return self
+                .unedited_keys
+                .get_or_init(|| std::rc::Rc::new(self.memo_keys_of_edits()))
+                .clone();
         }
-        std::borrow::Cow::Owned(self.memo_keys_of_edits())
+        let fingerprint = self.edits.fingerprint();
+        if let Some((told_for, keys)) = &*self.edited_keys.borrow() {
+            if Arc::ptr_eq(told_for, &fingerprint) {
+                return keys.clone();
+            }
+        }
+        let keys = std::rc::Rc::new(self.memo_keys_of_edits());
+        *self.edited_keys.borrow_mut() = Some((fingerprint, keys.clone()));
+        keys
     }
 
     /// The memo keys' common parts for the edits made so far, told anew.
     fn memo_keys_of_edits(&self) -> MemoKeys {
-        let fingerprint = self.edits.fingerprint();
+        let fingerprint = match self.edits.is_empty() {
+            true => String::new(),
+            false => self.engine.edit_set_name(&self.edits.fingerprint()),
+        };
         let context: Vec<String> = self
             .question
             .context

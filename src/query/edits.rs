@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// The edits made so far.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Default)]
 pub struct Edits {
     /// Users, groups and roles with an inline policy of the attacker's writing.
     written: BTreeSet<String>,
@@ -35,6 +35,9 @@ pub struct Edits {
     rewritten: BTreeSet<(String, String)>,
     /// Keys with a grant for the account: (key ARN, account).
     granted: BTreeSet<(String, String)>,
+    /// The fingerprint of these edits, told once: `apply` forgets it. A clone shares it,
+    /// so the same text at the same address always describes the same edits.
+    fingerprint: std::cell::OnceCell<Arc<str>>,
 }
 
 /// A document that allows everything: what an attacker writes.
@@ -54,30 +57,53 @@ pub fn allow_all() -> Arc<Policy> {
 
 impl Edits {
     pub fn is_empty(&self) -> bool {
-        self == &Edits::default()
+        self.written.is_empty()
+            && self.attached.is_empty()
+            && self.versions.is_empty()
+            && self.joinable.is_empty()
+            && self.unbounded.is_empty()
+            && self.opened.is_empty()
+            && self.rewritten.is_empty()
+            && self.granted.is_empty()
     }
 
     /// Records an edit of `target` by a principal of `account`; false when it was made
     /// already.
     pub fn apply(&mut self, edit: Edit, target: &str, account: &str) -> bool {
-        let pair = (target.to_string(), account.to_string());
-        let set = match edit {
-            Edit::RewriteResourcePolicy => return self.rewritten.insert(pair),
-            Edit::GrantKeyUse => return self.granted.insert(pair),
-            Edit::PutInlinePolicy => &mut self.written,
-            Edit::AttachAdministratorAccess => &mut self.attached,
-            Edit::ReplacePolicyVersion => &mut self.versions,
-            Edit::AddUserToGroup => &mut self.joinable,
-            Edit::RemoveBoundary => &mut self.unbounded,
-            Edit::OpenTrust => &mut self.opened,
-        };
-        set.insert(target.to_string())
+        if self.has(edit, target, account) {
+            return false;
+        }
+        self.fingerprint = std::cell::OnceCell::new();
+        let (pair, name) = (
+            (target.to_string(), account.to_string()),
+            target.to_string(),
+        );
+        match edit {
+            Edit::RewriteResourcePolicy => self.rewritten.insert(pair),
+            Edit::GrantKeyUse => self.granted.insert(pair),
+            Edit::PutInlinePolicy => self.written.insert(name),
+            Edit::AttachAdministratorAccess => self.attached.insert(name),
+            Edit::ReplacePolicyVersion => self.versions.insert(name),
+            Edit::AddUserToGroup => self.joinable.insert(name),
+            Edit::RemoveBoundary => self.unbounded.insert(name),
+            Edit::OpenTrust => self.opened.insert(name),
+        }
     }
 
     /// Whether the edit was made by a principal of `account`.
     pub fn has(&self, edit: Edit, target: &str, account: &str) -> bool {
-        let mut probe = self.clone();
-        !probe.apply(edit, target, account)
+        let by_account =
+            |set: &BTreeSet<(String, String)>| set.contains(&(target.into(), account.into()));
+        match edit {
+            Edit::RewriteResourcePolicy => by_account(&self.rewritten),
+            Edit::GrantKeyUse => by_account(&self.granted),
+            Edit::PutInlinePolicy => self.written.contains(target),
+            Edit::AttachAdministratorAccess => self.attached.contains(target),
+            Edit::ReplacePolicyVersion => self.versions.contains(target),
+            Edit::AddUserToGroup => self.joinable.contains(target),
+            Edit::RemoveBoundary => self.unbounded.contains(target),
+            Edit::OpenTrust => self.opened.contains(target),
+        }
     }
 
     /// A bucket's or key's policy as the edits leave it: a rewritten policy keeps the allows
@@ -144,9 +170,22 @@ impl Edits {
         self.opened.contains(role)
     }
 
-    /// A short, stable text of the edits, for memo keys.
-    pub fn fingerprint(&self) -> String {
-        format!("{self:?}")
+    /// A stable text of the edits, for memo keys: told once for a set of edits, and shared
+    /// by its clones.
+    pub fn fingerprint(&self) -> Arc<str> {
+        self.fingerprint
+            .get_or_init(|| {
+                let sets = (
+                    &self.written,
+                    &self.attached,
+                    &self.versions,
+                    &self.joinable,
+                    &self.unbounded,
+                    &self.opened,
+                );
+                format!("{sets:?}{:?}{:?}", self.rewritten, self.granted).into()
+            })
+            .clone()
     }
 
     /// Whether the edits change the policies of `actor`.

@@ -279,6 +279,11 @@ pub struct Engine<'m> {
     pub(crate) dead_ends: std::cell::RefCell<
         std::collections::HashMap<String, std::collections::HashSet<chain::ReachedActor>>,
     >,
+    /// A short name for each set of edits the memo keys were told for (by its fingerprint):
+    /// a principal that may edit every policy makes sets of thousands of edits, too long to
+    /// repeat in every key.
+    pub(crate) edit_sets:
+        std::cell::RefCell<std::collections::HashMap<std::sync::Arc<str>, String>>,
 }
 
 impl<'m> Engine<'m> {
@@ -309,7 +314,19 @@ impl<'m> Engine<'m> {
             outside_callers: Default::default(),
             accounts_named: Default::default(),
             dead_ends: Default::default(),
+            edit_sets: Default::default(),
         }
+    }
+
+    /// The short name of a set of edits, by its fingerprint: the same name for the same
+    /// edits, and a name no other set of edits has had on this engine.
+    pub(crate) fn edit_set_name(&self, fingerprint: &std::sync::Arc<str>) -> String {
+        let mut names = self.edit_sets.borrow_mut();
+        let next = names.len();
+        names
+            .entry(fingerprint.clone())
+            .or_insert_with(|| format!("edits#{next}"))
+            .clone()
     }
 
     /// The scope of the questions asked now.
