@@ -694,6 +694,9 @@ impl<'e, 'm> Search<'e, 'm> {
             return Vec::new();
         }
         if let Some(Gain::Edits(edit)) = technique.map(|t| t.gain) {
+            if !self.edit_may_matter(state, edit, step.target()) {
+                return Vec::new();
+            }
             if !self
                 .edits
                 .has(edit, step.target(), &account_of(&state.actor))
@@ -745,6 +748,34 @@ impl<'e, 'm> Search<'e, 'm> {
             }
         }
         pending
+    }
+
+    /// Whether an edit could change the decision on a request some chain of this question
+    /// makes. A bucket's policy decides only S3 requests on the bucket and its objects, and
+    /// when no technique's step requests a bucket ([`technique::steps_request_buckets`]) the
+    /// only such request of a chain is its last, on the question's resource: rewriting the
+    /// policy of a bucket that resource cannot be in changes no answer, and is not tried.
+    fn edit_may_matter(&self, state: &Reached, edit: Edit, target: &str) -> bool {
+        if edit != Edit::RewriteResourcePolicy || technique::steps_request_buckets() {
+            return true;
+        }
+        let Some(bucket) = bucket_of(target) else {
+            return true;
+        };
+        let service = self.question.action.split(':').next().unwrap_or_default();
+        if !service.eq_ignore_ascii_case("s3") {
+            return false;
+        }
+        let account = crate::model::arn_account(&state.actor).unwrap_or_default();
+        let partition = crate::model::arn_partition(&state.actor).unwrap_or("aws");
+        // Every place the resource may be is a bucket of the model or the stand-in for the
+        // buckets of no snapshot, which leaves the model's out.
+        self.targets_for(account, partition)
+            .iter()
+            .any(|place| match &place.bucket {
+                Some(name) => name == bucket,
+                None => place.account.as_deref() != Some(super::targets::OUTSIDE_ACCOUNT),
+            })
     }
 
     /// Whether an earlier search of the same question, without edits, reached this actor and
@@ -3285,6 +3316,14 @@ fn api_calls(technique: &Technique) -> Vec<usize> {
 }
 
 /// The account of an ARN, owned.
+/// The name of the bucket an ARN names, when it names a bucket.
+fn bucket_of(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    let (_, _, service) = (parts.next()?, parts.next()?, parts.next()?);
+    let resource = parts.nth(2)?;
+    (service == "s3" && !resource.is_empty() && !resource.contains('/')).then_some(resource)
+}
+
 fn account_of(arn: &str) -> String {
     crate::model::arn_account(arn)
         .unwrap_or_default()

@@ -517,6 +517,27 @@ pub fn all() -> &'static [Technique] {
     })
 }
 
+/// Whether a step of some technique makes a request on a bucket, other than the rewrite of
+/// that bucket's own policy. When none does, a bucket's policy decides only the last request
+/// of a chain (the question's own), so rewriting the policy of a bucket the question's
+/// resource is not in changes no answer.
+pub fn steps_request_buckets() -> bool {
+    static ANSWER: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ANSWER.get_or_init(|| {
+        all().iter().any(|technique| {
+            let rewrites_bucket = matches!(technique.targets, Targets::Bucket)
+                && technique.gain == Gain::Edits(Edit::RewriteResourcePolicy);
+            technique.needs.iter().any(|needed| match needed.on {
+                On::Target => matches!(technique.targets, Targets::Bucket) && !rewrites_bucket,
+                _ => needed
+                    .on
+                    .format()
+                    .is_some_and(|format| format.contains(":s3:")),
+            })
+        })
+    })
+}
+
 /// The technique of an identifier.
 pub fn by_id(id: &str) -> Option<&'static Technique> {
     all().iter().find(|t| t.id == id)
@@ -565,6 +586,15 @@ pub fn refusal(action: &str, resource: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // The search leaves out rewrites of the policies of buckets the question's resource is
+    // not in, because no step of the table requests a bucket but such a rewrite. A technique
+    // that reads or writes a bucket (code or a template taken from S3) turns that off.
+    #[test]
+    fn no_step_requests_a_bucket_but_the_rewrite_of_its_policy() {
+        assert!(!steps_request_buckets());
+        assert!(all().iter().any(|t| matches!(t.targets, Targets::Bucket)));
+    }
 
     #[test]
     fn identifiers_are_unique_and_every_request_names_a_defined_action() {
