@@ -21,6 +21,7 @@ use crate::policy::{PrincipalKind, PrincipalSet};
 use crate::service::technique::{self, On, Targets, Technique};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
 
 /// A node of the delegation graph.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -570,16 +571,47 @@ impl DelegationGraph {
         policies: &PolicySet,
         opened: Option<&dyn Fn(&str) -> bool>,
     ) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let _ = self.visit_steps(model, actor, policies, opened, &mut |step| {
+            steps.push(step);
+            ControlFlow::Continue(())
+        });
+        steps
+    }
+
+    /// Whether an actor with `policies` may take any step ([`steps_for`](Self::steps_for)
+    /// is not empty), told up to the first.
+    pub fn has_steps(
+        &self,
+        model: &Model,
+        actor: &str,
+        policies: &PolicySet,
+        opened: Option<&dyn Fn(&str) -> bool>,
+    ) -> bool {
+        self.visit_steps(model, actor, policies, opened, &mut |_| {
+            ControlFlow::Break(())
+        })
+        .is_break()
+    }
+
+    /// Hands the steps of [`steps_for`](Self::steps_for) to `visit` in order, until it breaks.
+    fn visit_steps(
+        &self,
+        model: &Model,
+        actor: &str,
+        policies: &PolicySet,
+        opened: Option<&dyn Fn(&str) -> bool>,
+        visit: &mut dyn FnMut(Step) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
         let is_opened = |arn: &str| opened.is_some_and(|opened| opened(arn));
         let Some(caller) = acting_principal(actor, ASSUMED_SESSION_NAME) else {
-            return Vec::new();
+            return ControlFlow::Continue(());
         };
         let account = crate::model::arn_account(actor).unwrap_or_default();
         // Identity grants are needed for every technique (no resource policy of the snapshots
         // grants them), and for AssumeRole unless the trust policy names the caller itself.
         let assume_statements = identity_allows(policies, "sts:AssumeRole");
         let assume_grants = MayCover::of(&assume_statements);
-        let mut steps = Vec::new();
         let assumable = |role: &TrustedRole| {
             if role.arn == actor {
                 return false;
@@ -602,7 +634,9 @@ impl DelegationGraph {
         };
         let named_alone = matches!(&caller, Principal::Aws(p) if !p.arn.ends_with(":root"));
         if opened.is_some() || !named_alone {
-            steps.extend(self.trust.iter().filter(|r| assumable(r)).map(assume));
+            for role in self.trust.iter().filter(|r| assumable(r)) {
+                visit(assume(role))?;
+            }
         } else {
             // Roles that trust the caller's account alone need only its grants, which many
             // callers share; the others are read one by one. Both in the order of `trust`.
@@ -622,7 +656,7 @@ impl DelegationGraph {
                     role.arn != actor
                 };
                 if taken {
-                    steps.push(assume(role));
+                    visit(assume(role))?;
                 }
             }
         }
@@ -664,14 +698,14 @@ impl DelegationGraph {
             // A principal may edit itself; becoming itself gains nothing.
             for target in candidates.iter() {
                 if (**target != *actor || !technique.becomes_target()) && covers_target(target) {
-                    steps.push(Step::Technique {
+                    visit(Step::Technique {
                         technique: TechniqueRef(technique),
                         target: target.clone(),
-                    });
+                    })?;
                 }
             }
         }
-        steps
+        ControlFlow::Continue(())
     }
 
     /// The roles that trust the caller's account alone and that `grants` (the caller's

@@ -172,6 +172,12 @@ fn roles_trusting_an_account_are_the_same_through_the_grants_memo() {
             let policies = model.effective_policies(actor).unwrap().policy_set();
             let one_by_one = graph.steps_for(model, actor, &policies, Some(&|_: &str| false));
             assert_eq!(graph.steps_from(actor), &one_by_one[..], "{actor}");
+            // Telling only whether there is a step agrees with telling them all.
+            let opened = |_: &str| false;
+            for opened in [None, Some(&opened as &dyn Fn(&str) -> bool)] {
+                let any = graph.has_steps(model, actor, &policies, opened);
+                assert_eq!(any, !one_by_one.is_empty(), "{actor}");
+            }
             assumptions += one_by_one
                 .iter()
                 .filter(|s| matches!(s, Step::AssumeRole { .. }))

@@ -262,6 +262,9 @@ impl std::hash::Hasher for AddressHasher {
 enum Queued {
     Reached(Box<Reached>),
     Step(Box<PendingStep>),
+    /// A reached actor whose steps are told only when the queue comes to them: under edits,
+    /// telling them is costly, and the round may answer first.
+    Unexpanded(std::rc::Rc<Reached>),
     /// The steps of a reached actor from `next` on, not taken yet.
     Expand {
         from: std::rc::Rc<Reached>,
@@ -318,8 +321,13 @@ struct FoundEdit {
     assumptions: Vec<String>,
 }
 
-/// An actor's policies and steps as the edits leave them.
-type EditedActor = (std::rc::Rc<PolicySet>, std::sync::Arc<[Step]>);
+/// An actor's policies as the edits leave them, and its steps once they were asked for:
+/// under many edits an actor may take thousands of steps, and most actors whose policies a
+/// round reads are never searched on from.
+struct EditedActor {
+    policies: std::rc::Rc<PolicySet>,
+    steps: Option<std::sync::Arc<[Step]>>,
+}
 
 /// How far a blocked path got: (steps passed, hops passed within the blocked problem, hops
 /// of the problem, whether it is the final request).
@@ -543,6 +551,16 @@ impl<'e, 'm> Search<'e, 'm> {
         while let Some(item) = queue.pop_front() {
             let state = match item {
                 Queued::Reached(state) => *state,
+                Queued::Unexpanded(from) => {
+                    let steps = self.steps_of(&from.actor);
+                    let mut expanding = Expanding {
+                        reached_plain: &mut reached_plain,
+                        visited: &visited,
+                        tagged: from.session.has_tags(),
+                    };
+                    self.expand(from, steps, 0, &mut expanding, &mut queue);
+                    continue;
+                }
                 Queued::Expand { from, steps, next } => {
                     let mut expanding = Expanding {
                         reached_plain: &mut reached_plain,
@@ -602,6 +620,11 @@ impl<'e, 'm> Search<'e, 'm> {
                 continue;
             }
             self.note_unmodelled(&state);
+            let lazy = first_steps.is_none() && self.engine.options.max_steps.is_none();
+            if lazy {
+                queue.push_back(Queued::Unexpanded(std::rc::Rc::new(state)));
+                continue;
+            }
             let steps: std::sync::Arc<[Step]> = match (first_steps, state.steps.is_empty()) {
                 (Some(steps), true) => steps.into(),
                 _ => self.steps_of(&state.actor),
@@ -646,7 +669,21 @@ impl<'e, 'm> Search<'e, 'm> {
         if self.edits.is_empty() {
             return self.engine.policy_set(actor);
         }
-        self.edited_entry(actor).0
+        if let Some(hit) = self.edited.borrow().get(actor) {
+            return hit.policies.clone();
+        }
+        let model = self.model();
+        let policies = std::rc::Rc::new(
+            self.edits
+                .policy_set(model, actor)
+                .unwrap_or_else(|| (*self.engine.policy_set(actor)).clone()),
+        );
+        let entry = EditedActor {
+            policies: policies.clone(),
+            steps: None,
+        };
+        self.edited.borrow_mut().insert(actor.to_string(), entry);
+        policies
     }
 
     /// Takes the steps of a reached actor from `next` on, up to the first that gives steps to
@@ -735,9 +772,9 @@ impl<'e, 'm> Search<'e, 'm> {
             // only on the question's resource, a role may also assume further roles. (When
             // refutations are explained, the step is solved anyway, so that the explanation
             // names the hop that really blocks the path.)
-            let dead_end = !self.explain
-                && (matches!(acts, Acts::Job(_)) || self.steps_of(target).is_empty())
-                && self.final_blocked(target, acts, &session);
+            let leads_nowhere = matches!(acts, Acts::Job(_)) || !self.has_steps(target);
+            let dead_end =
+                !self.explain && leads_nowhere && self.final_blocked(target, acts, &session);
             if !dead_end && !self.known_dead(acts, target, (!plain).then_some(&session)) {
                 pending.push(PendingStep {
                     from: state.clone(),
@@ -801,37 +838,60 @@ impl<'e, 'm> Search<'e, 'm> {
         if self.edits.is_empty() {
             return self.engine.graph.shared_steps_from(actor);
         }
-        self.edited_entry(actor).1
+        self.edited_steps(actor)
     }
 
-    fn edited_entry(&self, actor: &str) -> EditedActor {
-        if let Some(hit) = self.edited.borrow().get(actor) {
-            return hit.clone();
+    fn edited_steps(&self, actor: &str) -> std::sync::Arc<[Step]> {
+        let told = self
+            .edited
+            .borrow()
+            .get(actor)
+            .and_then(|e| e.steps.clone());
+        if let Some(steps) = told {
+            return steps;
         }
         let model = self.model();
-        let policies = std::rc::Rc::new(
-            self.edits
-                .policy_set(model, actor)
-                .unwrap_or_else(|| (*self.engine.policy_set(actor)).clone()),
-        );
-        let is_opened = |role: &str| self.edits.is_opened(role);
-        let opened = self
-            .edits
-            .opens_any_trust()
-            .then_some(&is_opened as &dyn Fn(&str) -> bool);
         let steps: std::sync::Arc<[Step]> = if model.principal_type(actor).is_some() {
-            self.engine
-                .graph
-                .steps_for(model, actor, &policies, opened)
+            let policies = self.policies_of(actor);
+            self.with_opened(|opened| self.engine.graph.steps_for(model, actor, &policies, opened))
                 .into()
         } else {
             self.engine.graph.shared_steps_from(actor)
         };
-        let entry = (policies, steps);
-        self.edited
-            .borrow_mut()
-            .insert(actor.to_string(), entry.clone());
-        entry
+        // The entry the policies made holds the steps too.
+        let _ = self.policies_of(actor);
+        if let Some(entry) = self.edited.borrow_mut().get_mut(actor) {
+            entry.steps = Some(steps.clone());
+        }
+        steps
+    }
+
+    /// Whether an actor may take any step, as the edits made leave it; told up to the first
+    /// step when its steps were not asked for.
+    fn has_steps(&self, actor: &str) -> bool {
+        let model = self.model();
+        if self.edits.is_empty() || model.principal_type(actor).is_none() {
+            return !self.engine.graph.steps_from(actor).is_empty();
+        }
+        if let Some(steps) = self
+            .edited
+            .borrow()
+            .get(actor)
+            .and_then(|e| e.steps.clone())
+        {
+            return !steps.is_empty();
+        }
+        let policies = self.policies_of(actor);
+        self.with_opened(|opened| self.engine.graph.has_steps(model, actor, &policies, opened))
+    }
+
+    /// Calls `f` with which roles' trust the edits opened, when they opened any.
+    fn with_opened<T>(&self, f: impl FnOnce(Option<&dyn Fn(&str) -> bool>) -> T) -> T {
+        let is_opened = |role: &str| self.edits.is_opened(role);
+        f(self
+            .edits
+            .opens_any_trust()
+            .then_some(&is_opened as &dyn Fn(&str) -> bool))
     }
 
     /// Records the actions no technique models that the actor may be allowed: a refutation
