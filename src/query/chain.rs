@@ -387,6 +387,11 @@ pub struct Search<'e, 'm> {
     made: Vec<FoundEdit>,
     /// Edits found in the current round, made before the next.
     found: Vec<FoundEdit>,
+    /// The names of principals' policies ([`Search::policy_names_of`]).
+    policy_names:
+        std::cell::RefCell<std::collections::HashMap<String, std::rc::Rc<BTreeSet<String>>>>,
+    /// The (edit, target, account) of each edit of `found`.
+    found_keys: std::collections::HashSet<(Edit, String, String)>,
     /// Edit steps met in the current round, solved when it ends.
     deferred: Vec<deferred_edits::DeferredEdit>,
     /// The policies and steps of actors the edits change, for the current round.
@@ -457,6 +462,8 @@ impl<'e, 'm> Search<'e, 'm> {
             found: Vec::new(),
             deferred: Vec::new(),
             edited: Default::default(),
+            found_keys: Default::default(),
+            policy_names: Default::default(),
             unmodelled: BTreeMap::new(),
             source_account: None,
             dead_key: None,
@@ -508,6 +515,7 @@ impl<'e, 'm> Search<'e, 'm> {
                 return answer;
             }
             let mut grew = false;
+            self.found_keys.clear();
             for found in std::mem::take(&mut self.found) {
                 if self.edits.apply(found.edit, &found.target, &found.account) {
                     self.made.push(found);
@@ -995,14 +1003,11 @@ impl<'e, 'm> Search<'e, 'm> {
     /// Solves an edit of the account from a reached actor; when it is allowed, it is made
     /// before the next round.
     fn try_edit(&mut self, state: &Reached, step: &Step, edit: Edit) {
-        // An edit made in an earlier round stays made.
+        // An edit made in an earlier round stays made. (The edits made are those of `made`;
+        // an IAM edit's target is of the editing account, so its target alone tells it.)
         let account = account_of(&state.actor);
-        let found_already = self
-            .found
-            .iter()
-            .chain(&self.made)
-            .any(|f| f.edit == edit && f.target == step.target() && f.account == account);
-        if found_already {
+        let key = (edit, step.target().to_string(), account);
+        if self.found_keys.contains(&key) || self.edits.has(edit, &key.1, &key.2) {
             return;
         }
         let session = state.session.clone();
@@ -1013,11 +1018,12 @@ impl<'e, 'm> Search<'e, 'm> {
             merge(&mut all_assumptions, assumptions);
             self.found.push(FoundEdit {
                 edit,
-                target: step.target().to_string(),
-                account: account_of(&state.actor),
+                target: key.1.clone(),
+                account: key.2.clone(),
                 links: all_links,
                 assumptions: all_assumptions,
             });
+            self.found_keys.insert(key);
         }
     }
 
@@ -2335,12 +2341,9 @@ impl<'e, 'm> Search<'e, 'm> {
                         })
             }
             Edit::AddUserToGroup => principal.is_some_and(|p| model.users.contains_key(&p)),
-            Edit::ReplacePolicyVersion => principal.is_some_and(|p| {
-                model.effective_policies(&p).is_some_and(|e| {
-                    e.boundary_arn.as_deref() == Some(target)
-                        || e.identity.iter().any(|i| i.policy.name == target)
-                })
-            }),
+            Edit::ReplacePolicyVersion => {
+                principal.is_some_and(|p| self.policy_names_of(&p).contains(target))
+            }
             Edit::OpenTrust => link.resource == target,
             // A rewrite also drops denies, which no statement of the witness shows.
             Edit::RewriteResourcePolicy => {
@@ -2364,6 +2367,27 @@ impl<'e, 'm> Search<'e, 'm> {
                         .any(|a| a.statement == super::edits::GRANT_SID)
             }
         }
+    }
+
+    /// The names of a principal's policies and its boundary's, read once a search: an edit
+    /// search asks, for each of thousands of policies, whether a request is the principal's.
+    fn policy_names_of(&self, principal: &str) -> std::rc::Rc<BTreeSet<String>> {
+        if let Some(hit) = self.policy_names.borrow().get(principal) {
+            return hit.clone();
+        }
+        let names: BTreeSet<String> = self
+            .model()
+            .effective_policies(principal)
+            .map(|e| {
+                let identity = e.identity.iter().map(|i| i.policy.name.clone());
+                identity.chain(e.boundary_arn.clone()).collect()
+            })
+            .unwrap_or_default();
+        let names = std::rc::Rc::new(names);
+        self.policy_names
+            .borrow_mut()
+            .insert(principal.to_string(), names.clone());
+        names
     }
 
     /// Records why a reached actor cannot do the action, when no policy could grant it.
