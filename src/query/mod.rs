@@ -12,6 +12,7 @@
 pub mod baseline;
 pub mod chain;
 pub mod edits;
+mod memo;
 pub mod outside;
 pub mod prove;
 pub mod sessions;
@@ -258,7 +259,7 @@ pub struct Engine<'m> {
     /// The places a resource pattern may be: `(action, pattern, actor account)` to targets.
     pub(crate) targets: std::cell::RefCell<TargetMemo>,
     /// Solved steps and final requests, shared by the questions of one run.
-    pub(crate) solutions: std::cell::RefCell<std::collections::HashMap<String, chain::SolveResult>>,
+    pub(crate) solutions: std::cell::RefCell<memo::Solutions>,
     /// Who watches long runs (`who-can`, proof files).
     pub(crate) progress: &'m dyn crate::progress::Progress,
     /// The `kms:ViaService` values witnesses show where a policy lets them through.
@@ -321,11 +322,16 @@ impl<'m> Engine<'m> {
     /// The short name of a set of edits, by its fingerprint: the same name for the same
     /// edits, and a name no other set of edits has had on this engine.
     pub(crate) fn edit_set_name(&self, fingerprint: &std::sync::Arc<str>) -> String {
-        let mut names = self.edit_sets.borrow_mut();
-        let next = names.len();
-        names
+        // Named from one count for the whole process: the engines of a `who-can`'s threads
+        // hand their solutions to one another, so a name must mean one set of edits in all.
+        static NAMED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        self.edit_sets
+            .borrow_mut()
             .entry(fingerprint.clone())
-            .or_insert_with(|| format!("edits#{next}"))
+            .or_insert_with(|| {
+                let next = NAMED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                format!("edits#{next}")
+            })
             .clone()
     }
 
@@ -709,16 +715,23 @@ impl<'m> Engine<'m> {
         let scope = self.scope();
         let (model, options) = (self.model, self.options);
         let graph = &self.graph;
+        let solved = self.solutions.borrow_mut().share();
+        let names = self.edit_sets.borrow().clone();
         let (out, others) = std::thread::scope(|s| {
             let handles: Vec<_> = shares
                 .map(|share| {
-                    let ask = &ask;
+                    let (ask, solved, names) = (&ask, solved.clone(), names.clone());
                     s.spawn(move || {
-                        let engine = Engine::with_graph(model, options, graph.clone());
-                        engine.scoped(scope, || ask(&engine, share, false))
+                        let mut engine = Engine::with_graph(model, options, graph.clone());
+                        engine.solutions = memo::Solutions::inheriting(solved).into();
+                        engine.edit_sets = names.into();
+                        let out = engine.scoped(scope, || ask(&engine, share, false));
+                        let names = engine.edit_sets.take();
+                        (out, engine.solutions.into_inner().into_own(), names)
                     })
                 })
                 .collect();
+            drop(solved);
             let out = ask(self, own, report);
             let others: Vec<_> = handles
                 .into_iter()
@@ -727,7 +740,15 @@ impl<'m> Engine<'m> {
             (out, others)
         });
         let mut out = out?;
-        for (other, share) in others.into_iter().zip(principals.chunks(size).skip(1)) {
+        for ((other, solved, names), share) in
+            others.into_iter().zip(principals.chunks(size).skip(1))
+        {
+            self.solutions.borrow_mut().adopt(solved);
+            let mut known = self.edit_sets.borrow_mut();
+            for (fingerprint, name) in names {
+                known.entry(fingerprint).or_insert(name);
+            }
+            drop(known);
             out.extend(other?);
             if report {
                 share.iter().for_each(|_| self.progress.step());
