@@ -2601,10 +2601,11 @@ impl<'e, 'm> Search<'e, 'm> {
             Ok((planned, problem)) => self.solve(planned, problem, target, describe),
             Err(reason) => SolveResult::Unknown(reason),
         };
+        // A final request is on a place of the question's resource; a step is not.
         self.engine
             .solutions
             .borrow_mut()
-            .insert(key, result.clone());
+            .insert(key, result.clone(), target.is_some());
         result
     }
 

@@ -10,13 +10,18 @@ use std::sync::Arc;
 /// Solutions by memo key.
 type Memo = HashMap<String, SolveResult>;
 
-/// Solutions by memo key: those shared with threads, and those solved since.
+/// Solutions by memo key: those shared with threads, those solved since, and the final
+/// requests of the question asked now.
 #[derive(Default)]
 pub(crate) struct Solutions {
-    /// What the engine had solved when it last split a question among threads; read-only.
+    /// The steps the engine had solved when it last split a question among threads;
+    /// read-only.
     shared: Arc<Memo>,
-    /// What this engine solved since.
+    /// The steps this engine solved since.
     own: Memo,
+    /// Final requests, on the question's resource: no other question asks them, and a sweep
+    /// of hundreds of buckets would keep them all.
+    finals: Memo,
 }
 
 impl Solutions {
@@ -24,16 +29,27 @@ impl Solutions {
     pub(crate) fn inheriting(shared: Arc<Memo>) -> Solutions {
         Solutions {
             shared,
-            own: Memo::new(),
+            ..Solutions::default()
         }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&SolveResult> {
-        self.own.get(key).or_else(|| self.shared.get(key))
+        (self.own.get(key))
+            .or_else(|| self.shared.get(key))
+            .or_else(|| self.finals.get(key))
     }
 
-    pub(crate) fn insert(&mut self, key: String, result: SolveResult) {
-        self.own.insert(key, result);
+    /// Keeps a solution: of a final request when `is_final`, else of a step.
+    pub(crate) fn insert(&mut self, key: String, result: SolveResult, is_final: bool) {
+        match is_final {
+            true => self.finals.insert(key, result),
+            false => self.own.insert(key, result),
+        };
+    }
+
+    /// Forgets the final requests, once their question is answered.
+    pub(crate) fn forget_finals(&mut self) {
+        self.finals = Memo::new();
     }
 
     /// Every solution so far, to hand to threads.
@@ -45,7 +61,7 @@ impl Solutions {
         self.shared.clone()
     }
 
-    /// What this engine solved itself, for the engine it inherited from.
+    /// The steps this engine solved itself, for the engine it inherited from.
     pub(crate) fn into_own(self) -> Memo {
         self.own
     }

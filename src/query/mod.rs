@@ -660,9 +660,10 @@ impl<'m> Engine<'m> {
             Ok::<_, QueryError>(out)
         };
         let out = self.spread(&principals, report, ask);
-        // The actors proved dead ends serve only this question's principals: a sweep asks
-        // hundreds of questions of one engine.
+        // The actors proved dead ends and the final requests solved serve only this
+        // question's principals: a sweep asks hundreds of questions of one engine.
         self.dead_ends.borrow_mut().clear();
+        self.solutions.borrow_mut().forget_finals();
         let mut out = out?;
         out.sort_by(|a, b| a.query.principal.cmp(&b.query.principal));
         for file in &self.model.truncated {
