@@ -24,12 +24,17 @@ fn write(path: &Path, value: &Value) {
 
 /// The account, the attacker's grant under `condition` when one is given.
 fn account(condition: Option<Value>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("a temporary folder");
     let mut grant = json!({"Effect": "Allow", "Action": "s3:PutBucketPolicy",
         "Resource": "arn:aws:s3:::archive"});
     if let Some(condition) = condition {
         grant["Condition"] = condition;
     }
+    account_granting(grant)
+}
+
+/// The account, the attacker allowed `grant` alone.
+fn account_granting(grant: Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
     write(
         &dir.path().join("caller-identity.json"),
         &json!({"UserId": "AIDAEXAMPLE", "Account": "111122223333",
@@ -159,4 +164,60 @@ fn an_undecided_rewrite_leaves_only_its_own_bucket_open() {
         "arn:aws:sqs:us-east-1:111122223333:jobs",
     );
     assert_eq!(elsewhere["verdict"], "unreachable", "{elsewhere:#}");
+}
+
+/// Which S3 actions act on objects and which on buckets is the service authorization
+/// reference's resource type, not the action's name: `s3:PutBucketObjectLockConfiguration`
+/// takes a bucket, `s3:ReplicateDelete` an object ("Actions, resources, and condition keys
+/// for Amazon S3",
+/// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>).
+mod resource_types {
+    use super::*;
+
+    fn s3_everywhere() -> tempfile::TempDir {
+        account_granting(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    }
+
+    #[test]
+    fn a_bucket_action_named_after_objects_is_asked_of_the_bucket() {
+        let dir = s3_everywhere();
+        let answer = can(
+            &dir,
+            "s3:PutBucketObjectLockConfiguration",
+            "arn:aws:s3:::vault",
+        );
+        assert_eq!(answer["verdict"], "reachable", "{answer:#}");
+        // Without the grant, the same question is refuted, not left open.
+        let none = account_granting(json!({"Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::archive/*"}));
+        let answer = can(
+            &none,
+            "s3:PutBucketObjectLockConfiguration",
+            "arn:aws:s3:::vault",
+        );
+        assert_eq!(answer["verdict"], "unreachable", "{answer:#}");
+    }
+
+    #[test]
+    fn an_object_action_named_otherwise_is_asked_of_the_object() {
+        let dir = s3_everywhere();
+        let answer = can(&dir, "s3:ReplicateDelete", "arn:aws:s3:::vault/report.csv");
+        assert_eq!(answer["verdict"], "reachable", "{answer:#}");
+    }
+
+    // Access points are not modelled: a request through one is left open, never refuted.
+    #[test]
+    fn a_request_through_an_access_point_is_unknown() {
+        let dir = s3_everywhere();
+        let access_point =
+            "arn:aws:s3:us-east-1:111122223333:accesspoint/uploads/object/report.csv";
+        let answer = can(&dir, "s3:PutObject", access_point);
+        assert_eq!(answer["verdict"], "unknown", "{answer:#}");
+        assert!(
+            answer["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("no resource iamproof models")),
+            "{answer:#}"
+        );
+    }
 }

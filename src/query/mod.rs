@@ -436,6 +436,9 @@ impl<'m> Engine<'m> {
             return Ok(self.outside_answer(&caller, action, resource, &question.context, explain));
         }
         let pattern = Glob::parse(&question.resource);
+        if let Some(answer) = self.resource_unmodelled(question, &pattern) {
+            return Ok(answer);
+        }
         let search = chain::Search::new(self, question, &pattern);
         Ok(if explain {
             search
@@ -443,6 +446,32 @@ impl<'m> Engine<'m> {
             search.without_explanations()
         }
         .run(None))
+    }
+}
+
+impl Engine<'_> {
+    /// `unknown` for a resource some resource type of the action matches but no place of the
+    /// model stands for (an S3 access point, say): no request on it is ever tried, so a
+    /// search would prove nothing.
+    fn resource_unmodelled(&self, question: &Question, pattern: &Glob) -> Option<Answer> {
+        let account = crate::model::arn_account(&question.principal).unwrap_or_default();
+        let partition = crate::model::arn_partition(&question.principal).unwrap_or("aws");
+        let places = targets::targets(self.model, &question.action, pattern, account, partition);
+        places.is_empty().then(|| Answer {
+            verdict: Verdict::Unknown,
+            query: QueryEcho {
+                principal: question.principal.clone(),
+                action: question.action.clone(),
+                resource: question.resource.clone(),
+            },
+            chain: Vec::new(),
+            assumptions: Vec::new(),
+            reason: Some(format!(
+                "{} on {} is on no resource iamproof models (it models buckets and objects, keys, roles and APIs of the snapshots, and a stand-in for those outside them)",
+                question.action, question.resource
+            )),
+            outside: None,
+        })
     }
 }
 

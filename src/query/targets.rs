@@ -35,8 +35,21 @@ pub struct Target {
     pub bucket: Option<String>,
 }
 
-/// S3 actions on objects (the rest act on buckets or on no resource).
+/// S3 actions on objects (the rest act on buckets or on no resource): those whose resource
+/// type is `object` in the AWS service authorization reference (`s3:ReplicateDelete` is one,
+/// `s3:PutBucketObjectLockConfiguration` is not); for an action the reference does not know,
+/// those whose name says so.
 pub fn is_object_action(action: &str) -> bool {
+    let described = crate::service::reference::bundled()
+        .ok()
+        .and_then(|reference| reference.action(action))
+        .filter(|found| !found.resource_types.is_empty());
+    if let Some(found) = described {
+        let takes = |kind: &str| found.resource_types.iter().any(|r| r.name == kind);
+        if takes("object") || takes("bucket") {
+            return takes("object");
+        }
+    }
     let name = action
         .split_once(':')
         .map(|(_, n)| n.to_ascii_lowercase())
