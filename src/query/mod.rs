@@ -746,6 +746,9 @@ impl<'m> Engine<'m> {
         let (model, options) = (self.model, self.options);
         let graph = &self.graph;
         let solved = self.solutions.borrow_mut().share();
+        // One instant for every thread: without a collection time, each engine would read its
+        // own "now", and the memo they share would mix two.
+        let clock = self.clock;
         let names = self.edit_sets.borrow().clone();
         let (out, others) = std::thread::scope(|s| {
             let handles: Vec<_> = shares
@@ -754,6 +757,7 @@ impl<'m> Engine<'m> {
                     s.spawn(move || {
                         let mut engine = Engine::with_graph(model, options, graph.clone());
                         engine.solutions = memo::Solutions::inheriting(solved).into();
+                        engine.clock = clock;
                         engine.edit_sets = names.into();
                         let out = engine.scoped(scope, || ask(&engine, share, false));
                         let names = engine.edit_sets.take();
