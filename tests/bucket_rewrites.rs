@@ -205,6 +205,21 @@ mod resource_types {
         assert_eq!(answer["verdict"], "reachable", "{answer:#}");
     }
 
+    // "GetAccountAuthorizationDetails" lists every role of the account: assuming one it does
+    // not list is refuted, not left open.
+    // https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html
+    #[test]
+    fn a_role_the_snapshot_does_not_list_is_refuted() {
+        let dir = account_granting(json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Resource": "*"}));
+        let answer = can(
+            &dir,
+            "sts:AssumeRole",
+            "arn:aws:iam::111122223333:role/ghost",
+        );
+        assert_eq!(answer["verdict"], "unreachable", "{answer:#}");
+    }
+
     // Access points are not modelled: a request through one is left open, never refuted.
     #[test]
     fn a_request_through_an_access_point_is_unknown() {

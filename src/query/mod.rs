@@ -452,8 +452,13 @@ impl<'m> Engine<'m> {
 impl Engine<'_> {
     /// `unknown` for a resource some resource type of the action matches but no place of the
     /// model stands for (an S3 access point, say): no request on it is ever tried, so a
-    /// search would prove nothing.
+    /// search would prove nothing. Roles are the exception: their places are complete.
     fn resource_unmodelled(&self, question: &Question, pattern: &Glob) -> Option<Answer> {
+        // A snapshot lists every role of its account: no role there to assume is a proof.
+        let action = question.action.to_ascii_lowercase();
+        if crate::eval::TRUST_ACTIONS.contains(&action.as_str()) {
+            return None;
+        }
         let account = crate::model::arn_account(&question.principal).unwrap_or_default();
         let partition = crate::model::arn_partition(&question.principal).unwrap_or("aws");
         let places = targets::targets(self.model, &question.action, pattern, account, partition);
