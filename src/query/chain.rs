@@ -16,7 +16,7 @@
 //! about other resources share them; and a search that proves its question unreachable records
 //! every actor it reached, which later searches of the same question skip.
 
-use super::targets::{targets, Target};
+use super::targets::Target;
 
 use super::edits::Edits;
 use super::sessions::Session;
@@ -850,28 +850,27 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     fn edited_steps(&self, actor: &str) -> std::sync::Arc<[Step]> {
-        let told = self
-            .edited
-            .borrow()
-            .get(actor)
-            .and_then(|e| e.steps.clone());
-        if let Some(steps) = told {
+        if let Some(steps) = self.told_steps(actor) {
             return steps;
         }
         let model = self.model();
+        // Told first, so that the entry the steps go in exists.
+        let policies = self.policies_of(actor);
         let steps: std::sync::Arc<[Step]> = if model.principal_type(actor).is_some() {
-            let policies = self.policies_of(actor);
             self.with_opened(|opened| self.engine.graph.steps_for(model, actor, &policies, opened))
                 .into()
         } else {
             self.engine.graph.shared_steps_from(actor)
         };
-        // The entry the policies made holds the steps too.
-        let _ = self.policies_of(actor);
         if let Some(entry) = self.edited.borrow_mut().get_mut(actor) {
             entry.steps = Some(steps.clone());
         }
         steps
+    }
+
+    /// The steps of an actor under the edits, when they were told this round.
+    fn told_steps(&self, actor: &str) -> Option<std::sync::Arc<[Step]>> {
+        self.edited.borrow().get(actor)?.steps.clone()
     }
 
     /// Whether an actor may take any step, as the edits made leave it; told up to the first
@@ -881,12 +880,7 @@ impl<'e, 'm> Search<'e, 'm> {
         if self.edits.is_empty() || model.principal_type(actor).is_none() {
             return !self.engine.graph.steps_from(actor).is_empty();
         }
-        if let Some(steps) = self
-            .edited
-            .borrow()
-            .get(actor)
-            .and_then(|e| e.steps.clone())
-        {
+        if let Some(steps) = self.told_steps(actor) {
             return !steps.is_empty();
         }
         let policies = self.policies_of(actor);
@@ -1089,23 +1083,7 @@ impl<'e, 'm> Search<'e, 'm> {
 
     /// The places the question's resource may be, for an actor of `account`.
     fn targets_for(&self, account: &str, partition: &str) -> std::rc::Rc<Vec<Target>> {
-        let key = (
-            self.question.action.clone(),
-            self.question.resource.clone(),
-            account.to_string(),
-        );
-        if let Some(hit) = self.engine.targets.borrow().get(&key) {
-            return hit.clone();
-        }
-        let found = std::rc::Rc::new(targets(
-            self.model(),
-            &self.question.action,
-            self.pattern,
-            account,
-            partition,
-        ));
-        self.engine.targets.borrow_mut().insert(key, found.clone());
-        found
+        (self.engine).places(self.question, self.pattern, account, partition)
     }
 
     /// Whether the question's action is refuted for `actor` on every target (no grant, or the
@@ -2750,11 +2728,7 @@ impl<'e, 'm> Search<'e, 'm> {
     }
 
     fn echo(&self) -> QueryEcho {
-        QueryEcho {
-            principal: self.question.principal.clone(),
-            action: self.question.action.clone(),
-            resource: self.question.resource.clone(),
-        }
+        QueryEcho::of(self.question)
     }
 
     /// The answer when nothing was reachable.
@@ -2778,14 +2752,7 @@ impl<'e, 'm> Search<'e, 'm> {
         self.unknown
             .extend(std::mem::take(&mut self.unmodelled).into_values());
         if !self.unknown.is_empty() {
-            return Answer {
-                verdict: Verdict::Unknown,
-                query: echo,
-                chain: Vec::new(),
-                assumptions: Vec::new(),
-                reason: Some(self.unknown.join("; ")),
-                outside: None,
-            };
+            return Answer::without_chain(echo, Verdict::Unknown, self.unknown.join("; "));
         }
         let assumptions = self.time_statement();
         let reason = match self.closest {

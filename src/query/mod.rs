@@ -111,6 +111,31 @@ pub struct Answer {
     pub outside: Option<String>,
 }
 
+impl QueryEcho {
+    /// The question as its answer echoes it.
+    pub(crate) fn of(question: &Question) -> QueryEcho {
+        QueryEcho {
+            principal: question.principal.clone(),
+            action: question.action.clone(),
+            resource: question.resource.clone(),
+        }
+    }
+}
+
+impl Answer {
+    /// An answer with no witness: why the question is refuted or left open.
+    pub(crate) fn without_chain(query: QueryEcho, verdict: Verdict, reason: String) -> Answer {
+        Answer {
+            verdict,
+            query,
+            chain: Vec::new(),
+            assumptions: Vec::new(),
+            reason: Some(reason),
+            outside: None,
+        }
+    }
+}
+
 /// A question that cannot be asked of this model (exit code 2 at the CLI).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
@@ -320,7 +345,7 @@ impl<'m> Engine<'m> {
     }
 
     /// The short name of a set of edits, by its fingerprint: the same name for the same
-    /// edits, and a name no other set of edits has had on this engine.
+    /// edits, and a name no other set of edits has had in this process.
     pub(crate) fn edit_set_name(&self, fingerprint: &std::sync::Arc<str>) -> String {
         // Named from one count for the whole process: the engines of a `who-can`'s threads
         // hand their solutions to one another, so a name must mean one set of edits in all.
@@ -450,6 +475,34 @@ impl<'m> Engine<'m> {
 }
 
 impl Engine<'_> {
+    /// The places a question's resource may be, for an actor of `account`: told once per
+    /// question and account, as every actor a search reaches asks.
+    pub(crate) fn places(
+        &self,
+        question: &Question,
+        pattern: &Glob,
+        account: &str,
+        partition: &str,
+    ) -> std::rc::Rc<Vec<targets::Target>> {
+        let key = (
+            question.action.clone(),
+            question.resource.clone(),
+            account.to_string(),
+        );
+        if let Some(hit) = self.targets.borrow().get(&key) {
+            return hit.clone();
+        }
+        let found = std::rc::Rc::new(targets::targets(
+            self.model,
+            &question.action,
+            pattern,
+            account,
+            partition,
+        ));
+        self.targets.borrow_mut().insert(key, found.clone());
+        found
+    }
+
     /// `unknown` for a resource some resource type of the action matches but no place of the
     /// model stands for (an S3 access point, say): no request on it is ever tried, so a
     /// search would prove nothing. Roles are the exception: their places are complete.
@@ -461,22 +514,21 @@ impl Engine<'_> {
         }
         let account = crate::model::arn_account(&question.principal).unwrap_or_default();
         let partition = crate::model::arn_partition(&question.principal).unwrap_or("aws");
-        let places = targets::targets(self.model, &question.action, pattern, account, partition);
-        places.is_empty().then(|| Answer {
-            verdict: Verdict::Unknown,
-            query: QueryEcho {
-                principal: question.principal.clone(),
-                action: question.action.clone(),
-                resource: question.resource.clone(),
-            },
-            chain: Vec::new(),
-            assumptions: Vec::new(),
-            reason: Some(format!(
-                "{} on {} is on no resource iamproof models (it models buckets and objects, keys, roles and APIs of the snapshots, and a stand-in for those outside them)",
-                question.action, question.resource
-            )),
-            outside: None,
-        })
+        if !self
+            .places(question, pattern, account, partition)
+            .is_empty()
+        {
+            return None;
+        }
+        let reason = format!(
+            "{} on {} is on no resource iamproof models (it models buckets and objects, keys, roles and APIs of the snapshots, and a stand-in for those outside them)",
+            question.action, question.resource
+        );
+        Some(Answer::without_chain(
+            QueryEcho::of(question),
+            Verdict::Unknown,
+            reason,
+        ))
     }
 }
 
@@ -701,20 +753,15 @@ impl<'m> Engine<'m> {
         let mut out = out?;
         out.sort_by(|a, b| a.query.principal.cmp(&b.query.principal));
         for file in &self.model.truncated {
-            out.push(Answer {
-                verdict: Verdict::Unknown,
-                query: QueryEcho {
-                    principal: format!("principals missing from {file}"),
-                    action: action.into(),
-                    resource: resource.into(),
-                },
-                chain: Vec::new(),
-                assumptions: Vec::new(),
-                reason: Some(format!(
-                    "{file} is truncated (IsTruncated: true): the principals it leaves out are not known"
-                )),
-                outside: None,
-            });
+            let query = QueryEcho {
+                principal: format!("principals missing from {file}"),
+                action: action.into(),
+                resource: resource.into(),
+            };
+            let reason = format!(
+                "{file} is truncated (IsTruncated: true): the principals it leaves out are not known"
+            );
+            out.push(Answer::without_chain(query, Verdict::Unknown, reason));
         }
         for caller in self.outside_callers() {
             let answer = self.outside_answer(caller, action, resource, context, false);
@@ -1118,18 +1165,8 @@ fn outside_policy_set(model: &Model, actor: &str) -> crate::eval::PolicySet {
 
 /// The answer for an unsigned call of an action that only signed requests make.
 fn unsigned_refusal(question: &Question) -> Answer {
-    Answer {
-        verdict: Verdict::Unreachable,
-        query: QueryEcho {
-            principal: question.principal.clone(),
-            action: question.action.clone(),
-            resource: question.resource.clone(),
-        },
-        chain: Vec::new(),
-        assumptions: Vec::new(),
-        reason: Some(format!("{} takes a signed request", question.action)),
-        outside: None,
-    }
+    let reason = format!("{} takes a signed request", question.action);
+    Answer::without_chain(QueryEcho::of(question), Verdict::Unreachable, reason)
 }
 
 /// Trust actions that only signed requests make (`AssumeRoleWithSAML` and
